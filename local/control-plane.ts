@@ -1,0 +1,270 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { applyManifests, waitForCrds } from './apply.ts';
+import { freePort, startProcess, waitFor, type Managed } from './process.ts';
+import { findToolchain } from './toolchain/install.ts';
+
+export interface ControlPlaneOptions {
+  /** Also run kube-controller-manager (namespace deletion, garbage collection, service accounts). */
+  controllerManager?: boolean;
+  /** Folder for etcd data, certificates and the kubeconfig (default: a new temp dir, removed on stop). */
+  dir?: string;
+  timeoutMs?: number;
+}
+
+export interface ControlPlane {
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** A kubeconfig file for the cluster admin (group system:masters). */
+  readonly kubeconfigPath: string;
+  readonly kubeConfig: KubeConfig;
+  readonly dir: string;
+  /** The API server's serving CA (PEM). */
+  readonly caPem: string;
+  readonly processes: readonly Managed[];
+  /** Installs the pinned Gateway API CRDs and waits until they are Established. */
+  installGatewayCrds(): Promise<void>;
+  /** Server-side-applies every document of a YAML or JSON text (field manager `portico-local`). */
+  applyYaml(text: string): Promise<void>;
+  /** A kubeconfig for a ServiceAccount, with a token the API server issued (for RBAC tests). */
+  serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig>;
+  stop(): Promise<void>;
+}
+
+const ADMIN_USER = 'portico-admin';
+
+/** Starts real etcd and kube-apiserver (token authentication, RBAC authorization) on loopback. */
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const tools = findToolchain();
+  const ownDir = !opts.dir;
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portico-cp-'));
+  fs.mkdirSync(path.join(dir, 'pki'), { recursive: true });
+  const timeoutMs = opts.timeoutMs ?? 60000;
+  const processes: Managed[] = [];
+  const stopAll = async () => {
+    for (const p of [...processes].reverse()) await p.stop();
+    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const etcdUrl = await startEtcd(tools.etcd, dir, processes, timeoutMs);
+    const token = crypto.randomBytes(24).toString('hex');
+    const { port, proc } = await startApiserver(tools.kubeApiserver, dir, etcdUrl, token, timeoutMs);
+    processes.push(proc);
+    const server = `https://127.0.0.1:${port}`;
+    const caPem = fs.readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8');
+    await waitFor(
+      'kube-apiserver /readyz',
+      () => get(server, '/readyz', token, caPem).then((s) => s === 200),
+      {
+        process: proc,
+        timeoutMs,
+      },
+    );
+    const kubeConfig = kubeConfigFor(server, caPem, ADMIN_USER, token);
+    const kubeconfigPath = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
+    if (opts.controllerManager) {
+      processes.push(
+        await startControllerManager(tools.kubeControllerManager, dir, kubeconfigPath, timeoutMs),
+      );
+    }
+    return {
+      server,
+      kubeconfigPath,
+      kubeConfig,
+      dir,
+      caPem,
+      processes,
+      async installGatewayCrds() {
+        const docs = fs
+          .readdirSync(tools.gatewayCrds)
+          .sort()
+          .map((f) => fs.readFileSync(path.join(tools.gatewayCrds, f), 'utf8'));
+        const names = await applyManifests(kubeConfig, docs.join('\n---\n'), 'portico-local');
+        await waitForCrds(kubeConfig, names, timeoutMs);
+      },
+      async applyYaml(text: string) {
+        const names = await applyManifests(kubeConfig, text, 'portico-local');
+        await waitForCrds(kubeConfig, names, timeoutMs);
+      },
+      serviceAccountKubeConfig: (namespace, name) =>
+        serviceAccountKubeConfig(kubeConfig, server, caPem, namespace, name),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function startEtcd(bin: string, dir: string, processes: Managed[], timeoutMs: number): Promise<string> {
+  // Ports are picked free and then bound by the child: retry if another process won the race.
+  for (let attempt = 0; ; attempt++) {
+    const [client, peer] = [await freePort(), await freePort()];
+    const clientUrl = `http://127.0.0.1:${client}`;
+    const peerUrl = `http://127.0.0.1:${peer}`;
+    const proc = startProcess('etcd', bin, [
+      '--name=portico',
+      `--data-dir=${path.join(dir, 'etcd')}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=portico=${peerUrl}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ]);
+    try {
+      await waitFor('etcd /health', async () => (await fetch(`${clientUrl}/health`)).ok, {
+        process: proc,
+        timeoutMs,
+      });
+      processes.push(proc);
+      return clientUrl;
+    } catch (err) {
+      await proc.stop();
+      if (attempt >= 2 || !/address already in use/.test(proc.logs())) throw err;
+    }
+  }
+}
+
+async function startApiserver(
+  bin: string,
+  dir: string,
+  etcdUrl: string,
+  token: string,
+  timeoutMs: number,
+): Promise<{ port: number; proc: Managed }> {
+  const pki = path.join(dir, 'pki');
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  fs.writeFileSync(path.join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+    mode: 0o600,
+  });
+  fs.writeFileSync(path.join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  fs.writeFileSync(path.join(pki, 'tokens.csv'), `${token},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, {
+    mode: 0o600,
+  });
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const proc = startProcess('kube-apiserver', bin, [
+      `--etcd-servers=${etcdUrl}`,
+      `--etcd-prefix=/registry`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${pki}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${path.join(pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${path.join(pki, 'sa.key')}`,
+      `--token-auth-file=${path.join(pki, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      '--endpoint-reconciler-type=none',
+      '--profiling=false',
+      '--v=1',
+    ]);
+    const certFile = path.join(pki, 'apiserver.crt');
+    try {
+      // The self-signed serving certificate appears once the server has started its listener setup.
+      await waitFor('kube-apiserver serving certificate', async () => fs.existsSync(certFile), {
+        process: proc,
+        timeoutMs,
+      });
+      return { port, proc };
+    } catch (err) {
+      await proc.stop();
+      if (attempt >= 2 || !/address already in use/.test(proc.logs())) throw err;
+    }
+  }
+}
+
+async function startControllerManager(
+  bin: string,
+  dir: string,
+  kubeconfig: string,
+  timeoutMs: number,
+): Promise<Managed> {
+  const port = await freePort();
+  const proc = startProcess('kube-controller-manager', bin, [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    `--service-account-private-key-file=${path.join(dir, 'pki', 'sa.key')}`,
+    `--root-ca-file=${path.join(dir, 'pki', 'apiserver.crt')}`,
+    '--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller',
+    '--v=1',
+  ]);
+  await waitFor(
+    'kube-controller-manager /healthz',
+    async () => (await get(`https://127.0.0.1:${port}`, '/healthz')) === 200,
+    {
+      process: proc,
+      timeoutMs,
+    },
+  );
+  return proc;
+}
+
+function kubeConfigFor(server: string, caPem: string, user: string, token: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'portico', server, caData: Buffer.from(caPem).toString('base64') }],
+    users: [{ name: user, token }],
+    contexts: [{ name: 'portico', cluster: 'portico', user }],
+    currentContext: 'portico',
+  });
+  return kc;
+}
+
+async function serviceAccountKubeConfig(
+  admin: KubeConfig,
+  server: string,
+  caPem: string,
+  namespace: string,
+  name: string,
+): Promise<KubeConfig> {
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const core = admin.makeApiClient(CoreV1Api);
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name } } })
+    .catch((e: unknown) => {
+      if ((e as { code?: number }).code !== 409) throw e;
+    });
+  const tr = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  return kubeConfigFor(server, caPem, `system:serviceaccount:${namespace}:${name}`, tr.status!.token);
+}
+
+/** Status code of a GET, trusting only `caPem` when given (self-signed endpoints otherwise). */
+function get(server: string, p: string, token?: string, caPem?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      `${server}${p}`,
+      {
+        ca: caPem,
+        rejectUnauthorized: caPem !== undefined,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}

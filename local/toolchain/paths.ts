@@ -1,0 +1,31 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { versions } from './versions.ts';
+
+/** Per-version cache outside the clone, so fresh clones on one machine reuse builds. */
+export function cacheDir(): string {
+  return process.env.PORTICO_CACHE ?? path.join(os.homedir(), '.cache', 'portico');
+}
+
+export const toolchainSrc = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Toolchain {
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  envoy: string;
+  /** Folder with the Gateway API CRD manifests (standard channel, TLSRoute included). */
+  gatewayCrds: string;
+}
+
+export function toolchainPaths(root = cacheDir()): Toolchain {
+  const kube = path.join(root, `kubernetes-${versions.kubernetes}`);
+  return {
+    etcd: path.join(root, `etcd-${versions.etcd}`, 'etcd'),
+    kubeApiserver: path.join(kube, 'kube-apiserver'),
+    kubeControllerManager: path.join(kube, 'kube-controller-manager'),
+    envoy: path.join(root, `envoy-${versions.envoy}`, 'envoy'),
+    gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),
+  };
+}

@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startPod, type Pod } from '../local/pods.ts';
+import { freePort } from '../local/process.ts';
+import { findToolchain, ToolchainError } from '../local/toolchain/install.ts';
+
+const server = path.resolve('local/backends/server.ts');
+
+function staticBootstrap(listenPort: number, backend: { ip: string; port: number }) {
+  return {
+    static_resources: {
+      listeners: [
+        {
+          name: 'http',
+          address: { socket_address: { address: '127.0.0.1', port_value: listenPort } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type':
+                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'http',
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: 'all',
+                          domains: ['*'],
+                          routes: [{ match: { prefix: '/' }, route: { cluster: 'details' } }],
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: 'envoy.filters.http.router',
+                        typed_config: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: 'details',
+          type: 'STATIC',
+          connect_timeout: '1s',
+          load_assignment: {
+            cluster_name: 'details',
+            endpoints: [
+              {
+                lb_endpoints: [
+                  {
+                    endpoint: {
+                      address: { socket_address: { address: backend.ip, port_value: backend.port } },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+describe('real Envoy in front of a pod in a network namespace', () => {
+  let pod: Pod;
+  let envoy: EnvoyHandle;
+  let port: number;
+
+  beforeAll(async () => {
+    pod = await startPod('details-v1', process.execPath, ['--import', 'tsx', server, 'details', '9080'], {
+      readyPort: 9080,
+    });
+    port = await freePort();
+    envoy = await startEnvoy(staticBootstrap(port, { ip: pod.ip, port: 9080 }));
+  });
+  afterAll(async () => {
+    await envoy?.stop();
+    await pod?.stop();
+  });
+
+  it('the pod lives in its own namespace with a private address', () => {
+    expect(pod.ip).toMatch(/^10\.244\./);
+    const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    expect(list).toContain(pod.netns);
+  });
+
+  it('proxies a request from the host through Envoy to the pod', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/details/1`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: 1, author: 'William Shakespeare', year: 1595 });
+    expect(res.headers.get('server')).toBe('envoy');
+    const stats = await envoy.admin('/stats?filter=cluster.details.upstream_rq_200');
+    expect(stats).toMatch(/upstream_rq_200: 1/);
+  });
+
+  it('answers 503 once the pod is gone (its address is unreachable, never routed off the machine)', async () => {
+    await pod.stop();
+    const res = await fetch(`http://127.0.0.1:${port}/details/2`);
+    expect(res.status).toBe(503);
+  });
+});
+
+describe('harness errors say what to do', () => {
+  it('a missing toolchain names the missing binaries and the install command', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-empty-'));
+    const before = process.env.PORTICO_CACHE;
+    process.env.PORTICO_CACHE = empty;
+    try {
+      expect(() => findToolchain()).toThrow(ToolchainError);
+      expect(() => findToolchain()).toThrow(/missing etcd, kubeApiserver, .*run `npm run toolchain`/);
+    } finally {
+      if (before === undefined) delete process.env.PORTICO_CACHE;
+      else process.env.PORTICO_CACHE = before;
+      fs.rmSync(empty, { recursive: true });
+    }
+  });
+
+  it('an Envoy that cannot start (listener port taken) fails fast with its own error, not a hang', async () => {
+    const net = await import('node:net');
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const busy = (taken.address() as import('node:net').AddressInfo).port;
+    const started = Date.now();
+    try {
+      await expect(startEnvoy(staticBootstrap(busy, { ip: '10.244.0.2', port: 9080 }))).rejects.toThrow(
+        /envoy exited .*[\s\S]*(Address already in use|cannot bind)/,
+      );
+    } finally {
+      taken.close();
+    }
+    expect(Date.now() - started).toBeLessThan(15000);
+  });
+});
