@@ -1,5 +1,6 @@
 import {
   ApiextensionsV1Api,
+  HttpMethod,
   KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
@@ -18,6 +19,26 @@ export function parseManifests(text: string): KubernetesObject[] {
 }
 
 /**
+ * Server-side apply that sends the object as it is. The client's own patch() re-serializes known
+ * kinds through its models, which drops fields they do not map (a CRD loses most of its
+ * `x-kubernetes-validations` and `default`s); its discovery and auth are reused.
+ */
+export class RawApplyApi extends KubernetesObjectApi {
+  async apply<T extends KubernetesObject>(obj: T, fieldManager: string, force = true): Promise<T> {
+    const ctx = this.configuration.baseServer.makeRequestContext(
+      await this.specUriPath(obj, 'patch'),
+      HttpMethod.PATCH,
+    );
+    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    ctx.setQueryParam('fieldManager', fieldManager);
+    if (force) ctx.setQueryParam('force', 'true');
+    ctx.setBody(JSON.stringify(obj));
+    return this.requestPromise<T>(ctx);
+  }
+}
+
+/**
  * Server-side-applies every document in `text`: CRDs and Namespaces first (waiting for CRDs to be
  * Established before the rest). Returns the names of the CRDs it applied.
  */
@@ -26,18 +47,18 @@ export async function applyManifests(kc: KubeConfig, text: string, fieldManager:
   const first = objects.filter((o) => FIRST.includes(o.kind!));
   const rest = objects.filter((o) => !FIRST.includes(o.kind!));
   const crds = first.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata!.name!);
-  const api = KubernetesObjectApi.makeApiClient(kc);
+  const api = kc.makeApiClient(RawApplyApi);
   for (const o of first) await applyOne(api, o, fieldManager);
   await waitForCrds(kc, crds, 60000);
   // A fresh client: the first one may have cached API discovery from before the CRDs existed.
-  const api2 = KubernetesObjectApi.makeApiClient(kc);
+  const api2 = kc.makeApiClient(RawApplyApi);
   for (const o of rest) await applyOne(api2, o, fieldManager);
   return crds;
 }
 
-async function applyOne(api: KubernetesObjectApi, o: KubernetesObject, fieldManager: string): Promise<void> {
+async function applyOne(api: RawApplyApi, o: KubernetesObject, fieldManager: string): Promise<void> {
   try {
-    await api.patch(o, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+    await api.apply(o, fieldManager);
   } catch (err) {
     const what = `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
     throw new Error(`apply ${what}: ${describeApiError(err)}`);

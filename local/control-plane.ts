@@ -11,6 +11,8 @@ import { findToolchain } from './toolchain/install.ts';
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace deletion, garbage collection, service accounts). */
   controllerManager?: boolean;
+  /** kube-apiserver's port on 127.0.0.1 (default: a free one). */
+  apiserverPort?: number;
   /** Folder for etcd data, certificates and the kubeconfig (default: a new temp dir, removed on stop). */
   dir?: string;
   timeoutMs?: number;
@@ -53,7 +55,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     const etcdUrl = await startEtcd(tools.etcd, dir, processes, timeoutMs);
     const token = crypto.randomBytes(24).toString('hex');
-    const { port, proc } = await startApiserver(tools.kubeApiserver, dir, etcdUrl, token, timeoutMs);
+    const { port, proc } = await startApiserver(
+      tools.kubeApiserver,
+      dir,
+      etcdUrl,
+      token,
+      timeoutMs,
+      opts.apiserverPort,
+    );
     processes.push(proc);
     const server = `https://127.0.0.1:${port}`;
     const caPem = fs.readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8');
@@ -139,6 +148,7 @@ async function startApiserver(
   etcdUrl: string,
   token: string,
   timeoutMs: number,
+  fixedPort?: number,
 ): Promise<{ port: number; proc: Managed }> {
   const pki = path.join(dir, 'pki');
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -150,7 +160,7 @@ async function startApiserver(
     mode: 0o600,
   });
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const proc = startProcess('kube-apiserver', bin, [
       `--etcd-servers=${etcdUrl}`,
       `--etcd-prefix=/registry`,
@@ -179,7 +189,7 @@ async function startApiserver(
       return { port, proc };
     } catch (err) {
       await proc.stop();
-      if (attempt >= 2 || !/address already in use/.test(proc.logs())) throw err;
+      if (attempt >= 2 || fixedPort || !/address already in use/.test(proc.logs())) throw err;
     }
   }
 }

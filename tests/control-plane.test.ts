@@ -83,6 +83,26 @@ spec:
     expect(gc.spec.controllerName).toBe('portico.dev/gateway-controller');
   });
 
+  it('installs the CRDs whole: every CEL rule and default of the pinned files is stored', async () => {
+    const { findToolchain } = await import('../local/toolchain/install.ts');
+    const fs = await import('node:fs');
+    const file = `${findToolchain().gatewayCrds}/gateway.networking.k8s.io_httproutes.yaml`;
+    const want = fs.readFileSync(file, 'utf8').match(/x-kubernetes-validations:/g)!.length;
+    const crd = await cp.kubeConfig
+      .makeApiClient((await import('@kubernetes/client-node')).ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'httproutes.gateway.networking.k8s.io' });
+    const count = (o: unknown): number =>
+      o && typeof o === 'object'
+        ? Object.entries(o).reduce(
+            (n, [k, v]) =>
+              n + (k === 'x_kubernetes_validations' || k === 'x-kubernetes-validations' ? 1 : 0) + count(v),
+            0,
+          )
+        : 0;
+    expect(want).toBeGreaterThan(50);
+    expect(count(crd.spec)).toBe(want);
+  });
+
   it('rejects an invalid object through the CRD schema with a readable message', async () => {
     await expect(
       cp.applyYaml(`

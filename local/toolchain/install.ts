@@ -6,7 +6,9 @@ import { toolchainPaths, toolchainSrc, type Toolchain } from './paths.ts';
 import { versions } from './versions.ts';
 
 /** A missing prerequisite, with a message that says what to do. */
-export class ToolchainError extends Error {}
+export class ToolchainError extends Error {
+  override name = 'ToolchainError';
+}
 
 type Log = (line: string) => void;
 

@@ -1,0 +1,70 @@
+import { Testing } from 'cdk8s';
+import { InstallChart } from './install-chart.ts';
+
+describe('InstallChart', () => {
+  test('puts Portico together in its namespace', () => {
+    const chart = new InstallChart(Testing.app(), 'portico');
+    const objs = chart.toJson();
+    // The bootstrap belongs to operator/xds (tested there against the real Envoy); keep it out of this snapshot.
+    expect(
+      objs.map((o) => (o.kind === 'ConfigMap' ? { ...o, data: Object.keys(o.data) } : o)),
+    ).toMatchSnapshot();
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'Namespace/portico-system',
+        'CustomResourceDefinition/loadbalancerippools.portico.dev',
+        'CustomResourceDefinition/l2announcementpolicies.portico.dev',
+        'Deployment/portico-operator',
+        'Service/portico-xds',
+        'DaemonSet/portico-envoy',
+        'DaemonSet/portico-agent',
+        'GatewayClass/portico',
+      ]),
+    );
+    const clusterScoped = [
+      'Namespace',
+      'CustomResourceDefinition',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'GatewayClass',
+    ];
+    for (const o of objs) {
+      if (clusterScoped.includes(o.kind)) expect(o.metadata.namespace).toBeUndefined();
+      else expect(o.metadata.namespace).toBe('portico-system');
+    }
+    const gc = objs.find((o) => o.kind === 'GatewayClass');
+    expect(gc.spec.controllerName).toBe('portico.dev/gateway-controller');
+  });
+
+  test("points Envoy's ADS at the operator's xDS Service", () => {
+    const chart = new InstallChart(Testing.app(), 'portico', { namespace: 'edge', xdsPort: 18001 });
+    const cm = chart.toJson().find((o) => o.kind === 'ConfigMap');
+    const boot = JSON.parse(cm.data['bootstrap.json']);
+    expect(JSON.stringify(boot.static_resources)).toContain('portico-xds.edge.svc.cluster.local');
+    expect(JSON.stringify(boot.static_resources)).toContain('18001');
+    expect(boot.dynamic_resources.ads_config).toBeDefined();
+  });
+
+  test('can add a default IP pool and L2 policy (local mode)', () => {
+    const chart = new InstallChart(Testing.app(), 'portico', { ipPoolBlocks: [{ cidr: '127.0.200.0/24' }] });
+    const objs = chart.toJson();
+    const pool = objs.find((o) => o.kind === 'LoadBalancerIPPool');
+    expect(pool.metadata).toEqual({ name: 'default', labels: { 'app.kubernetes.io/part-of': 'portico' } });
+    expect(pool.spec.blocks).toEqual([{ cidr: '127.0.200.0/24' }]);
+    expect(objs.find((o) => o.kind === 'L2AnnouncementPolicy').spec.loadBalancerIPs).toBe(true);
+    expect(
+      () =>
+        new InstallChart(Testing.app(), 'bad', {
+          ipPoolBlocks: [{ start: '127.0.200.9', stop: '127.0.200.1' }],
+        }),
+    ).toThrow(
+      'LoadBalancerIpPool "bad/DefaultIpPool": blocks[0] start 127.0.200.9 is after stop 127.0.200.1',
+    );
+  });
+
+  test('can leave out the default GatewayClass', () => {
+    const chart = new InstallChart(Testing.app(), 'portico', { gatewayClass: false });
+    expect(chart.toJson().some((o) => o.kind === 'GatewayClass')).toBe(false);
+  });
+});

@@ -1,0 +1,113 @@
+import { Size } from 'cdk8s';
+import * as plus from 'cdk8s-plus-34';
+import {
+  KubeClusterRole,
+  KubeClusterRoleBinding,
+  KubeRole,
+  KubeRoleBinding,
+} from 'cdk8s-plus-34/lib/imports/k8s.js';
+import { Construct } from 'constructs';
+import { PORTICO_GROUP } from './portico-crds.ts';
+import { clusterScoped } from './cluster-scoped.ts';
+
+export const PORTICO_VERSION_TAG = '0.1.0';
+
+export interface AgentDaemonSetProps {
+  /** @default "portico-agent" */
+  readonly name?: string;
+  /** @default "portico/agent:0.1.0" */
+  readonly image?: string;
+  /** @default requests 50m CPU / 64Mi, limit 256Mi memory */
+  readonly resources?: plus.ContainerResources;
+}
+
+/**
+ * The node agent: answers ARP for the Gateway addresses whose Lease it holds. It needs the host
+ * network, NET_ADMIN (to add VIPs locally) and NET_RAW (ARP sockets), and nothing else.
+ */
+export class AgentDaemonSet extends Construct {
+  readonly daemonSet: plus.DaemonSet;
+  readonly serviceAccount: plus.ServiceAccount;
+
+  constructor(scope: Construct, id: string, props: AgentDaemonSetProps = {}) {
+    super(scope, id);
+    const name = props.name ?? 'portico-agent';
+    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'portico' };
+    this.serviceAccount = new plus.ServiceAccount(this, 'ServiceAccount', { metadata: { name, labels } });
+    const namespace = this.serviceAccount.metadata.namespace;
+
+    const role = clusterScoped(
+      new KubeClusterRole(this, 'ClusterRole', {
+        metadata: { name, labels },
+        rules: [
+          { apiGroups: [''], resources: ['services', 'nodes'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+          {
+            apiGroups: [PORTICO_GROUP],
+            resources: ['l2announcementpolicies'],
+            verbs: ['get', 'list', 'watch'],
+          },
+        ],
+      }),
+    );
+    clusterScoped(
+      new KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+        metadata: { name, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+        subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
+      }),
+    );
+    // One Lease per announced address, in Portico's namespace only.
+    const leases = new KubeRole(this, 'LeaseRole', {
+      metadata: { name: `${name}-leases`, labels },
+      rules: [
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+      ],
+    });
+    new KubeRoleBinding(this, 'LeaseRoleBinding', {
+      metadata: { name: `${name}-leases`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: leases.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
+    });
+
+    this.daemonSet = new plus.DaemonSet(this, 'Resource', {
+      metadata: { name, labels },
+      podMetadata: { labels },
+      hostNetwork: true,
+      dns: { policy: plus.DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET },
+      serviceAccount: this.serviceAccount,
+      securityContext: { ensureNonRoot: false },
+      isolate: false,
+    });
+    this.daemonSet.addContainer({
+      name: 'agent',
+      image: props.image ?? `portico/agent:${PORTICO_VERSION_TAG}`,
+      imagePullPolicy: plus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: ['--node-name=$(NODE_NAME)', `--lease-namespace=$(POD_NAMESPACE)`],
+      envVariables: {
+        NODE_NAME: plus.EnvValue.fromFieldRef(plus.EnvFieldPaths.NODE_NAME),
+        POD_NAMESPACE: plus.EnvValue.fromFieldRef(plus.EnvFieldPaths.POD_NAMESPACE),
+      },
+      portNumber: 9964,
+      liveness: plus.Probe.fromHttpGet('/healthz', { port: 9964, host: '127.0.0.1' }),
+      resources: props.resources ?? {
+        cpu: { request: plus.Cpu.millis(50) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+      },
+      securityContext: {
+        ensureNonRoot: false,
+        user: 0,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: {
+          drop: [plus.Capability.ALL],
+          add: [plus.Capability.NET_ADMIN, plus.Capability.NET_RAW],
+        },
+      },
+    });
+  }
+}

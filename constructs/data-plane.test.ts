@@ -1,0 +1,106 @@
+import { Chart, Testing } from 'cdk8s';
+import { versions } from '../local/toolchain/versions.ts';
+import { AgentDaemonSet } from './agent-daemon-set.ts';
+import { ENVOY_IMAGE, ENVOY_VERSION, EnvoyDaemonSet } from './envoy-daemon-set.ts';
+import { Operator, operatorClusterRules } from './operator.ts';
+
+const bootstrap = {
+  node: { id: 'portico-envoy', cluster: 'portico' },
+  admin: { address: { socket_address: { address: '127.0.0.1', port_value: 19000 } } },
+  dynamic_resources: { ads_config: { api_type: 'GRPC' } },
+};
+
+// Synthesized manifests are free-form JSON (cdk8s types them as any[]).
+const byKind = (objs: ReturnType<Chart['toJson']>, kind: string) => objs.filter((o) => o.kind === kind);
+
+function chart() {
+  return new Chart(Testing.app(), 'portico', { namespace: 'portico-system' });
+}
+
+describe('EnvoyDaemonSet', () => {
+  test('pins the Envoy the tests run', () => {
+    expect(ENVOY_VERSION).toBe(versions.envoy);
+    expect(ENVOY_IMAGE).toBe(`envoyproxy/envoy:v${versions.envoy}`);
+  });
+
+  test('one Envoy per node on the host network, bootstrap from a ConfigMap, probes on loopback admin', () => {
+    const c = chart();
+    new EnvoyDaemonSet(c, 'envoy', { bootstrap });
+    const objs = c.toJson();
+    expect(objs).toMatchSnapshot();
+    const ds = byKind(objs, 'DaemonSet')[0];
+    const pod = ds.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    const [envoy] = pod.containers;
+    expect(envoy.image).toBe(ENVOY_IMAGE);
+    expect(envoy.readinessProbe.httpGet).toMatchObject({ host: '127.0.0.1', port: 19000, path: '/ready' });
+    expect(envoy.securityContext.capabilities).toEqual({ add: ['NET_BIND_SERVICE'], drop: ['ALL'] });
+    expect(envoy.securityContext.readOnlyRootFilesystem).toBe(true);
+    const cm = byKind(objs, 'ConfigMap')[0];
+    expect(JSON.parse(cm.data['bootstrap.json'])).toEqual(bootstrap);
+    expect(pod.volumes[0].configMap.name).toBe(cm.metadata.name);
+  });
+
+  test('refuses a bootstrap without ADS and an admin port that differs from it', () => {
+    expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap: { admin: bootstrap.admin } })).toThrow(
+      'EnvoyDaemonSet "portico/envoy": bootstrap has no dynamic_resources',
+    );
+    expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap, adminPort: 9901 })).toThrow(
+      "adminPort (9901) differs from the bootstrap's admin port 19000",
+    );
+  });
+});
+
+describe('AgentDaemonSet', () => {
+  test('host network with NET_ADMIN and NET_RAW only, RBAC to read and hold Leases', () => {
+    const c = chart();
+    new AgentDaemonSet(c, 'agent');
+    const objs = c.toJson();
+    expect(objs).toMatchSnapshot();
+    const pod = byKind(objs, 'DaemonSet')[0].spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    const sc = pod.containers[0].securityContext;
+    expect(sc.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] });
+    expect(sc.privileged).toBe(false);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    const clusterRole = byKind(objs, 'ClusterRole')[0];
+    expect(clusterRole.metadata.namespace).toBeUndefined();
+    for (const rule of clusterRole.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    expect(byKind(objs, 'Role')[0].rules[0].resources).toEqual(['leases']);
+  });
+});
+
+describe('Operator', () => {
+  test('Deployment, xDS Service and least-privilege RBAC', () => {
+    const c = chart();
+    const op = new Operator(c, 'operator', { replicas: 3 });
+    const objs = c.toJson();
+    expect(objs).toMatchSnapshot();
+    const dep = byKind(objs, 'Deployment')[0];
+    expect(dep.spec.replicas).toBe(3);
+    expect(dep.spec.template.spec.containers[0].args).toContain(
+      '--controller-name=portico.dev/gateway-controller',
+    );
+    const svc = byKind(objs, 'Service')[0];
+    expect(svc.metadata.name).toBe('portico-xds');
+    expect(svc.spec.ports).toEqual([{ name: 'xds', port: 18000, targetPort: 18000 }]);
+    expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
+    expect(op.xdsPort).toBe(18000);
+  });
+
+  test('never asks for wildcards, secrets writes or write access to routes', () => {
+    for (const rule of operatorClusterRules) {
+      expect(rule.verbs).not.toContain('*');
+      expect(rule.resources).not.toContain('*');
+      if (rule.resources?.includes('secrets')) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+      if (rule.resources?.includes('httproutes')) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    }
+  });
+
+  test('refuses a bad port', () => {
+    expect(() => new Operator(chart(), 'operator', { xdsPort: 0 })).toThrow(
+      'Operator "portico/operator": xdsPort must be an integer port',
+    );
+  });
+});

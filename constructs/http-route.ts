@@ -1,0 +1,313 @@
+import { type ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as gwapi from './imports/gateway.networking.k8s.io.ts';
+import { enumValue } from './enum.ts';
+import { invalid, validationMessage } from './errors.ts';
+import type { Gateway } from './gateway.ts';
+import {
+  attachmentErrors,
+  type BackendRef,
+  type ParentRef,
+  toBackendRef,
+  toParentRef,
+  type WireParentRef,
+} from './route-refs.ts';
+import { checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
+
+export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
+export type ValueMatchType = 'Exact' | 'RegularExpression';
+export type HttpMethod = `${gwapi.HttpRouteSpecRulesMatchesMethod}`;
+
+export interface HttpPathMatch {
+  /** @default "PathPrefix" */
+  readonly type?: PathMatchType;
+  /** The path, starting with "/" (a pattern for RegularExpression). */
+  readonly value: string;
+}
+
+export interface HttpValueMatch {
+  readonly name: string;
+  readonly value: string;
+  /** @default "Exact" */
+  readonly type?: ValueMatchType;
+}
+
+/** One match: every given condition must hold. */
+export interface HttpRouteMatch {
+  /** @default prefix "/" */
+  readonly path?: HttpPathMatch;
+  /** @default none */
+  readonly headers?: HttpValueMatch[];
+  /** @default none */
+  readonly queryParams?: HttpValueMatch[];
+  /** @default any method */
+  readonly method?: HttpMethod;
+}
+
+export interface HttpHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface HeaderModifier {
+  /** @default none */
+  readonly set?: HttpHeader[];
+  /** @default none */
+  readonly add?: HttpHeader[];
+  /** Header names to remove. @default none */
+  readonly remove?: string[];
+}
+
+export interface PathModifier {
+  readonly type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
+  readonly value: string;
+}
+
+export type HttpRouteFilter =
+  | ({ readonly type: 'RequestHeaderModifier' } & HeaderModifier)
+  | ({ readonly type: 'ResponseHeaderModifier' } & HeaderModifier)
+  | {
+      readonly type: 'RequestRedirect';
+      readonly scheme?: 'http' | 'https';
+      readonly hostname?: string;
+      readonly port?: number;
+      readonly path?: PathModifier;
+      /** @default 302 */
+      readonly statusCode?: 301 | 302 | 303 | 307 | 308;
+    }
+  | { readonly type: 'URLRewrite'; readonly hostname?: string; readonly path?: PathModifier }
+  | {
+      readonly type: 'RequestMirror';
+      readonly backend: BackendRef;
+      /** Share of requests mirrored, 0-100. @default 100 */
+      readonly percent?: number;
+    };
+
+export interface HttpRouteRule {
+  /** Rule name (a DNS label). @default none */
+  readonly name?: string;
+  /** Any one match selects the rule. @default prefix "/" */
+  readonly matches?: HttpRouteMatch[];
+  /** @default none */
+  readonly filters?: HttpRouteFilter[];
+  /** Backends with weights. @default none (requests get 500 unless a redirect filter answers) */
+  readonly backendRefs?: BackendRef[];
+}
+
+export interface HttpRouteProps {
+  /** @default a name unique in the chart */
+  readonly metadata?: ApiObjectMetadata;
+  /** Gateways (or their listeners) to attach to. @default none; use `attachTo` */
+  readonly parentRefs?: (ParentRef | Gateway)[];
+  /** Host names the route serves. @default every host the listener accepts */
+  readonly hostnames?: string[];
+  /** Rules; more can be added with `addRule`. @default none */
+  readonly rules?: HttpRouteRule[];
+}
+
+const statusCodes: Record<number, gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode> = {
+  301: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_301,
+  302: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_302,
+  303: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_303,
+  307: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_307,
+  308: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_308,
+};
+
+/** An HTTPRoute (gateway.networking.k8s.io/v1). */
+export class HttpRoute extends Construct {
+  readonly apiObject: gwapi.HttpRoute;
+  readonly name: string;
+  private readonly parents: (ParentRef | Gateway)[] = [];
+  private readonly wireParents: WireParentRef[] = [];
+  private readonly wireRules: gwapi.HttpRouteSpecRules[] = [];
+
+  constructor(scope: Construct, id: string, props: HttpRouteProps = {}) {
+    super(scope, id);
+    const hostnames = props.hostnames ?? [];
+    hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
+    this.apiObject = new gwapi.HttpRoute(this, 'Resource', {
+      metadata: props.metadata,
+      spec: {
+        parentRefs: this.wireParents,
+        hostnames: hostnames.length > 0 ? [...hostnames] : undefined,
+        rules: this.wireRules,
+      },
+    });
+    this.name = this.apiObject.name;
+    for (const p of props.parentRefs ?? []) this.attachTo(p);
+    for (const r of props.rules ?? []) this.addRule(r);
+    this.node.addValidation({
+      validate: () => [
+        ...attachmentErrors('HTTPRoute', 'HttpRoute', this.parents),
+        ...(this.wireParents.length === 0
+          ? [validationMessage(this, 'parentRefs', 'must not be empty; call attachTo(gateway)')]
+          : []),
+      ],
+    });
+  }
+
+  /** Attaches the route to a Gateway (or one of its listeners). */
+  attachTo(parent: ParentRef | Gateway): void {
+    this.wireParents.push(
+      toParentRef(this, `parentRefs[${this.wireParents.length}]`, parent, this.apiObject.metadata.namespace),
+    );
+    this.parents.push(parent);
+  }
+
+  /** Adds a rule; throws if it is invalid. */
+  addRule(rule: HttpRouteRule): void {
+    const at = `rules[${this.wireRules.length}]`;
+    const ns = this.apiObject.metadata.namespace;
+    if (rule.name !== undefined) checkSectionName(this, `${at}.name`, rule.name);
+    const matches = (rule.matches ?? []).map((m, i) => this.match(`${at}.matches[${i}]`, m));
+    const filters = (rule.filters ?? []).map((f, i) => this.filter(`${at}.filters[${i}]`, f, rule));
+    const backendRefs = (rule.backendRefs ?? []).map((b, i) =>
+      toBackendRef(this, `${at}.backendRefs[${i}]`, b, ns),
+    );
+    this.wireRules.push({
+      name: rule.name,
+      matches: matches.length > 0 ? matches : undefined,
+      filters: filters.length > 0 ? filters : undefined,
+      backendRefs: backendRefs.length > 0 ? backendRefs : undefined,
+    });
+  }
+
+  private match(at: string, m: HttpRouteMatch): gwapi.HttpRouteSpecRulesMatches {
+    let path: gwapi.HttpRouteSpecRulesMatchesPath | undefined;
+    if (m.path) {
+      const type = m.path.type ?? 'PathPrefix';
+      if (type === 'RegularExpression') checkRegex(this, `${at}.path.value`, m.path.value);
+      else if (!m.path.value.startsWith('/')) {
+        invalid(this, `${at}.path.value`, `must start with "/", got "${m.path.value}"`);
+      }
+      path = { type: enumValue<gwapi.HttpRouteSpecRulesMatchesPathType>(type), value: m.path.value };
+    }
+    const values = <T extends string>(kind: string, list: HttpValueMatch[] | undefined) =>
+      list?.map((h, i) => {
+        const type = h.type ?? 'Exact';
+        if (h.name.length === 0) invalid(this, `${at}.${kind}[${i}].name`, 'must not be empty');
+        if (type === 'RegularExpression') checkRegex(this, `${at}.${kind}[${i}].value`, h.value);
+        return { name: h.name, value: h.value, type: enumValue<T>(type as `${T}`) };
+      });
+    if (
+      m.method !== undefined &&
+      !Object.values(gwapi.HttpRouteSpecRulesMatchesMethod).includes(
+        m.method as gwapi.HttpRouteSpecRulesMatchesMethod,
+      )
+    ) {
+      invalid(
+        this,
+        `${at}.method`,
+        `must be one of ${Object.values(gwapi.HttpRouteSpecRulesMatchesMethod).join(', ')}, got "${m.method}"`,
+      );
+    }
+    return {
+      path,
+      headers: values<gwapi.HttpRouteSpecRulesMatchesHeadersType>('headers', m.headers),
+      queryParams: values<gwapi.HttpRouteSpecRulesMatchesQueryParamsType>('queryParams', m.queryParams),
+      method: m.method === undefined ? undefined : enumValue<gwapi.HttpRouteSpecRulesMatchesMethod>(m.method),
+    };
+  }
+
+  private filter(at: string, f: HttpRouteFilter, rule: HttpRouteRule): gwapi.HttpRouteSpecRulesFilters {
+    const T = gwapi.HttpRouteSpecRulesFiltersType;
+    switch (f.type) {
+      case 'RequestHeaderModifier':
+        return { type: T.REQUEST_HEADER_MODIFIER, requestHeaderModifier: this.headers(at, f) };
+      case 'ResponseHeaderModifier':
+        return { type: T.RESPONSE_HEADER_MODIFIER, responseHeaderModifier: this.headers(at, f) };
+      case 'RequestRedirect': {
+        if (f.hostname !== undefined) checkHostname(this, `${at}.hostname`, f.hostname);
+        if (f.port !== undefined) checkPort(this, `${at}.port`, f.port);
+        if (f.statusCode !== undefined && !(f.statusCode in statusCodes)) {
+          invalid(this, `${at}.statusCode`, `must be 301, 302, 303, 307 or 308, got ${f.statusCode}`);
+        }
+        if ((rule.backendRefs ?? []).length > 0) {
+          invalid(this, `${at}`, "RequestRedirect answers the request itself; remove the rule's backendRefs");
+        }
+        return {
+          type: T.REQUEST_REDIRECT,
+          requestRedirect: {
+            scheme:
+              f.scheme === undefined
+                ? undefined
+                : enumValue<gwapi.HttpRouteSpecRulesFiltersRequestRedirectScheme>(f.scheme),
+            hostname: f.hostname,
+            port: f.port,
+            statusCode: f.statusCode === undefined ? undefined : statusCodes[f.statusCode],
+            path: f.path && {
+              ...this.pathModifier(`${at}.path`, f.path, rule),
+              type: enumValue<gwapi.HttpRouteSpecRulesFiltersRequestRedirectPathType>(f.path.type),
+            },
+          },
+        };
+      }
+      case 'URLRewrite':
+        if (f.hostname !== undefined) checkHostname(this, `${at}.hostname`, f.hostname);
+        return {
+          type: T.URL_REWRITE,
+          urlRewrite: {
+            hostname: f.hostname,
+            path: f.path && {
+              ...this.pathModifier(`${at}.path`, f.path, rule),
+              type: enumValue<gwapi.HttpRouteSpecRulesFiltersUrlRewritePathType>(f.path.type),
+            },
+          },
+        };
+      case 'RequestMirror': {
+        const b = toBackendRef(this, `${at}.backend`, f.backend, this.apiObject.metadata.namespace);
+        if (f.percent !== undefined && (!Number.isInteger(f.percent) || f.percent < 0 || f.percent > 100)) {
+          invalid(this, `${at}.percent`, `must be an integer between 0 and 100, got ${f.percent}`);
+        }
+        return {
+          type: T.REQUEST_MIRROR,
+          requestMirror: {
+            backendRef: { name: b.name, namespace: b.namespace, port: b.port },
+            percent: f.percent,
+          },
+        };
+      }
+      default:
+        return invalid(
+          this,
+          `${at}.type`,
+          `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or RequestMirror, got "${(f as { type: string }).type}"`,
+        );
+    }
+  }
+
+  private headers(at: string, h: HeaderModifier) {
+    const all = [...(h.set ?? []), ...(h.add ?? [])]
+      .map((x) => x.name.toLowerCase())
+      .concat((h.remove ?? []).map((x) => x.toLowerCase()));
+    const dup = all.find((n, i) => all.indexOf(n) !== i);
+    if (dup !== undefined) invalid(this, at, `changes header "${dup}" more than once; list each header once`);
+    all.forEach(
+      (n) =>
+        /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(n) || invalid(this, at, `has an invalid header name "${n}"`),
+    );
+    return {
+      set: h.set?.map((x) => ({ ...x })),
+      add: h.add?.map((x) => ({ ...x })),
+      remove: h.remove ? [...h.remove] : undefined,
+    };
+  }
+
+  private pathModifier(at: string, p: PathModifier, rule: HttpRouteRule) {
+    if (!p.value.startsWith('/')) invalid(this, `${at}.value`, `must start with "/", got "${p.value}"`);
+    if (p.type === 'ReplacePrefixMatch') {
+      const ok =
+        (rule.matches ?? []).length > 0 &&
+        (rule.matches ?? []).every(
+          (m) => (m.path?.type ?? 'PathPrefix') === 'PathPrefix' && m.path !== undefined,
+        );
+      if (!ok)
+        invalid(
+          this,
+          `${at}.type`,
+          'ReplacePrefixMatch needs every match of the rule to have a PathPrefix path; use ReplaceFullPath or add path prefixes',
+        );
+    }
+    return p.type === 'ReplaceFullPath' ? { replaceFullPath: p.value } : { replacePrefixMatch: p.value };
+  }
+}

@@ -1,0 +1,52 @@
+// Regenerates constructs/imports/ from the pinned Gateway API CRDs with `cdk8s import`.
+// Run: node --import tsx constructs/import-gateway-api.ts
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { toolchainPaths } from '../local/toolchain/paths.ts';
+import { versions } from '../local/toolchain/versions.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+
+/** The CRDs Portico implements: standard channel plus TLSRoute. */
+export const importedKinds = ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'referencegrants'];
+
+export const importedFile = path.join(here, 'imports', 'gateway.networking.k8s.io.ts');
+
+/** Returns the generated TypeScript for the pinned CRDs (does not write it). */
+export function generateGatewayApiImports(crdDir = toolchainPaths().gatewayCrds): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-import-'));
+  try {
+    const docs = importedKinds.map((k) => {
+      const file = path.join(crdDir, `gateway.networking.k8s.io_${k}.yaml`);
+      if (!fs.existsSync(file)) {
+        throw new Error(`Gateway API CRD ${file} is missing: run \`npm run toolchain\` first`);
+      }
+      return fs.readFileSync(file, 'utf8');
+    });
+    const input = path.join(tmp, 'crds.yaml');
+    fs.writeFileSync(input, docs.join('\n---\n'));
+    const cli = path.join(repo, 'node_modules', '.bin', 'cdk8s');
+    execFileSync(cli, ['import', input, '--output', path.join(tmp, 'out'), '--language', 'typescript'], {
+      stdio: 'pipe',
+      env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
+    });
+    const generated = fs.readFileSync(path.join(tmp, 'out', 'gateway.networking.k8s.io.ts'), 'utf8');
+    // verbatimModuleSyntax needs type-only imports marked as such; nothing else is touched.
+    const fixed = generated.replace(
+      "import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';",
+      "import { ApiObject, type ApiObjectMetadata, type GroupVersionKind } from 'cdk8s';",
+    );
+    return `// Gateway API ${versions.gatewayApi} (${importedKinds.join(', ')}); regenerate with constructs/import-gateway-api.ts\n${fixed}`;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  fs.writeFileSync(importedFile, generateGatewayApiImports());
+  console.log(`wrote ${path.relative(repo, importedFile)}`);
+}

@@ -1,0 +1,146 @@
+import type * as plus from 'cdk8s-plus-34';
+import type { Construct } from 'constructs';
+import { invalid } from './errors.ts';
+import { Gateway, type RouteKind } from './gateway.ts';
+import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
+
+/** Where a route attaches: a Gateway construct, or a Gateway by name, optionally narrowed to one listener. */
+export interface ParentRef {
+  /** The Gateway construct or the name of a Gateway. */
+  readonly gateway: Gateway | string;
+  /** The Gateway's namespace when it differs from the route's. @default the route's namespace */
+  readonly namespace?: string;
+  /** Attach to the listener of this name only. @default every listener that accepts the route */
+  readonly sectionName?: string;
+  /** Attach to listeners on this port only. @default any port */
+  readonly port?: number;
+}
+
+/** A backend Service: its name (with `port`), or a cdk8s-plus Service (port defaults to its only port). */
+export interface BackendRef {
+  readonly service: string | plus.Service;
+  /** Service port. @default the Service's port when it has exactly one; required with a name */
+  readonly port?: number;
+  /** Namespace of the Service; another namespace needs a ReferenceGrant there. @default the route's namespace */
+  readonly namespace?: string;
+  /** Proportion of traffic relative to the rule's other backends (0 to 1000000). @default 1 */
+  readonly weight?: number;
+}
+
+export interface WireParentRef {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+}
+
+export interface WireBackendRef {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly port: number;
+  readonly weight?: number;
+}
+
+export function toParentRef(
+  scope: Construct,
+  field: string,
+  ref: ParentRef | Gateway,
+  ownNs?: string,
+): WireParentRef {
+  const r: ParentRef = ref instanceof Gateway ? { gateway: ref } : ref;
+  const gw = r.gateway;
+  const name = gw instanceof Gateway ? gw.name : gw;
+  checkName(scope, `${field}.name`, name);
+  if (r.sectionName !== undefined) checkSectionName(scope, `${field}.sectionName`, r.sectionName);
+  if (r.port !== undefined) checkPort(scope, `${field}.port`, r.port);
+  const ns = r.namespace ?? (gw instanceof Gateway ? gw.namespace : undefined);
+  return {
+    name,
+    namespace: ns !== undefined && ns !== ownNs ? ns : undefined,
+    sectionName: r.sectionName,
+    port: r.port,
+  };
+}
+
+export function toBackendRef(
+  scope: Construct,
+  field: string,
+  ref: BackendRef,
+  ownNs?: string,
+): WireBackendRef {
+  let name: string;
+  let port = ref.port;
+  let ns = ref.namespace;
+  if (typeof ref.service === 'string') {
+    name = ref.service;
+    if (port === undefined)
+      invalid(scope, `${field}.port`, `is required for Service "${name}"; set the Service port`);
+  } else {
+    name = ref.service.name;
+    ns = ns ?? ref.service.metadata.namespace;
+    const ports = ref.service.ports.map((p) => p.port);
+    if (port === undefined) {
+      if (ports.length !== 1) {
+        invalid(
+          scope,
+          `${field}.port`,
+          `is required: Service "${name}" has ${ports.length} ports (${ports.join(', ')}); choose one`,
+        );
+      }
+      port = ports[0];
+    } else if (!ports.includes(port)) {
+      invalid(
+        scope,
+        `${field}.port`,
+        `${port} is not a port of Service "${name}" (it has ${ports.join(', ') || 'none'})`,
+      );
+    }
+  }
+  checkName(scope, `${field}.name`, name);
+  checkPort(scope, `${field}.port`, port as number);
+  if (ref.weight !== undefined) checkWeight(scope, `${field}.weight`, ref.weight);
+  return {
+    name,
+    port: port as number,
+    namespace: ns !== undefined && ns !== ownNs ? ns : undefined,
+    weight: ref.weight,
+  };
+}
+
+/**
+ * Synth-time check that each parent Gateway construct has a listener this route kind can attach to
+ * (for example an HTTPRoute cannot attach to a TLS Passthrough listener).
+ */
+export function attachmentErrors(
+  kind: RouteKind,
+  scopeName: string,
+  parents: readonly (ParentRef | Gateway)[],
+): string[] {
+  const errors: string[] = [];
+  parents.forEach((p, i) => {
+    const r: ParentRef = p instanceof Gateway ? { gateway: p } : p;
+    if (!(r.gateway instanceof Gateway)) return;
+    const gw = r.gateway;
+    const candidates = gw.listeners.filter(
+      (l) =>
+        (r.sectionName === undefined || l.name === r.sectionName) &&
+        (r.port === undefined || l.port === r.port),
+    );
+    const field = `${scopeName}: parentRefs[${i}]`;
+    if (r.sectionName !== undefined && candidates.length === 0) {
+      errors.push(
+        `${field}.sectionName "${r.sectionName}" is not a listener of Gateway "${gw.name}" (listeners: ${gw.listeners.map((l) => l.name).join(', ') || 'none'})`,
+      );
+      return;
+    }
+    if (candidates.length > 0 && !candidates.some((l) => l.kinds.includes(kind))) {
+      const what = candidates
+        .map((l) => `${l.name} (${l.protocol}${l.tlsMode ? ' ' + l.tlsMode : ''})`)
+        .join(', ');
+      errors.push(
+        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${kind === 'HTTPRoute' ? 'use a TLSRoute for TLS listeners' : 'use an HTTPRoute for HTTP and HTTPS listeners'} or pick another sectionName`,
+      );
+    }
+  });
+  return errors;
+}

@@ -1,0 +1,60 @@
+import type { IConstruct } from 'constructs';
+import { invalid } from './errors.ts';
+
+const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const hostnameRe = new RegExp(`^(\\*\\.)?${dnsLabel}(\\.${dnsLabel})*$`);
+const nameRe = new RegExp(`^${dnsLabel}(\\.${dnsLabel})*$`);
+const sectionNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Gateway API Hostname: a DNS name, optionally with a leading `*.` wildcard label, no IPs, no port. */
+export function checkHostname(scope: IConstruct, field: string, hostname: string): void {
+  if (hostname.length > 253 || !hostnameRe.test(hostname) || /^[0-9.]+$/.test(hostname)) {
+    invalid(
+      scope,
+      field,
+      `must be a lower-case DNS name such as "shop.example.com" or "*.example.com" (no IP, no port), got "${hostname}"`,
+    );
+  }
+}
+
+/** A Kubernetes object name (DNS subdomain). */
+export function checkName(scope: IConstruct, field: string, name: string): void {
+  if (name.length === 0 || name.length > 253 || !nameRe.test(name)) {
+    invalid(scope, field, `must be a lower-case DNS subdomain name (a-z, 0-9, "-", "."), got "${name}"`);
+  }
+}
+
+/** A listener or rule name (DNS label, at most 63 characters). */
+export function checkSectionName(scope: IConstruct, field: string, name: string): void {
+  if (name.length > 63 || !sectionNameRe.test(name)) {
+    invalid(scope, field, `must be a lower-case DNS label (a-z, 0-9, "-", at most 63), got "${name}"`);
+  }
+}
+
+export function checkPort(scope: IConstruct, field: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    invalid(scope, field, `must be an integer port between 1 and 65535, got ${port}`);
+  }
+}
+
+export function checkWeight(scope: IConstruct, field: string, weight: number): void {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 1_000_000) {
+    invalid(scope, field, `must be an integer between 0 and 1000000, got ${weight}`);
+  }
+}
+
+/** Envoy matches with RE2; a pattern JavaScript cannot compile is surely wrong, so catch it here. */
+export function checkRegex(scope: IConstruct, field: string, pattern: string): void {
+  try {
+    new RegExp(pattern, 'u');
+  } catch (e) {
+    invalid(scope, field, `is not a valid regular expression (${(e as Error).message}); fix the pattern`);
+  }
+  if (/\(\?(=|!|<=|<!)|\\[1-9]/.test(pattern)) {
+    invalid(
+      scope,
+      field,
+      `uses lookaround or backreferences, which Envoy's RE2 does not support: "${pattern}"`,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+
+export interface BootstrapOptions {
+  /** Envoy node id; the xDS server keys ACK state on it. Envoy's `--service-node` flag overrides it. @default 'portico-envoy' */
+  nodeId?: string;
+  /** Envoy node cluster. @default 'portico' */
+  cluster?: string;
+  /** Address of the ADS server: an IP (static cluster) or a DNS name such as the operator Service. */
+  xdsAddress: string;
+  xdsPort: number;
+  /** Admin interface address; keep it on loopback. @default '127.0.0.1' */
+  adminAddress?: string;
+  /** @default 19000 */
+  adminPort?: number;
+  /** Cap on downstream connections (Envoy warns when none is set). @default 50000 */
+  maxDownstreamConnections?: number;
+  /** Keep only the stats dashboards need; per-cluster stats otherwise grow with the route count. @default true */
+  leanStats?: boolean;
+}
+
+/** Name of the static cluster that points at the ADS server. */
+export const XDS_CLUSTER = 'xds_cluster';
+
+// Per-cluster stats kept under leanStats: traffic and xDS health only.
+const CLUSTER_STATS = [
+  'upstream_rq_total',
+  'upstream_rq_[1-5]xx',
+  'upstream_rq_time',
+  'upstream_cx_active',
+  'upstream_rq_active',
+  'upstream_rq_pending_active',
+  'membership_healthy',
+  'membership_total',
+  'update_(attempt|success|rejected|empty)',
+];
+
+const KEEP_PREFIXES = [
+  'server.',
+  'cluster_manager.',
+  'listener_manager.',
+  'control_plane.',
+  'runtime.',
+  'http.',
+  'listener.',
+  'tcp.',
+  'sds.',
+  `cluster.${XDS_CLUSTER}.`,
+];
+
+function leanStatsConfig(): Record<string, unknown> {
+  return {
+    stats_matcher: {
+      inclusion_list: {
+        patterns: [
+          ...KEEP_PREFIXES.map((prefix) => ({ prefix })),
+          { safe_regex: { regex: `^cluster\\.[^.]+\\.(${CLUSTER_STATS.join('|')})$` } },
+        ],
+      },
+    },
+  };
+}
+
+const v3Ads = { ads: {}, resource_api_version: 'V3' };
+
+/**
+ * Renders an Envoy v3 bootstrap (JSON shape) that takes all listeners and clusters over ADS
+ * (gRPC, HTTP/2) from the Portico operator. Pure: the same options give the same object.
+ */
+export function renderBootstrap(opts: BootstrapOptions): Record<string, unknown> {
+  const xdsIsIp = isIP(opts.xdsAddress) !== 0;
+  return {
+    node: { id: opts.nodeId ?? 'portico-envoy', cluster: opts.cluster ?? 'portico' },
+    admin: {
+      address: {
+        socket_address: { address: opts.adminAddress ?? '127.0.0.1', port_value: opts.adminPort ?? 19000 },
+      },
+    },
+    dynamic_resources: {
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        set_node_on_first_message_only: true,
+        grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],
+      },
+      cds_config: v3Ads,
+      lds_config: v3Ads,
+    },
+    static_resources: {
+      clusters: [
+        {
+          name: XDS_CLUSTER,
+          type: xdsIsIp ? 'STATIC' : 'STRICT_DNS',
+          connect_timeout: '1s',
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+              '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+              explicit_http_config: {
+                // Keepalive notices a dead operator replica so Envoy reconnects to another.
+                http2_protocol_options: { connection_keepalive: { interval: '15s', timeout: '5s' } },
+              },
+            },
+          },
+          load_assignment: {
+            cluster_name: XDS_CLUSTER,
+            endpoints: [
+              {
+                lb_endpoints: [
+                  {
+                    endpoint: {
+                      address: { socket_address: { address: opts.xdsAddress, port_value: opts.xdsPort } },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    },
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+            max_active_downstream_connections: opts.maxDownstreamConnections ?? 50000,
+          },
+        },
+      ],
+    },
+    ...(opts.leanStats === false ? {} : { stats_config: leanStatsConfig() }),
+  };
+}
