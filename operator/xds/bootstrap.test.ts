@@ -36,6 +36,17 @@ describe('renderBootstrap', () => {
     expect(JSON.stringify(c)).toContain('http2_protocol_options');
   });
 
+  it('selects Delta xDS on request', () => {
+    expect(renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: 1 }).dynamic_resources).toMatchObject({
+      ads_config: { api_type: 'GRPC' },
+    });
+    expect(
+      renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: 1, delta: true }).dynamic_resources,
+    ).toMatchObject({
+      ads_config: { api_type: 'DELTA_GRPC' },
+    });
+  });
+
   it('resolves a DNS name with STRICT_DNS', () => {
     const b = renderBootstrap({ xdsAddress: 'portico.portico-system.svc', xdsPort: 18000 });
     expect(xdsCluster(b).type).toBe('STRICT_DNS');

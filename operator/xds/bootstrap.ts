@@ -14,6 +14,8 @@ export interface BootstrapOptions {
   adminPort?: number;
   /** Cap on downstream connections (Envoy warns when none is set). @default 50000 */
   maxDownstreamConnections?: number;
+  /** Incremental xDS (DELTA_GRPC): pushes carry only changed resources, also for clusters and listeners. @default false */
+  delta?: boolean;
   /** Keep only the stats dashboards need; per-cluster stats otherwise grow with the route count. @default true */
   leanStats?: boolean;
 }
@@ -77,7 +79,7 @@ export function renderBootstrap(opts: BootstrapOptions): Record<string, unknown>
     },
     dynamic_resources: {
       ads_config: {
-        api_type: 'GRPC',
+        api_type: opts.delta ? 'DELTA_GRPC' : 'GRPC',
         transport_api_version: 'V3',
         set_node_on_first_message_only: true,
         grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],

@@ -1,0 +1,199 @@
+// Portico's data-plane model: what the Envoys must do, free of Envoy field names.
+// Produced by translate/, consumed by xds/. Deterministic: every array is sorted, so equal
+// cluster snapshots give deep-equal IR. Fields are only ever added, never renamed.
+
+/** The whole desired data plane, shared by every Envoy. */
+export interface IR {
+  /** HTTP and HTTPS listeners, sorted by name. */
+  readonly httpListeners: readonly HttpListener[];
+  /** TLS passthrough listeners (SNI routing, bytes untouched), sorted by name. */
+  readonly tlsPassthroughListeners: readonly TlsPassthroughListener[];
+  /** Every cluster referenced by a route, sorted by name. */
+  readonly clusters: readonly Cluster[];
+}
+
+/** Which Gateway a listener belongs to (for NACK and Programmed reporting). */
+export interface GatewayRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/**
+ * One bound socket: a Gateway address and port. All Gateway listeners of one Gateway on the
+ * same port (distinct hostnames) are merged here. Listeners are emitted only for Gateways that
+ * have an address; a Gateway with several addresses gets one listener per address.
+ */
+export interface HttpListener {
+  /** Stable, unique: `<gateway namespace>/<gateway name>/<address>/<port>`. */
+  readonly name: string;
+  readonly gateway: GatewayRef;
+  /** IP address to bind (IPv4 or IPv6). */
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: 'HTTP' | 'HTTPS';
+  /** HTTPS only: server certificates chosen by SNI, sorted by secret name. */
+  readonly tls?: ListenerTls;
+  /** Virtual hosts, one per distinct domain, sorted: exact hostnames, then wildcards, `*` last. */
+  readonly virtualHosts: readonly VirtualHost[];
+}
+
+export interface ListenerTls {
+  readonly certificates: readonly TlsCertificate[];
+}
+
+/** A server certificate and the SNI names it serves. */
+export interface TlsCertificate {
+  /** Stable name of the certificate: `<secret namespace>/<secret name>`. */
+  readonly secretName: string;
+  /** SNI names this certificate answers (may contain `*.` wildcards); empty means any SNI. */
+  readonly sniHostnames: readonly string[];
+  /** PEM certificate chain (`tls.crt`). */
+  readonly certPem: string;
+  /** PEM private key (`tls.key`). */
+  readonly keyPem: string;
+}
+
+export interface VirtualHost {
+  /** Stable, unique within the listener: the domain itself (`*` for any). */
+  readonly name: string;
+  /** Host header values (`foo.example.com`, `*.example.com` or `*`). Port suffixes are the xDS layer's job. */
+  readonly domains: readonly string[];
+  /** In match precedence order: the first matching route wins. */
+  readonly routes: readonly Route[];
+}
+
+export interface Route {
+  /** Stable: `<route namespace>/<route name>/rule/<i>/match/<j>`. */
+  readonly name: string;
+  readonly match: HttpMatch;
+  readonly action: HttpAction;
+  /** Headers to set/add/remove on the request before it goes upstream. */
+  readonly requestHeaders?: HeaderModifier;
+  /** Headers to set/add/remove on the response. */
+  readonly responseHeaders?: HeaderModifier;
+  /** Forward actions only: rewrite of host and/or path before forwarding. */
+  readonly urlRewrite?: UrlRewrite;
+}
+
+export interface HttpMatch {
+  /** Always present (the spec's default is PathPrefix `/`). PathPrefix matching is segment-aware. */
+  readonly path: PathMatch;
+  /** All must match. Sorted by name. Header names are lower-cased. */
+  readonly headers: readonly HeaderMatch[];
+  /** All must match. Sorted by name. */
+  readonly queryParams: readonly QueryParamMatch[];
+  /** Upper-case HTTP method, when set. */
+  readonly method?: string;
+}
+
+export interface PathMatch {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+}
+
+export interface HeaderMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface QueryParamMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+
+export type HttpAction = ForwardAction | DirectResponseAction | RedirectAction;
+
+/** Send to upstream clusters, split by weight. Backends are sorted by cluster name; weights > 0. */
+export interface ForwardAction {
+  readonly type: 'Forward';
+  readonly backends: readonly WeightedBackend[];
+  /**
+   * Summed weight of the rule's invalid backendRefs (missing Service, not permitted, wrong
+   * kind). The spec wants that share of requests answered with 500; absent when 0.
+   */
+  readonly invalidWeight?: number;
+}
+
+/** Answer locally, e.g. 500 when all of a rule's backends are invalid or weigh 0. */
+export interface DirectResponseAction {
+  readonly type: 'DirectResponse';
+  readonly status: number;
+}
+
+export interface RedirectAction {
+  readonly type: 'Redirect';
+  readonly scheme?: 'http' | 'https';
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly path?: PathRewrite;
+  /** 301 or 302 (spec default 302). */
+  readonly statusCode: number;
+}
+
+export interface WeightedBackend {
+  /** A `Cluster.name` present in `IR.clusters`. */
+  readonly cluster: string;
+  /** > 0. Relative to the sum of the route's weights. */
+  readonly weight: number;
+}
+
+export interface HeaderModifier {
+  /** Replace or add, sorted by name. */
+  readonly set: readonly HeaderValue[];
+  /** Append, sorted by name. */
+  readonly add: readonly HeaderValue[];
+  /** Header names to remove, sorted. */
+  readonly remove: readonly string[];
+}
+
+export interface HeaderValue {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface UrlRewrite {
+  readonly hostname?: string;
+  readonly path?: PathRewrite;
+}
+
+/** ReplacePrefixMatch only appears on routes whose path match is PathPrefix. */
+export type PathRewrite =
+  | { readonly type: 'ReplaceFullPath'; readonly value: string }
+  | { readonly type: 'ReplacePrefixMatch'; readonly value: string };
+
+/** TLS passthrough: pick a backend by the ClientHello's SNI, forward the raw TCP stream. */
+export interface TlsPassthroughListener {
+  /** Stable, unique: `<gateway namespace>/<gateway name>/<address>/<port>`. */
+  readonly name: string;
+  readonly gateway: GatewayRef;
+  readonly address: string;
+  readonly port: number;
+  /** Sorted by name. An SNI that matches no route gets no backend (connection closed). */
+  readonly routes: readonly SniRoute[];
+}
+
+export interface SniRoute {
+  /** Stable: `<route namespace>/<route name>/rule/0` (a route's rules share its SNI names). */
+  readonly name: string;
+  /** SNI names (may contain `*.` wildcards); never empty (`*` means any). */
+  readonly sniHostnames: readonly string[];
+  /** Sorted by cluster name; weights > 0. Empty means the route's backends are all invalid: reject. */
+  readonly backends: readonly WeightedBackend[];
+}
+
+/** One upstream: a Service port. */
+export interface Cluster {
+  /** Stable: `<namespace>/<service>/<port>` (the Service port number). */
+  readonly name: string;
+  readonly service: { readonly namespace: string; readonly name: string; readonly port: number };
+  /** Ready endpoints only, sorted by address then port. May be empty. */
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Endpoint {
+  readonly address: string;
+  /** The resolved target port on the endpoint. */
+  readonly port: number;
+}

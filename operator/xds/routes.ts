@@ -1,0 +1,142 @@
+// IR HTTP routes -> Envoy RouteConfiguration (RDS). Pure.
+import type {
+  HeaderModifier,
+  HttpAction,
+  HttpListener,
+  HttpMatch,
+  PathRewrite,
+  Route,
+  UrlRewrite,
+} from '../ir/index.ts';
+import type { HeaderValueOption } from '../envoy/generated/envoy/config/core/v3/HeaderValueOption.ts';
+import type { RedirectAction } from '../envoy/generated/envoy/config/route/v3/RedirectAction.ts';
+import type { Route as EnvoyRoute } from '../envoy/generated/envoy/config/route/v3/Route.ts';
+import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/RouteAction.ts';
+import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
+import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
+import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
+
+const REDIRECT_CODES: Record<number, RedirectAction['response_code']> = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function stringMatch(type: 'Exact' | 'RegularExpression', value: string): StringMatcher {
+  return type === 'Exact' ? { exact: value } : { safe_regex: { regex: value } };
+}
+
+/** Gateway API PathPrefix ignores a trailing slash and matches whole segments only. */
+function prefixOf(value: string): string {
+  return value.length > 1 ? value.replace(/\/+$/, '') || '/' : value;
+}
+
+export function routeMatch(m: HttpMatch): RouteMatch {
+  const out: RouteMatch = {};
+  if (m.path.type === 'Exact') out.path = m.path.value;
+  else if (m.path.type === 'RegularExpression') out.safe_regex = { regex: m.path.value };
+  else {
+    const prefix = prefixOf(m.path.value);
+    if (prefix === '/') out.prefix = '/';
+    else out.path_separated_prefix = prefix;
+  }
+  const headers = m.headers.map((h) => ({ name: h.name, string_match: stringMatch(h.type, h.value) }));
+  if (m.method) headers.push({ name: ':method', string_match: { exact: m.method } });
+  if (headers.length) out.headers = headers;
+  if (m.queryParams.length) {
+    out.query_parameters = m.queryParams.map((q) => ({
+      name: q.name,
+      string_match: stringMatch(q.type, q.value),
+    }));
+  }
+  return out;
+}
+
+function headerOptions(mod: HeaderModifier | undefined): HeaderValueOption[] {
+  if (!mod) return [];
+  return [
+    ...mod.set.map((h): HeaderValueOption => ({
+      header: { key: h.name, value: h.value },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+    })),
+    ...mod.add.map((h): HeaderValueOption => ({
+      header: { key: h.name, value: h.value },
+      append_action: 'APPEND_IF_EXISTS_OR_ADD',
+    })),
+  ];
+}
+
+/** Path rewrite fields shared by RouteAction and RedirectAction. */
+function pathRewrite(
+  p: PathRewrite,
+  match: HttpMatch,
+): Pick<RouteAction, 'prefix_rewrite' | 'regex_rewrite'> {
+  if (p.type === 'ReplaceFullPath')
+    return { regex_rewrite: { pattern: { regex: '^/.*$' }, substitution: p.value } };
+  const prefix = match.path.type === 'PathPrefix' ? prefixOf(match.path.value) : '/';
+  // Replacing "/foo" by "/" must not leave a double slash in "/foo/bar".
+  if (p.value === '/' && prefix !== '/') {
+    return { regex_rewrite: { pattern: { regex: `^${escapeRegex(prefix)}/*` }, substitution: '/' } };
+  }
+  return { prefix_rewrite: p.value };
+}
+
+function forward(action: Extract<HttpAction, { type: 'Forward' }>, r: Route): RouteAction {
+  const out: RouteAction =
+    action.backends.length === 1
+      ? { cluster: action.backends[0]!.cluster }
+      : {
+          weighted_clusters: {
+            clusters: action.backends.map((b) => ({ name: b.cluster, weight: { value: b.weight } })),
+          },
+        };
+  const rw: UrlRewrite | undefined = r.urlRewrite;
+  if (rw?.hostname) out.host_rewrite_literal = rw.hostname;
+  if (rw?.path) Object.assign(out, pathRewrite(rw.path, r.match));
+  return out;
+}
+
+function redirect(a: Extract<HttpAction, { type: 'Redirect' }>, match: HttpMatch): RedirectAction {
+  const out: RedirectAction = { response_code: REDIRECT_CODES[a.statusCode] ?? 'FOUND' };
+  if (a.scheme) out.scheme_redirect = a.scheme;
+  if (a.hostname) out.host_redirect = a.hostname;
+  if (a.port !== undefined) out.port_redirect = a.port;
+  if (a.path?.type === 'ReplaceFullPath') out.path_redirect = a.path.value;
+  else if (a.path) Object.assign(out, pathRewrite(a.path, match));
+  return out;
+}
+
+export function envoyRoute(r: Route): EnvoyRoute {
+  const out: EnvoyRoute = { name: r.name, match: routeMatch(r.match) };
+  if (r.action.type === 'Forward') {
+    // An empty backend list cannot be forwarded anywhere: the spec asks for a 500.
+    if (r.action.backends.length === 0) out.direct_response = { status: 500 };
+    else out.route = forward(r.action, r);
+  } else if (r.action.type === 'DirectResponse') out.direct_response = { status: r.action.status };
+  else out.redirect = redirect(r.action, r.match);
+  const req = headerOptions(r.requestHeaders);
+  if (req.length) out.request_headers_to_add = req;
+  if (r.requestHeaders?.remove.length) out.request_headers_to_remove = [...r.requestHeaders.remove];
+  const res = headerOptions(r.responseHeaders);
+  if (res.length) out.response_headers_to_add = res;
+  if (r.responseHeaders?.remove.length) out.response_headers_to_remove = [...r.responseHeaders.remove];
+  return out;
+}
+
+/** One RouteConfiguration per HTTP(S) listener, named after the listener. Unmatched requests get Envoy's 404. */
+export function routeConfiguration(l: HttpListener): RouteConfiguration {
+  return {
+    name: l.name,
+    virtual_hosts: l.virtualHosts.map((vh) => ({
+      name: vh.name,
+      domains: [...vh.domains],
+      routes: vh.routes.map(envoyRoute),
+    })),
+  };
+}

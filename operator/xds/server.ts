@@ -1,0 +1,270 @@
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { pino, type Logger } from 'pino';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { protoIncludeDirs } from '../envoy/protos.ts';
+import type { ProtoGrpcType } from '../envoy/generated/ads.ts';
+import { encodeSnapshot, type EncodedSnapshot, type Snapshot } from './snapshot.ts';
+import { AdsStream } from './stream.ts';
+import type { AdsCall, AdsWire, DeltaAdsCall, NackEvent, RejectedResource } from './types.ts';
+
+export type { NackEvent, RejectedResource } from './types.ts';
+
+export interface AckEvent {
+  nodeId: string;
+  version: string;
+}
+
+/** A snapshot pushed through every type to one Envoy; `rejected` is empty when it was all ACKed. */
+export interface AppliedEvent {
+  nodeId: string;
+  version: string;
+  rejected: RejectedResource[];
+}
+
+export interface AdsServerOptions {
+  logger?: Logger;
+  /** Registry for `portico_xds_*` metrics. @default a private registry */
+  registry?: Registry;
+}
+
+export interface AdsServerEvents {
+  ack: [AckEvent];
+  applied: [AppliedEvent];
+  nack: [NackEvent];
+  connect: [{ nodeId: string; delta: boolean }];
+  disconnect: [{ nodeId: string }];
+}
+
+function loadAdsService(): grpc.ServiceDefinition {
+  const def = loadSync('envoy/service/discovery/v3/ads.proto', {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [...protoIncludeDirs],
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+  return pkg.envoy.service.discovery.v3.AggregatedDiscoveryService.service;
+}
+
+/**
+ * Aggregated Discovery Service, State of the World or Delta (the Envoy bootstrap picks).
+ * `setSnapshot` replaces the desired config; every connected Envoy receives it type by type
+ * (clusters -> endpoints -> secrets -> listeners -> routes), and `ack` fires per node once all of
+ * it is acknowledged. A NACK keeps the last good config serving.
+ */
+export class AdsServer extends EventEmitter<AdsServerEvents> {
+  readonly log: Logger;
+  readonly registry: Registry;
+  // Pings find Envoys that vanished without closing their stream (node lost, network cut).
+  private readonly grpcServer = new grpc.Server({
+    'grpc.keepalive_time_ms': 30000,
+    'grpc.keepalive_timeout_ms': 10000,
+  });
+  private readonly streams = new Set<AdsStream>();
+  private snapshot: EncodedSnapshot | undefined;
+  private readonly versionSeq = new Map<string, number>();
+  private nextSeq = 0;
+  private readonly nacks: Counter<'type'>;
+  nackCount = 0;
+
+  constructor(opts: AdsServerOptions = {}) {
+    super();
+    this.log = opts.logger ?? pino({ name: 'xds', level: process.env.LOG_LEVEL ?? 'info' });
+    this.registry = opts.registry ?? new Registry();
+    this.nacks = new Counter({
+      name: 'portico_xds_nacks_total',
+      help: 'xDS responses rejected by Envoy',
+      labelNames: ['type'],
+      registers: [this.registry],
+    });
+    const streams = this.streams;
+    new Gauge({
+      name: 'portico_xds_streams',
+      help: 'Connected ADS streams',
+      registers: [this.registry],
+      collect() {
+        this.set(streams.size);
+      },
+    });
+    this.grpcServer.addService(loadAdsService(), {
+      StreamAggregatedResources: (call: AdsCall) => this.onStream({ delta: false, call }),
+      DeltaAggregatedResources: (call: DeltaAdsCall) => this.onStream({ delta: true, call }),
+    });
+  }
+
+  /** Binds the gRPC server (insecure; mTLS is the deployment's job for now) and returns the port. */
+  listen(host: string, port = 0): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.grpcServer.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
+    });
+  }
+
+  /** Replaces the desired config. Resources must not be mutated after this call. */
+  setSnapshot(snapshot: Snapshot): void {
+    const encoded = encodeSnapshot(snapshot, ++this.nextSeq);
+    this.versionSeq.set(snapshot.version, encoded.seq);
+    // Bounded: waitForAck only needs recent versions.
+    if (this.versionSeq.size > 1024) this.versionSeq.delete(this.versionSeq.keys().next().value!);
+    this.snapshot = encoded;
+    for (const s of this.streams) s.kick();
+  }
+
+  /** Version of the newest snapshot this node has fully ACKed, if it is connected. */
+  ackedVersion(nodeId: string): string | undefined {
+    let best: EncodedSnapshot | undefined;
+    for (const s of this.streams) {
+      if (s.nodeId !== nodeId || !s.ackedSnapshot) continue;
+      if (!best || s.ackedSnapshot.seq > best.seq) best = s.ackedSnapshot;
+    }
+    return best?.version;
+  }
+
+  /**
+   * Per-node state for Gateway conditions: the newest fully ACKed snapshot, the newest one pushed
+   * through every type, and the resources Envoy still refuses (map them with `resourceGateways`).
+   */
+  nodeStatus(nodeId: string): {
+    ackedVersion?: string;
+    appliedVersion?: string;
+    rejected: RejectedResource[];
+  } {
+    let best: AdsStream | undefined;
+    for (const s of this.streams) {
+      if (s.nodeId !== nodeId || !s.appliedSnapshot) continue;
+      if (!best || s.appliedSnapshot.seq > best.appliedSnapshot!.seq) best = s;
+    }
+    return {
+      ackedVersion: this.ackedVersion(nodeId),
+      appliedVersion: best?.appliedSnapshot?.version,
+      rejected: best?.rejected() ?? [],
+    };
+  }
+
+  /** Node ids with a live ADS stream. */
+  connectedNodes(): string[] {
+    return [...new Set([...this.streams].map((s) => s.nodeId).filter((id) => id))];
+  }
+
+  /**
+   * Resolves once `version` (or a newer snapshot) is ACKed by `nodeId`, or by every connected node
+   * (at least one); rejects on a NACK of that version or after `timeoutMs`.
+   */
+  waitForAck(version: string, opts: { nodeId?: string; timeoutMs?: number } = {}): Promise<void> {
+    const want = this.versionSeq.get(version);
+    if (want === undefined) return Promise.reject(new Error(`unknown snapshot version ${version}`));
+    const done = (): boolean => {
+      const nodes = opts.nodeId ? [opts.nodeId] : this.connectedNodes();
+      return nodes.length > 0 && nodes.every((id) => this.ackedSeq(id) >= want);
+    };
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('ack', onAck);
+        this.off('nack', onNack);
+      };
+      const onAck = () => {
+        if (done()) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onNack = (e: NackEvent) => {
+        if (this.versionSeq.get(e.snapshotVersion) === want && (!opts.nodeId || e.nodeId === opts.nodeId)) {
+          cleanup();
+          reject(new Error(`node ${e.nodeId} rejected ${e.kind} of snapshot ${version}: ${e.message}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ACK of snapshot ${version}`));
+      }, opts.timeoutMs ?? 10000);
+      this.on('ack', onAck);
+      this.on('nack', onNack);
+    });
+  }
+
+  /** Ends every stream and stops listening; Envoys keep their config and reconnect with backoff. */
+  async stop(): Promise<void> {
+    for (const s of this.streams) s.terminate();
+    this.streams.clear();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, 1000);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private ackedSeq(nodeId: string): number {
+    let best = -1;
+    for (const s of this.streams) {
+      if (s.nodeId === nodeId && s.ackedSnapshot) best = Math.max(best, s.ackedSnapshot.seq);
+    }
+    return best;
+  }
+
+  private onStream(wire: AdsWire): void {
+    const { call } = wire;
+    const stream = new AdsStream(
+      wire,
+      {
+        current: () => this.snapshot,
+        onAck: (s, snap) => {
+          this.log.info({ nodeId: s.nodeId, version: snap.version }, 'envoy acknowledged snapshot');
+          this.emit('ack', { nodeId: s.nodeId, version: snap.version });
+        },
+        onApplied: (s, snap, rejected) => {
+          this.emit('applied', { nodeId: s.nodeId, version: snap.version, rejected });
+        },
+        onNack: (e) => {
+          this.nackCount++;
+          this.nacks.inc({ type: e.kind });
+          this.emit('nack', e);
+        },
+      },
+      this.log,
+    );
+    this.streams.add(stream);
+    let announced = false;
+    const onData = () => {
+      if (!announced && stream.nodeId) {
+        announced = true;
+        this.log.info({ nodeId: stream.nodeId, peer: call.getPeer(), delta: wire.delta }, 'envoy connected');
+        this.emit('connect', { nodeId: stream.nodeId, delta: wire.delta });
+      }
+    };
+    if (wire.delta) {
+      wire.call.on('data', (req) => {
+        stream.onDeltaRequest(req);
+        onData();
+      });
+    } else {
+      wire.call.on('data', (req) => {
+        stream.onRequest(req);
+        onData();
+      });
+    }
+    const end = () => {
+      if (stream.closed) return;
+      stream.close();
+      this.streams.delete(stream);
+      this.log.info({ nodeId: stream.nodeId }, 'envoy disconnected');
+      this.emit('disconnect', { nodeId: stream.nodeId });
+      call.end();
+    };
+    call.on('end', end);
+    call.on('error', end);
+    call.on('cancelled', end);
+  }
+}

@@ -1,0 +1,299 @@
+import { decodeMessage } from '../envoy/codec.ts';
+import type { Any } from '../envoy/generated/google/protobuf/Any.ts';
+import type { HttpListener, IR, Route, TlsPassthroughListener } from '../ir/index.ts';
+import { envoyRoute, routeConfiguration } from './routes.ts';
+import { resourceGateways, translateIr } from './translate.ts';
+
+function unpack(a: Any | null | undefined): Record<string, unknown> {
+  if (!a || !('type_url' in a)) throw new Error('not a packed Any');
+  return decodeMessage(a.type_url.replace('type.googleapis.com/', ''), a.value as Uint8Array);
+}
+
+const fwd = (cluster: string): Route['action'] => ({ type: 'Forward', backends: [{ cluster, weight: 1 }] });
+const route = (over: Partial<Route> & { path?: Route['match']['path'] } = {}): Route => ({
+  name: 'ns/r/rule/0/match/0',
+  match: { path: over.path ?? { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
+  action: fwd('ns/svc/80'),
+  ...over,
+});
+
+const http: HttpListener = {
+  name: 'ns/gw/127.0.200.1/80',
+  gateway: { namespace: 'ns', name: 'gw' },
+  address: '127.0.200.1',
+  port: 80,
+  protocol: 'HTTP',
+  virtualHosts: [{ name: 'a.example', domains: ['a.example'], routes: [route()] }],
+};
+
+const https: HttpListener = {
+  ...http,
+  name: 'ns/gw/127.0.200.1/443',
+  port: 443,
+  protocol: 'HTTPS',
+  tls: {
+    certificates: [
+      { secretName: 'ns/a-cert', sniHostnames: ['a.example'], certPem: 'CERT-A', keyPem: 'KEY-A' },
+      { secretName: 'ns/b-cert', sniHostnames: ['*.b.example'], certPem: 'CERT-B', keyPem: 'KEY-B' },
+    ],
+  },
+};
+
+const passthrough: TlsPassthroughListener = {
+  name: 'ns/gw/127.0.200.1/8443',
+  gateway: { namespace: 'ns', name: 'gw' },
+  address: '127.0.200.1',
+  port: 8443,
+  routes: [
+    {
+      name: 'ns/t/rule/0',
+      sniHostnames: ['x.example'],
+      backends: [
+        { cluster: 'ns/x/443', weight: 3 },
+        { cluster: 'ns/y/443', weight: 1 },
+      ],
+    },
+    { name: 'ns/u/rule/0', sniHostnames: ['y.example'], backends: [] },
+  ],
+};
+
+const ir: IR = {
+  httpListeners: [http, https],
+  tlsPassthroughListeners: [passthrough],
+  clusters: [
+    {
+      name: 'ns/svc/80',
+      service: { namespace: 'ns', name: 'svc', port: 80 },
+      endpoints: [
+        { address: '10.244.0.5', port: 8080 },
+        { address: '10.244.0.6', port: 8080 },
+      ],
+    },
+  ],
+};
+
+describe('routeMatch / envoyRoute', () => {
+  it.each([
+    [{ type: 'PathPrefix', value: '/' }, { prefix: '/' }],
+    [{ type: 'PathPrefix', value: '/details' }, { path_separated_prefix: '/details' }],
+    [{ type: 'PathPrefix', value: '/details/' }, { path_separated_prefix: '/details' }],
+    [{ type: 'Exact', value: '/echo' }, { path: '/echo' }],
+    [{ type: 'RegularExpression', value: '/v[0-9]+/.*' }, { safe_regex: { regex: '/v[0-9]+/.*' } }],
+  ] as const)('maps path %j', (path, expected) => {
+    expect(envoyRoute(route({ path })).match).toEqual(expected);
+  });
+
+  it('maps headers, query params and method', () => {
+    const r = route({
+      match: {
+        path: { type: 'PathPrefix', value: '/' },
+        headers: [
+          { type: 'Exact', name: 'magic', value: 'foo' },
+          { type: 'RegularExpression', name: 'x-v', value: 'v[12]' },
+        ],
+        queryParams: [{ type: 'Exact', name: 'great', value: 'example' }],
+        method: 'GET',
+      },
+    });
+    expect(envoyRoute(r).match).toEqual({
+      prefix: '/',
+      headers: [
+        { name: 'magic', string_match: { exact: 'foo' } },
+        { name: 'x-v', string_match: { safe_regex: { regex: 'v[12]' } } },
+        { name: ':method', string_match: { exact: 'GET' } },
+      ],
+      query_parameters: [{ name: 'great', string_match: { exact: 'example' } }],
+    });
+  });
+
+  it('uses weighted_clusters for several backends and a plain cluster for one', () => {
+    expect(envoyRoute(route()).route).toEqual({ cluster: 'ns/svc/80' });
+    const split = route({
+      action: {
+        type: 'Forward',
+        backends: [
+          { cluster: 'ns/a/80', weight: 99 },
+          { cluster: 'ns/b/80', weight: 1 },
+        ],
+      },
+    });
+    expect(envoyRoute(split).route).toEqual({
+      weighted_clusters: {
+        clusters: [
+          { name: 'ns/a/80', weight: { value: 99 } },
+          { name: 'ns/b/80', weight: { value: 1 } },
+        ],
+      },
+    });
+  });
+
+  it('answers 500 for a rule without valid backends, and direct responses as given', () => {
+    const none = envoyRoute(route({ action: { type: 'Forward', backends: [] } }));
+    expect(none.direct_response).toEqual({ status: 500 });
+    expect(none.route).toBeUndefined();
+    expect(envoyRoute(route({ action: { type: 'DirectResponse', status: 503 } })).direct_response).toEqual({
+      status: 503,
+    });
+  });
+
+  it('maps redirects', () => {
+    const r = envoyRoute(
+      route({
+        action: {
+          type: 'Redirect',
+          scheme: 'https',
+          hostname: 'b.example',
+          port: 8443,
+          statusCode: 301,
+          path: { type: 'ReplaceFullPath', value: '/new' },
+        },
+      }),
+    );
+    expect(r.redirect).toEqual({
+      response_code: 'MOVED_PERMANENTLY',
+      scheme_redirect: 'https',
+      host_redirect: 'b.example',
+      port_redirect: 8443,
+      path_redirect: '/new',
+    });
+  });
+
+  it('maps header modifiers and URL rewrites', () => {
+    const r = envoyRoute(
+      route({
+        path: { type: 'PathPrefix', value: '/old' },
+        requestHeaders: {
+          set: [{ name: 'x-a', value: '1' }],
+          add: [{ name: 'x-b', value: '2' }],
+          remove: ['x-c'],
+        },
+        responseHeaders: { set: [], add: [], remove: ['server'] },
+        urlRewrite: { hostname: 'internal', path: { type: 'ReplacePrefixMatch', value: '/new' } },
+      }),
+    );
+    expect(r.request_headers_to_add).toEqual([
+      { header: { key: 'x-a', value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+      { header: { key: 'x-b', value: '2' }, append_action: 'APPEND_IF_EXISTS_OR_ADD' },
+    ]);
+    expect(r.request_headers_to_remove).toEqual(['x-c']);
+    expect(r.response_headers_to_remove).toEqual(['server']);
+    expect(r.response_headers_to_add).toBeUndefined();
+    expect(r.route).toMatchObject({ host_rewrite_literal: 'internal', prefix_rewrite: '/new' });
+    const toRoot = envoyRoute(
+      route({
+        path: { type: 'PathPrefix', value: '/old' },
+        urlRewrite: { path: { type: 'ReplacePrefixMatch', value: '/' } },
+      }),
+    );
+    expect(toRoot.route?.regex_rewrite).toEqual({ pattern: { regex: '^/old/*' }, substitution: '/' });
+  });
+
+  it('names the route configuration after the listener and keeps virtual host order', () => {
+    const rc = routeConfiguration({
+      ...http,
+      virtualHosts: [
+        { name: 'a.example', domains: ['a.example'], routes: [] },
+        { name: '*', domains: ['*'], routes: [] },
+      ],
+    });
+    expect(rc.name).toBe(http.name);
+    expect(rc.virtual_hosts?.map((v) => v.name)).toEqual(['a.example', '*']);
+  });
+});
+
+describe('translateIr', () => {
+  const snap = translateIr(ir, 'v1');
+
+  it('is deterministic', () => {
+    expect(translateIr(ir, 'v1')).toEqual(snap);
+  });
+
+  it('makes an EDS cluster and its endpoints per IR cluster, under the stable name', () => {
+    expect(Object.keys(snap.clusters)).toEqual(['ns/svc/80']);
+    expect(snap.clusters['ns/svc/80']).toMatchObject({
+      type: 'EDS',
+      eds_cluster_config: { eds_config: { ads: {} } },
+    });
+    expect(snap.endpoints['ns/svc/80']?.endpoints?.[0]?.lb_endpoints).toEqual([
+      { endpoint: { address: { socket_address: { address: '10.244.0.5', port_value: 8080 } } } },
+      { endpoint: { address: { socket_address: { address: '10.244.0.6', port_value: 8080 } } } },
+    ]);
+  });
+
+  it('binds HTTP listeners on the Gateway address with freebind and RDS', () => {
+    const l = snap.listeners[http.name]!;
+    expect(l.address).toEqual({ socket_address: { address: '127.0.200.1', port_value: 80 } });
+    expect(l.freebind).toEqual({ value: true });
+    const hcm = unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config);
+    expect(hcm).toMatchObject({ rds: { route_config_name: http.name, config_source: { ads: {} } } });
+    expect(JSON.stringify(hcm)).toContain('envoy.filters.http.router');
+    expect(snap.routes[http.name]?.virtual_hosts?.[0]?.domains).toEqual(['a.example']);
+  });
+
+  it('terminates HTTPS with one SNI filter chain per certificate, via SDS, with ALPN h2 and http/1.1', () => {
+    const l = snap.listeners[https.name]!;
+    expect(l.listener_filters?.[0]?.name).toBe('envoy.filters.listener.tls_inspector');
+    expect(l.filter_chains?.map((c) => c.filter_chain_match)).toEqual([
+      { server_names: ['a.example'] },
+      { server_names: ['*.b.example'] },
+    ]);
+    const tls = unpack(l.filter_chains?.[1]?.transport_socket?.typed_config);
+    expect(tls).toMatchObject({
+      common_tls_context: {
+        alpn_protocols: ['h2', 'http/1.1'],
+        tls_certificate_sds_secret_configs: [{ name: 'ns/b-cert', sds_config: { ads: {} } }],
+      },
+    });
+    expect(snap.secrets['ns/a-cert']).toEqual({
+      name: 'ns/a-cert',
+      tls_certificate: {
+        certificate_chain: { inline_string: 'CERT-A' },
+        private_key: { inline_string: 'KEY-A' },
+      },
+    });
+    expect(snap.routes[https.name]).toBeDefined();
+  });
+
+  it('routes TLS passthrough by SNI to tcp_proxy with weights, leaving invalid routes unmatched', () => {
+    const l = snap.listeners[passthrough.name]!;
+    expect(l.listener_filters?.[0]?.name).toBe('envoy.filters.listener.tls_inspector');
+    expect(l.filter_chains).toHaveLength(1);
+    expect(l.filter_chains?.[0]?.filter_chain_match).toEqual({ server_names: ['x.example'] });
+    expect(unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config)).toMatchObject({
+      weighted_clusters: {
+        clusters: [
+          { name: 'ns/x/443', weight: 3 },
+          { name: 'ns/y/443', weight: 1 },
+        ],
+      },
+    });
+    expect(snap.routes[passthrough.name]).toBeUndefined();
+  });
+
+  it('omits listeners that Envoy would refuse for having no filter chain', () => {
+    const empty = translateIr(
+      {
+        ...ir,
+        httpListeners: [{ ...https, tls: { certificates: [] } }],
+        tlsPassthroughListeners: [{ ...passthrough, routes: [] }],
+      },
+      'v2',
+    );
+    expect(Object.keys(empty.listeners)).toEqual([]);
+  });
+});
+
+describe('resourceGateways', () => {
+  it('maps every resource to the Gateways it serves', () => {
+    const other = { namespace: 'ns2', name: 'gw2' };
+    const owners = resourceGateways({ ...ir, httpListeners: [http, { ...https, gateway: other }] });
+    const gw = { namespace: 'ns', name: 'gw' };
+    expect(owners.listeners.get(http.name)).toEqual([gw]);
+    expect(owners.routes.get(https.name)).toEqual([other]);
+    expect(owners.secrets.get('ns/a-cert')).toEqual([other]);
+    expect(owners.clusters.get('ns/svc/80')).toEqual([gw, other]);
+    expect(owners.endpoints.get('ns/svc/80')).toEqual([gw, other]);
+    expect(owners.clusters.get('ns/x/443')).toEqual([gw]);
+    expect(owners.listeners.get(passthrough.name)).toEqual([gw]);
+  });
+});

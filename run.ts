@@ -1,0 +1,21 @@
+// `npm run bench`: every benchmark in turn; each prints one JSON object per figure per line.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benches: [string, ...string[]][] = [
+  ['xds-propagation.ts', '1000', '200', 'delta'],
+  ['xds-propagation.ts', '1000', '200', 'sotw'],
+  ['xds-throughput.ts'],
+];
+
+let failed = 0;
+for (const [file, ...args] of benches) {
+  console.error(`bench: ${file} ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...args], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
