@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benches: [string, ...string[]][] = [
+  ['translate.ts'],
   ['xds-propagation.ts', '1000', '200', 'delta'],
   ['xds-propagation.ts', '1000', '200', 'sotw'],
   ['xds-throughput.ts'],
@@ -13,7 +14,7 @@ const benches: [string, ...string[]][] = [
 let failed = 0;
 for (const [file, ...args] of benches) {
   console.error(`bench: ${file} ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file), ...args], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, file), ...args], {
     stdio: 'inherit',
   });
   if (r.status !== 0) failed++;

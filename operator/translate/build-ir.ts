@@ -1,0 +1,203 @@
+// Attachments -> IR: one listener per Gateway address and port, one virtual host per domain,
+// routes in the spec's match precedence, clusters for every backend a route uses.
+import type {
+  Cluster,
+  HttpListener,
+  IR,
+  SniRoute,
+  TlsCertificate,
+  TlsPassthroughListener,
+  VirtualHost,
+} from '../ir/types.ts';
+import type { Attachment } from './attach.ts';
+import { buildClusters } from './backends.ts';
+import { attachable } from './gateways.ts';
+import type { GatewayModel, ListenerModel } from './gateways.ts';
+import { compareDomains } from './hostnames.ts';
+import type { Lookup } from './lookup.ts';
+import { byString, key } from './read.ts';
+import type { Entry, RouteModel } from './routes.ts';
+
+const PATH_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
+
+/** The spec's precedence: Exact > longest prefix > method > most headers > most query params > oldest > name. */
+export function comparePrecedence(a: Entry, b: Entry): number {
+  const ma = a.ir.match;
+  const mb = b.ir.match;
+  return (
+    PATH_RANK[mb.path.type] - PATH_RANK[ma.path.type] ||
+    mb.path.value.length - ma.path.value.length ||
+    (mb.method ? 1 : 0) - (ma.method ? 1 : 0) ||
+    mb.headers.length - ma.headers.length ||
+    mb.queryParams.length - ma.queryParams.length ||
+    byString(a.route.order, b.route.order) ||
+    a.rule.index - b.rule.index ||
+    a.matchIndex - b.matchIndex
+  );
+}
+
+interface PortGroup {
+  readonly key: string;
+  readonly gateway: GatewayModel;
+  readonly port: number;
+  readonly protocol: string;
+  readonly certs: Map<string, TlsCertificate>;
+  readonly attachments: Attachment[];
+}
+
+type Groups = { byKey: Map<string, PortGroup>; byListener: Map<ListenerModel, PortGroup> };
+
+function mergeCert(certs: Map<string, TlsCertificate>, c: TlsCertificate): void {
+  const old = certs.get(c.secretName);
+  if (!old) certs.set(c.secretName, c);
+  else {
+    const any = old.sniHostnames.length === 0 || c.sniHostnames.length === 0;
+    const sni = any ? [] : [...new Set([...old.sniHostnames, ...c.sniHostnames])].sort();
+    certs.set(c.secretName, { ...old, sniHostnames: sni });
+  }
+}
+
+function portGroups(gateways: readonly GatewayModel[]): Groups {
+  const groups = new Map<string, PortGroup>();
+  const byListener = new Map<ListenerModel, PortGroup>();
+  for (const gw of gateways) {
+    for (const li of gw.listeners) {
+      if (!attachable(li)) continue;
+      const k = `${key(gw.meta.namespace, gw.meta.name)}/${li.port}`;
+      let g = groups.get(k);
+      if (!g) {
+        g = { key: k, gateway: gw, port: li.port, protocol: li.protocol, certs: new Map(), attachments: [] };
+        groups.set(k, g);
+      }
+      byListener.set(li, g);
+      for (const c of li.certificates) mergeCert(g.certs, c);
+    }
+  }
+  return { byKey: groups, byListener };
+}
+
+function virtualHosts(atts: readonly Attachment[]): VirtualHost[] {
+  const domains = new Map<string, Entry[]>();
+  const seen = new Set<string>();
+  for (const a of atts) {
+    for (const domain of a.hostnames) {
+      // A route reachable through two listeners on one port lands once per domain.
+      const seenKey = `${domain}|${a.route.order}`;
+      if (seen.has(seenKey)) continue;
+      seen.add(seenKey);
+      let list = domains.get(domain);
+      if (!list) domains.set(domain, (list = []));
+      for (const e of a.route.entries) list.push(e);
+    }
+  }
+  const out: VirtualHost[] = [];
+  for (const domain of [...domains.keys()].sort(compareDomains)) {
+    const entries = (domains.get(domain) ?? []).sort(comparePrecedence);
+    out.push({ name: domain, domains: [domain], routes: entries.map((e) => e.ir) });
+  }
+  return out;
+}
+
+function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
+  // One route per SNI name: the oldest route (then by name) wins a contested hostname.
+  const order = [...atts].sort((a, b) => byString(a.route.order, b.route.order));
+  const claimed = new Set<string>();
+  const out: SniRoute[] = [];
+  const done = new Set<RouteModel>();
+  for (const { route, hostnames } of order) {
+    if (done.has(route)) continue;
+    done.add(route);
+    const mine = hostnames.filter((h) => !claimed.has(h));
+    if (mine.length === 0) continue;
+    for (const h of mine) claimed.add(h);
+    const backends = new Map<string, number>();
+    for (const rule of route.rules)
+      if (rule.action.type === 'Forward')
+        for (const b of rule.action.backends)
+          backends.set(b.cluster, (backends.get(b.cluster) ?? 0) + b.weight);
+    out.push({
+      name: `${route.meta.namespace}/${route.meta.name}/rule/0`,
+      sniHostnames: mine.sort(),
+      backends: [...backends.entries()]
+        .map(([cluster, weight]) => ({ cluster, weight }))
+        .sort((a, b) => byString(a.cluster, b.cluster)),
+    });
+  }
+  return out.sort((a, b) => byString(a.name, b.name));
+}
+
+// Per port group, the last routes built and the attachments they came from. Route models are
+// memoized per route object, so an unchanged group has identical attachments and reuses its
+// routes: one route change rebuilds one Gateway's virtual hosts, not all of them.
+type Built = { sig: unknown[]; vhosts: VirtualHost[]; sni: SniRoute[]; clusters: Map<string, Svc> };
+type Svc = { namespace: string; name: string; port: number };
+let groupMemo = new Map<string, Built>();
+
+function signature(atts: readonly Attachment[]): unknown[] {
+  const sig: unknown[] = [];
+  for (const a of atts) sig.push(a.route, a.hostnames.join(','));
+  return sig;
+}
+
+function sameSig(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function build(g: PortGroup, sig: unknown[]): Built {
+  const clusters = new Map<string, Svc>();
+  for (const a of g.attachments) for (const [c, svc] of a.route.clusters) clusters.set(c, svc);
+  return g.protocol === 'TLS'
+    ? { sig, vhosts: [], sni: sniRoutes(g.attachments), clusters }
+    : { sig, vhosts: virtualHosts(g.attachments), sni: [], clusters };
+}
+
+export function buildIR(
+  l: Lookup,
+  gateways: readonly GatewayModel[],
+  attachments: readonly Attachment[],
+): IR {
+  const { byKey: groups, byListener } = portGroups(gateways);
+  for (const a of attachments) byListener.get(a.listener)?.attachments.push(a);
+  const nextMemo = new Map<string, Built>();
+  const httpListeners: HttpListener[] = [];
+  const tlsPassthroughListeners: TlsPassthroughListener[] = [];
+  const used = new Map<string, { namespace: string; name: string; port: number }>();
+  for (const g of groups.values()) {
+    const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
+    if (addresses.length === 0) continue;
+    const certificates = [...g.certs.values()].sort((a, b) => byString(a.secretName, b.secretName));
+    if (g.protocol === 'HTTPS' && certificates.length === 0) continue;
+    const sig = signature(g.attachments);
+    const memoKey = `${g.key}/${g.protocol}`;
+    const old = groupMemo.get(memoKey);
+    const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
+    nextMemo.set(memoKey, built);
+    for (const [c, svc] of built.clusters) used.set(c, svc);
+    const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
+    for (const address of addresses) {
+      const base = {
+        name: `${gateway.namespace}/${gateway.name}/${address}/${g.port}`,
+        gateway,
+        address,
+        port: g.port,
+      };
+      if (g.protocol === 'TLS') tlsPassthroughListeners.push({ ...base, routes: built.sni });
+      else
+        httpListeners.push({
+          ...base,
+          protocol: g.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+          ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
+          virtualHosts: built.vhosts,
+        });
+    }
+  }
+  groupMemo = nextMemo;
+  const clusters: Cluster[] = buildClusters(l, [...used.values()]).sort((a, b) => byString(a.name, b.name));
+  return {
+    httpListeners: httpListeners.sort((a, b) => byString(a.name, b.name)),
+    tlsPassthroughListeners: tlsPassthroughListeners.sort((a, b) => byString(a.name, b.name)),
+    clusters,
+  };
+}

@@ -1,0 +1,213 @@
+// Gateways and their listeners: which are Portico's, which listeners are valid, which conflict,
+// and which certificates they serve.
+import type { TlsCertificate } from '../ir/types.ts';
+import { resolveCertificates } from './certificates.ts';
+import { isValidHostname } from './hostnames.ts';
+import type { Lookup } from './lookup.ts';
+import { arr, int, key, meta, obj, str } from './read.ts';
+import type { Meta } from './read.ts';
+import { CONTROLLER_NAME, gatewayServiceName } from './types.ts';
+import type { Snapshot } from './types.ts';
+
+export type RouteKind = 'HTTPRoute' | 'TLSRoute';
+export type Problem = { readonly reason: string; readonly message: string };
+
+export interface ListenerModel {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** Lower-cased; undefined means any hostname. */
+  readonly hostname: string | undefined;
+  readonly passthrough: boolean;
+  /** Route kinds this listener admits (supported and allowed). */
+  readonly kinds: readonly RouteKind[];
+  readonly supportedKinds: readonly { group: string; kind: RouteKind }[];
+  readonly from: 'Same' | 'All' | 'Selector' | 'Invalid';
+  readonly selector: unknown;
+  readonly certificates: readonly TlsCertificate[];
+  /** Accepted=False reason, if any. */
+  readonly notAccepted?: Problem;
+  /** ResolvedRefs=False reason, if any. */
+  readonly unresolved?: Problem;
+  conflicted?: Problem;
+}
+
+export interface GatewayModel {
+  readonly meta: Meta;
+  readonly raw: unknown;
+  readonly listeners: ListenerModel[];
+  /** From the owned Service's status.loadBalancer.ingress. */
+  readonly addresses: readonly { type: 'IPAddress' | 'Hostname'; value: string }[];
+  readonly requestedIPs: readonly string[];
+  readonly unsupportedAddress?: string;
+}
+
+/** Names of GatewayClasses whose controllerName is Portico's. */
+export function ourClasses(s: Snapshot): Set<string> {
+  const out = new Set<string>();
+  for (const c of arr(s.gatewayClasses)) {
+    if (obj(obj(c).spec).controllerName === CONTROLLER_NAME) out.add(meta(c).name);
+  }
+  return out;
+}
+
+const SUPPORTED: Record<string, RouteKind[]> = {
+  HTTP: ['HTTPRoute'],
+  HTTPS: ['HTTPRoute'],
+  TLS: ['TLSRoute'],
+};
+
+function listenerKinds(protocol: string, allowedKinds: unknown): { kinds: RouteKind[]; invalid: string[] } {
+  const supported = SUPPORTED[protocol] ?? [];
+  const requested = arr(allowedKinds);
+  if (requested.length === 0) return { kinds: supported, invalid: [] };
+  const kinds: RouteKind[] = [];
+  const invalid: string[] = [];
+  for (const k of requested) {
+    const group = str(obj(k).group) ?? 'gateway.networking.k8s.io';
+    const kind = str(obj(k).kind) ?? '';
+    const match = supported.find((s) => s === kind);
+    if (group === 'gateway.networking.k8s.io' && match) {
+      if (!kinds.includes(match)) kinds.push(match);
+    } else invalid.push(`${group}/${kind}`);
+  }
+  return { kinds, invalid };
+}
+
+function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerModel {
+  const o = obj(raw);
+  const name = str(o.name) ?? '';
+  const port = int(o.port) ?? 0;
+  const protocol = str(o.protocol) ?? '';
+  const rawHost = str(o.hostname);
+  const hostname = rawHost === undefined || rawHost === '' ? undefined : rawHost.toLowerCase();
+  const tls = obj(o.tls);
+  const mode = str(tls.mode) ?? 'Terminate';
+  const passthrough = protocol === 'TLS' && mode === 'Passthrough';
+  const allowed = obj(o.allowedRoutes);
+  const { kinds, invalid } = listenerKinds(protocol, allowed.kinds);
+  const fromRaw = obj(allowed.namespaces).from ?? 'Same';
+  const from = fromRaw === 'Same' || fromRaw === 'All' || fromRaw === 'Selector' ? fromRaw : 'Invalid';
+  const base = {
+    name,
+    port,
+    protocol,
+    hostname,
+    passthrough,
+    kinds,
+    supportedKinds: kinds.map((kind) => ({ group: 'gateway.networking.k8s.io', kind })),
+    from,
+    selector: obj(allowed.namespaces).selector,
+    certificates: [] as TlsCertificate[],
+  } as const;
+  let notAccepted: Problem | undefined;
+  if (!SUPPORTED[protocol]) notAccepted = { reason: 'UnsupportedProtocol', message: `protocol ${protocol}` };
+  else if (protocol === 'TLS' && !passthrough)
+    notAccepted = { reason: 'UnsupportedProtocol', message: 'TLS listeners support only mode Passthrough' };
+  else if (protocol === 'HTTPS' && mode !== 'Terminate')
+    notAccepted = { reason: 'UnsupportedValue', message: 'HTTPS listeners support only mode Terminate' };
+  else if (port < 1 || port > 65535) notAccepted = { reason: 'PortUnavailable', message: `port ${port}` };
+  else if (hostname !== undefined && !isValidHostname(hostname))
+    notAccepted = { reason: 'UnsupportedValue', message: `invalid hostname ${hostname}` };
+  else if (!name) notAccepted = { reason: 'UnsupportedValue', message: 'listener has no name' };
+  else if (from === 'Invalid')
+    notAccepted = { reason: 'UnsupportedValue', message: 'allowedRoutes.namespaces.from is invalid' };
+  if (notAccepted) return { ...base, notAccepted };
+  const certs =
+    protocol === 'HTTPS'
+      ? resolveCertificates(l, gwNamespace, tls.certificateRefs, hostname ? [hostname] : [])
+      : { certificates: [] };
+  const unresolved: Problem | undefined =
+    invalid.length > 0
+      ? { reason: 'InvalidRouteKinds', message: `unsupported route kinds: ${invalid.join(', ')}` }
+      : 'problem' in certs
+        ? certs.problem
+        : undefined;
+  return { ...base, certificates: certs.certificates, ...(unresolved ? { unresolved } : {}) };
+}
+
+// First listener on a port sets its protocol; later ones with another protocol, or with a
+// hostname already taken on that port, are Conflicted (deterministic: spec order wins).
+function markConflicts(listeners: ListenerModel[]): void {
+  const byPort = new Map<number, ListenerModel[]>();
+  for (const li of listeners) {
+    if (li.notAccepted) continue;
+    const list = byPort.get(li.port);
+    if (list) list.push(li);
+    else byPort.set(li.port, [li]);
+  }
+  for (const group of byPort.values()) {
+    const first = group[0];
+    if (!first) continue;
+    const seen = new Set<string>();
+    for (const li of group) {
+      if (li.protocol !== first.protocol) {
+        li.conflicted = {
+          reason: 'ProtocolConflict',
+          message: `port ${li.port} already serves ${first.protocol}`,
+        };
+        continue;
+      }
+      const h = li.hostname ?? '';
+      if (seen.has(h)) {
+        li.conflicted = {
+          reason: 'HostnameConflict',
+          message: `hostname ${h || '(any)'} already used on port ${li.port}`,
+        };
+      }
+      seen.add(h);
+    }
+  }
+}
+
+export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<string>): GatewayModel[] {
+  const out: GatewayModel[] = [];
+  const seen = new Set<string>();
+  for (const g of arr(s.gateways)) {
+    const md = meta(g);
+    const spec = obj(obj(g).spec);
+    const className = str(spec.gatewayClassName);
+    if (!md.name || className === undefined || !classes.has(className)) continue;
+    const k = key(md.namespace, md.name);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const listeners = arr(spec.listeners).map((li) => buildListener(l, md.namespace, li));
+    markConflicts(listeners);
+    const seenNames = new Set<string>();
+    for (const li of listeners) {
+      if (seenNames.has(li.name) && !li.conflicted)
+        li.conflicted = { reason: 'HostnameConflict', message: `duplicate listener name ${li.name}` };
+      seenNames.add(li.name);
+    }
+    const svc = obj(l.services.get(key(md.namespace, gatewayServiceName(md.name))));
+    const addresses: { type: 'IPAddress' | 'Hostname'; value: string }[] = [];
+    for (const ing of arr(obj(obj(svc.status).loadBalancer).ingress)) {
+      const ip = str(obj(ing).ip);
+      const hn = str(obj(ing).hostname);
+      if (ip) addresses.push({ type: 'IPAddress', value: ip });
+      else if (hn) addresses.push({ type: 'Hostname', value: hn });
+    }
+    const requestedIPs: string[] = [];
+    let unsupportedAddress: string | undefined;
+    for (const a of arr(spec.addresses)) {
+      const type = str(obj(a).type) ?? 'IPAddress';
+      const value = str(obj(a).value) ?? '';
+      if (type === 'IPAddress' && value) requestedIPs.push(value);
+      else unsupportedAddress = `address type ${type} is not supported`;
+    }
+    out.push({
+      meta: md,
+      raw: g,
+      listeners,
+      addresses,
+      requestedIPs,
+      ...(unsupportedAddress ? { unsupportedAddress } : {}),
+    });
+  }
+  return out;
+}
+
+/** Can routes attach to this listener at all? */
+export function attachable(li: ListenerModel): boolean {
+  return !li.notAccepted && !li.conflicted;
+}

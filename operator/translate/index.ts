@@ -1,0 +1,7 @@
+export { translate } from './translate.ts';
+export { conditionsEqual, statusEqual, mergeRouteParents, carryTransitionTimes } from './conditions.ts';
+export { intersectHostnames, isValidHostname } from './hostnames.ts';
+export { labelSelectorMatches } from './selector.ts';
+export { clusterName } from './backends.ts';
+export { SUPPORTED_FEATURES } from './status.ts';
+export * from './types.ts';

@@ -1,0 +1,163 @@
+// Listener-level cases: certificateRefs, conflicts, protocols, addresses, TLS passthrough.
+import type { Gateway, TLSRoute } from '../api/index.ts';
+import { KEY_PEM, gateway, referenceGrant, tlsGateway, tlsSecret } from './fixtures.ts';
+import { cond, listener, parent, route, snap } from './scenario-helpers.ts';
+import { translate } from './translate.ts';
+import type { Snapshot } from './types.ts';
+
+describe('HTTPS certificateRefs', () => {
+  const g = (ref: Record<string, string>): Gateway =>
+    gateway('my-gateway', [
+      { name: 'https', protocol: 'HTTPS', port: 443, tls: { certificateRefs: [{ name: 'cert', ...ref }] } },
+    ]);
+  const run = (gw: Gateway, p: Partial<Snapshot> = {}) =>
+    listener(translate(snap({ gateways: [gw], ...p })), 'my-gateway', 'https');
+  it('a missing Secret is ResolvedRefs False / InvalidCertificateRef and not Programmed', () => {
+    const l = run(g({}));
+    expect(cond(l?.conditions, 'ResolvedRefs')).toBe('False/InvalidCertificateRef');
+    expect(cond(l?.conditions, 'Programmed')).toBe('False/Invalid');
+    expect(cond(l?.conditions, 'Accepted')).toBe('True/Accepted');
+  });
+  it('a wrong kind or group is InvalidCertificateRef', () => {
+    expect(
+      cond(run(g({ kind: 'ConfigMap' }), { secrets: [tlsSecret('cert')] })?.conditions, 'ResolvedRefs'),
+    ).toBe('False/InvalidCertificateRef');
+    expect(
+      cond(run(g({ group: 'example.com' }), { secrets: [tlsSecret('cert')] })?.conditions, 'ResolvedRefs'),
+    ).toBe('False/InvalidCertificateRef');
+  });
+  it('a malformed certificate or mismatched key is InvalidCertificateRef', () => {
+    const bad = tlsSecret('cert', 'default', 'not a cert');
+    expect(cond(run(g({}), { secrets: [bad] })?.conditions, 'ResolvedRefs')).toBe(
+      'False/InvalidCertificateRef',
+    );
+    const half = tlsSecret('cert', 'default', undefined, KEY_PEM.replace('MIG', 'XXX'));
+    expect(cond(run(g({}), { secrets: [half] })?.conditions, 'ResolvedRefs')).toBe(
+      'False/InvalidCertificateRef',
+    );
+  });
+  it('a cross-namespace Secret needs a ReferenceGrant', () => {
+    const secrets = [tlsSecret('cert', 'other')];
+    expect(cond(run(g({ namespace: 'other' }), { secrets })?.conditions, 'ResolvedRefs')).toBe(
+      'False/RefNotPermitted',
+    );
+    const grant = referenceGrant('g', 'other', {
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default' }],
+      to: [{ group: '', kind: 'Secret', name: 'cert' }],
+    });
+    expect(
+      cond(run(g({ namespace: 'other' }), { secrets, referenceGrants: [grant] })?.conditions, 'ResolvedRefs'),
+    ).toBe('True/ResolvedRefs');
+  });
+  it('a valid Secret is served', () => {
+    expect(cond(run(g({}), { secrets: [tlsSecret('cert')] })?.conditions, 'ResolvedRefs')).toBe(
+      'True/ResolvedRefs',
+    );
+  });
+});
+
+describe('listener conflicts and protocols', () => {
+  it('two listeners with one hostname on one port: the second is HostnameConflict', () => {
+    const g = gateway('my-gateway', [
+      { name: 'a', protocol: 'HTTP', port: 80, hostname: 'x.example.com' },
+      { name: 'b', protocol: 'HTTP', port: 80, hostname: 'x.example.com' },
+      { name: 'c', protocol: 'HTTP', port: 80, hostname: 'y.example.com' },
+    ]);
+    const r = translate(snap({ gateways: [g] }));
+    expect(cond(listener(r, 'my-gateway', 'a')?.conditions, 'Conflicted')).toBe('False/NoConflicts');
+    expect(cond(listener(r, 'my-gateway', 'b')?.conditions, 'Conflicted')).toBe('True/HostnameConflict');
+    expect(cond(listener(r, 'my-gateway', 'b')?.conditions, 'Programmed')).toBe('False/Invalid');
+    expect(cond(listener(r, 'my-gateway', 'c')?.conditions, 'Conflicted')).toBe('False/NoConflicts');
+    const st = r.gatewayStatuses[0]?.status.conditions;
+    expect(cond(st, 'Accepted')).toBe('True/ListenersNotValid');
+  });
+  it('two protocols on one port: ProtocolConflict', () => {
+    const g = gateway('my-gateway', [
+      { name: 'a', protocol: 'HTTP', port: 443 },
+      { name: 'b', protocol: 'TLS', port: 443, hostname: 'x.example.com', tls: { mode: 'Passthrough' } },
+    ]);
+    const r = translate(snap({ gateways: [g] }));
+    expect(cond(listener(r, 'my-gateway', 'b')?.conditions, 'Conflicted')).toBe('True/ProtocolConflict');
+  });
+  it('unsupported protocols are not accepted; a gateway with only those is not accepted', () => {
+    const g = gateway('my-gateway', [{ name: 'udp', protocol: 'UDP', port: 53 }]);
+    const r = translate(snap({ gateways: [g] }));
+    expect(cond(listener(r, 'my-gateway', 'udp')?.conditions, 'Accepted')).toBe('False/UnsupportedProtocol');
+    expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Accepted')).toBe('False/ListenersNotValid');
+    expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/Invalid');
+  });
+  it('a TLS passthrough listener accepts only TLSRoutes', () => {
+    const g = gateway('my-gateway', [
+      { name: 'tls', protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } },
+    ]);
+    const r = translate(snap({ gateways: [g], httpRoutes: [route('r', {})] }));
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/NotAllowedByListeners');
+  });
+  it('allowedRoutes.kinds with an unknown kind is InvalidRouteKinds', () => {
+    const g = gateway('my-gateway', [
+      {
+        name: 'web',
+        protocol: 'HTTP',
+        port: 80,
+        allowedRoutes: { kinds: [{ kind: 'TCPRoute' }, { kind: 'HTTPRoute' }] },
+      },
+    ]);
+    const r = translate(snap({ gateways: [g], httpRoutes: [route('r', {})] }));
+    expect(cond(listener(r, 'my-gateway', 'web')?.conditions, 'ResolvedRefs')).toBe(
+      'False/InvalidRouteKinds',
+    );
+    expect(listener(r, 'my-gateway', 'web')?.supportedKinds).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
+    ]);
+  });
+});
+
+it('a Gateway without an address is AddressNotAssigned and gets no listener', () => {
+  const r = translate(snap({ gateways: [tlsGateway()], secrets: [tlsSecret('demo-cert')] }));
+  expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/AddressNotAssigned');
+  expect(r.ir.httpListeners).toEqual([]);
+});
+
+it('TLS passthrough: the older TLSRoute wins a contested SNI name', () => {
+  const g = gateway('my-gateway', [
+    { name: 'tls', protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } },
+  ]);
+  const tls = (name: string, ts: string): TLSRoute => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'TLSRoute',
+    metadata: { name, namespace: 'default', generation: 1, creationTimestamp: ts },
+    spec: {
+      parentRefs: [{ name: 'my-gateway' }],
+      hostnames: ['a.example.com', `${name}.example.com`],
+      rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+    },
+  });
+  const r = translate(
+    snap({
+      gateways: [g],
+      tlsRoutes: [tls('new', '2026-02-01T00:00:00Z'), tls('old', '2026-01-01T00:00:00Z')],
+    }),
+  );
+  expect(r.ir.tlsPassthroughListeners[0]?.routes.map((x) => [x.name, x.sniHostnames])).toEqual([
+    ['default/new/rule/0', ['new.example.com']],
+    ['default/old/rule/0', ['a.example.com', 'old.example.com']],
+  ]);
+  expect(listener(r, 'my-gateway', 'tls')?.attachedRoutes).toBe(2);
+});
+
+it('a wildcard listener serves precise and wildcard route hostnames as separate virtual hosts', () => {
+  const g = gateway('my-gateway', [{ name: 'web', protocol: 'HTTP', port: 80, hostname: '*.example.com' }]);
+  const r = translate(
+    snap({
+      gateways: [g],
+      httpRoutes: [
+        route('a', { hostnames: ['a.example.com'] }),
+        route('b', { hostnames: ['*.example.com', 'other.org'] }),
+      ],
+    }),
+  );
+  expect(r.ir.httpListeners[0]?.virtualHosts.map((v) => [v.name, v.routes.map((x) => x.name)])).toEqual([
+    ['a.example.com', ['default/a/rule/0/match/0']],
+    ['*.example.com', ['default/b/rule/0/match/0']],
+  ]);
+});

@@ -1,0 +1,102 @@
+// Memos for the per-route work, so one route change does not redo 10,000 routes. Each memo is
+// keyed by the identity of the objects its result depends on (informer caches keep unchanged
+// objects identical), so results are the same with or without it; only the time differs.
+import type { Attachment } from './attach.ts';
+import type { GatewayModel, RouteKind } from './gateways.ts';
+import type { Lookup } from './lookup.ts';
+import { arr, obj, str } from './read.ts';
+import { buildRoute } from './routes.ts';
+import type { RouteModel } from './routes.ts';
+import type { RouteStatusResult, Snapshot } from './types.ts';
+
+function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// Routes read only a Service's existence and ports, so a status write (an LB address) must not
+// invalidate every route model: the Services part of the key is their names and ports.
+function servicesSignature(services: readonly unknown[]): string {
+  const parts: string[] = [];
+  for (const svc of services) {
+    const m = obj(obj(svc).metadata);
+    parts.push(`${str(m.namespace) ?? ''}/${str(m.name) ?? ''}:${portsText(obj(obj(svc).spec).ports)}`);
+  }
+  return parts.join('\n');
+}
+
+let unserializable = 0;
+
+function portsText(ports: unknown): string {
+  try {
+    return JSON.stringify(ports) ?? '';
+  } catch {
+    return `unserializable-${++unserializable}`; // never from the API server; never matches
+  }
+}
+
+let lastRefs: { services: string; grants: readonly unknown[]; token: object } | undefined;
+
+/** A token that stays the same object while Service ports and ReferenceGrants are unchanged. */
+export function refsToken(s: Snapshot): object {
+  const services = servicesSignature(arr(s.services));
+  const grants = arr(s.referenceGrants);
+  if (lastRefs && lastRefs.services === services && sameElements(lastRefs.grants, grants))
+    return lastRefs.token;
+  lastRefs = { services, grants: [...grants], token: {} };
+  return lastRefs.token;
+}
+
+const routes = new WeakMap<object, { token: object; kind: RouteKind; model: RouteModel }>();
+
+export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unknown): RouteModel {
+  if (raw === null || typeof raw !== 'object') return buildRoute(l, kind, raw);
+  const hit = routes.get(raw);
+  if (hit && hit.token === token && hit.kind === kind) return hit.model;
+  const model = buildRoute(l, kind, raw);
+  routes.set(raw, { token, kind, model });
+  return model;
+}
+
+let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | undefined;
+
+/**
+ * Gateway models depend on classes, Gateways, Services (addresses), Secrets (certificates),
+ * Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
+ * reused (same identity), which lets the attachment memo below hit.
+ */
+export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
+  const inputs = [s.gatewayClasses, s.gateways, s.services, s.secrets, s.namespaces, s.referenceGrants].map(
+    (x) => [...arr(x)],
+  );
+  if (lastGateways && inputs.every((x, i) => sameElements(x, lastGateways?.inputs[i] ?? []))) {
+    return lastGateways.models;
+  }
+  lastGateways = { inputs, models: build() };
+  return lastGateways.models;
+}
+
+const attachMemo = new WeakMap<
+  RouteModel,
+  { gateways: readonly GatewayModel[]; status: RouteStatusResult | undefined; attachments: Attachment[] }
+>();
+
+/**
+ * attachRoute(), reused while the route model and the Gateway models are unchanged. `now` is
+ * deliberately not part of the key: a condition first computed at t keeps t as its transition
+ * time until the route or a Gateway changes (writing the status changes the route object).
+ */
+export function cachedAttach(
+  route: RouteModel,
+  gateways: readonly GatewayModel[],
+  compute: (out: Attachment[]) => RouteStatusResult | undefined,
+): { status: RouteStatusResult | undefined; attachments: readonly Attachment[] } {
+  const hit = attachMemo.get(route);
+  if (hit && hit.gateways === gateways) return hit;
+  const attachments: Attachment[] = [];
+  const status = compute(attachments);
+  attachMemo.set(route, { gateways, status, attachments });
+  return { status, attachments };
+}

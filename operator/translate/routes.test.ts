@@ -1,0 +1,245 @@
+// Issue 4's negative route cases and the other spec reasons, each from a minimal snapshot.
+import type { Gateway, HTTPRoute } from '../api/index.ts';
+import { gateway, gatewayClass, myGateway, referenceGrant } from './fixtures.ts';
+import { cond, listener, parent, route, snap, vhostRoutes } from './scenario-helpers.ts';
+import { translate } from './translate.ts';
+
+it('a route from another namespace to a `from: Same` listener is NotAllowedByListeners', () => {
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [route('r', {}, 'other')] }));
+  expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/NotAllowedByListeners');
+  expect(listener(r, 'my-gateway', 'web-gw')?.attachedRoutes).toBe(0);
+  expect(vhostRoutes(r)).toEqual([]);
+});
+
+it('allowedRoutes All and Selector admit routes from matching namespaces', () => {
+  const g = (from: 'All' | 'Selector'): Gateway =>
+    gateway('my-gateway', [
+      {
+        name: 'web-gw',
+        protocol: 'HTTP',
+        port: 80,
+        allowedRoutes: {
+          namespaces: from === 'All' ? { from } : { from, selector: { matchLabels: { team: 'a' } } },
+        },
+      },
+    ]);
+  const other = route('r', {}, 'other');
+  expect(cond(parent(translate(snap({ gateways: [g('All')], httpRoutes: [other] })), 'r'), 'Accepted')).toBe(
+    'True/Accepted',
+  );
+  expect(
+    cond(parent(translate(snap({ gateways: [g('Selector')], httpRoutes: [other] })), 'r'), 'Accepted'),
+  ).toBe('True/Accepted');
+  const same = route('r', {});
+  expect(
+    cond(parent(translate(snap({ gateways: [g('Selector')], httpRoutes: [same] })), 'r'), 'Accepted'),
+  ).toBe('False/NotAllowedByListeners');
+});
+
+describe('cross-namespace backendRefs', () => {
+  const r1 = route('r', { rules: [{ backendRefs: [{ name: 'web', namespace: 'other', port: 80 }] }] });
+  it('are RefNotPermitted without a ReferenceGrant, and the rule answers 500', () => {
+    const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1] }));
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('True/Accepted');
+    expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('False/RefNotPermitted');
+    expect(vhostRoutes(r)[0]?.action).toEqual({ type: 'DirectResponse', status: 500 });
+    expect(r.ir.clusters).toEqual([]);
+  });
+  it('are admitted once a ReferenceGrant exists', () => {
+    const grant = referenceGrant('allow', 'other', {
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
+      to: [{ group: '', kind: 'Service' }],
+    });
+    const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1], referenceGrants: [grant] }));
+    expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('True/ResolvedRefs');
+    expect(vhostRoutes(r)[0]?.action).toEqual({
+      type: 'Forward',
+      backends: [{ cluster: 'other/web/80', weight: 1 }],
+    });
+    expect(r.ir.clusters[0]?.endpoints).toEqual([{ address: '10.244.9.5', port: 8080 }]);
+  });
+  it('a grant for another kind or name does not admit', () => {
+    const grant = referenceGrant('allow', 'other', {
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'TLSRoute', namespace: 'default' }],
+      to: [{ group: '', kind: 'Service', name: 'web' }],
+    });
+    const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1], referenceGrants: [grant] }));
+    expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('False/RefNotPermitted');
+  });
+});
+
+it('a missing Service is BackendNotFound; the others keep serving, its share answers 500', () => {
+  const r1 = route('r', {
+    rules: [
+      {
+        backendRefs: [
+          { name: 'nope', port: 80 },
+          { name: 'web', port: 80, weight: 3 },
+        ],
+      },
+    ],
+  });
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1] }));
+  expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('False/BackendNotFound');
+  expect(vhostRoutes(r)[0]?.action).toEqual({
+    type: 'Forward',
+    backends: [{ cluster: 'default/web/80', weight: 3 }],
+    invalidWeight: 1, // a quarter of the requests get a 500, as the spec asks
+  });
+});
+
+it('a wrong Service port is BackendNotFound; a non-Service kind is InvalidKind', () => {
+  const r1 = route('a', { rules: [{ backendRefs: [{ name: 'web', port: 81 }] }] });
+  const r2 = route('b', {
+    rules: [{ backendRefs: [{ group: 'example.com', kind: 'Bucket', name: 'web', port: 80 }] }],
+  });
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1, r2] }));
+  expect(cond(parent(r, 'a'), 'ResolvedRefs')).toBe('False/BackendNotFound');
+  expect(cond(parent(r, 'b'), 'ResolvedRefs')).toBe('False/InvalidKind');
+});
+
+it('weight 0 backends are left out; all-zero answers 500', () => {
+  const r1 = route('r', {
+    rules: [
+      {
+        matches: [{ path: { type: 'Exact', value: '/a' } }],
+        backendRefs: [{ name: 'web', port: 80, weight: 0 }],
+      },
+    ],
+  });
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1] }));
+  expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('True/ResolvedRefs');
+  expect(vhostRoutes(r)[0]?.action).toEqual({ type: 'DirectResponse', status: 500 });
+});
+
+it('a listener hostname no route hostname matches is NoMatchingListenerHostname', () => {
+  const g = gateway('my-gateway', [
+    { name: 'web-gw', protocol: 'HTTP', port: 80, hostname: 'a.example.com' },
+  ]);
+  const r = translate(snap({ gateways: [g], httpRoutes: [route('r', { hostnames: ['b.example.com'] })] }));
+  expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/NoMatchingListenerHostname');
+});
+
+it('a sectionName or port that names no listener is NoMatchingParent', () => {
+  const r1 = route('a', { parentRefs: [{ name: 'my-gateway', sectionName: 'nope' }] });
+  const r2 = route('b', { parentRefs: [{ name: 'my-gateway', port: 8080 }] });
+  const r3 = route('c', { parentRefs: [{ name: 'my-gateway', sectionName: 'web-gw', port: 80 }] });
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1, r2, r3] }));
+  expect(cond(parent(r, 'a'), 'Accepted')).toBe('False/NoMatchingParent');
+  expect(cond(parent(r, 'b'), 'Accepted')).toBe('False/NoMatchingParent');
+  expect(cond(parent(r, 'c'), 'Accepted')).toBe('True/Accepted');
+  expect(r.routeStatuses.find((x) => x.name === 'c')?.parents[0]?.parentRef).toEqual({
+    name: 'my-gateway',
+    sectionName: 'web-gw',
+    port: 80,
+  });
+});
+
+it('an unsupported filter is UnsupportedValue and the route is not programmed', () => {
+  const r1 = route('r', {
+    rules: [
+      { filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }] },
+    ],
+  });
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1] }));
+  expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/UnsupportedValue');
+  expect(vhostRoutes(r)).toEqual([]);
+});
+
+it('routes to other implementations gateways get no status from Portico; stale entries are cleared', () => {
+  const other = gateway('theirs', [{ name: 'x', protocol: 'HTTP', port: 80 }]);
+  other.spec.gatewayClassName = 'cilium';
+  const r1 = route('r', { parentRefs: [{ name: 'theirs' }] });
+  r1.status = {
+    parents: [
+      { parentRef: { name: 'my-gateway' }, controllerName: 'portico.dev/gateway-controller', conditions: [] },
+    ],
+  };
+  const r = translate(
+    snap({
+      gatewayClasses: [gatewayClass(), gatewayClass('cilium', 'io.cilium/gateway-controller')],
+      gateways: [other],
+      httpRoutes: [r1, route('s', { parentRefs: [{ name: 'theirs' }] })],
+    }),
+  );
+  expect(r.gatewayStatuses).toEqual([]);
+  expect(r.gatewayClassStatuses.map((c) => c.name)).toEqual(['portico']);
+  expect(r.routeStatuses).toEqual([{ kind: 'HTTPRoute', namespace: 'default', name: 'r', parents: [] }]);
+});
+
+it('match precedence across routes: exact, longest prefix, method, headers, query, age, name', () => {
+  const m = (
+    name: string,
+    match: NonNullable<NonNullable<HTTPRoute['spec']['rules']>[number]['matches']>[number],
+    ts = '2026-01-01T00:00:00Z',
+  ) => ({
+    ...route(name, { rules: [{ matches: [match], backendRefs: [{ name: 'web', port: 80 }] }] }),
+    metadata: { name, namespace: 'default', creationTimestamp: ts, generation: 1 },
+  });
+  const routes = [
+    m('z-prefix', { path: { type: 'PathPrefix', value: '/' } }),
+    m('newer', { path: { type: 'PathPrefix', value: '/a' } }, '2026-03-01T00:00:00Z'),
+    m('older-b', { path: { type: 'PathPrefix', value: '/a' } }, '2026-02-01T00:00:00Z'),
+    m('older-a', { path: { type: 'PathPrefix', value: '/a' } }, '2026-02-01T00:00:00Z'),
+    m('query', { path: { type: 'PathPrefix', value: '/a' }, queryParams: [{ name: 'q', value: '1' }] }),
+    m('header', { path: { type: 'PathPrefix', value: '/a' }, headers: [{ name: 'h', value: '1' }] }),
+    m('method', { path: { type: 'PathPrefix', value: '/a' }, method: 'POST' }),
+    m('long', { path: { type: 'PathPrefix', value: '/abc' } }),
+    m('exact', { path: { type: 'Exact', value: '/a' } }),
+  ];
+  const r = translate(snap({ gateways: [myGateway()], httpRoutes: routes }));
+  expect(vhostRoutes(r).map((x) => x.name.split('/')[1])).toEqual([
+    'exact',
+    'long',
+    'method',
+    'header',
+    'query',
+    'older-a',
+    'older-b',
+    'newer',
+    'z-prefix',
+  ]);
+});
+
+it('filters become header modifiers, rewrites and redirects', () => {
+  const r1 = route('r', {
+    rules: [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/old/' } }],
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: {
+              set: [{ name: 'X-B', value: '1' }],
+              add: [{ name: 'x-a', value: '2' }],
+              remove: ['x-z'],
+            },
+          },
+          {
+            type: 'URLRewrite',
+            urlRewrite: {
+              hostname: 'new.example.com',
+              path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' },
+            },
+          },
+        ],
+        backendRefs: [{ name: 'web', port: 80 }],
+      },
+      {
+        matches: [{ path: { type: 'Exact', value: '/r' } }],
+        filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }],
+      },
+    ],
+  });
+  const routes = vhostRoutes(translate(snap({ gateways: [myGateway()], httpRoutes: [r1] })));
+  expect(routes[0]?.action).toEqual({ type: 'Redirect', scheme: 'https', statusCode: 301 });
+  expect(routes[1]).toMatchObject({
+    match: { path: { type: 'PathPrefix', value: '/old' } },
+    requestHeaders: {
+      set: [{ name: 'X-B', value: '1' }],
+      add: [{ name: 'x-a', value: '2' }],
+      remove: ['x-z'],
+    },
+    urlRewrite: { hostname: 'new.example.com', path: { type: 'ReplacePrefixMatch', value: '/new' } },
+  });
+});

@@ -1,0 +1,298 @@
+// HTTPRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
+// route-wide UnsupportedValue / ResolvedRefs problems. Attachment is decided in attach.ts.
+import type {
+  HeaderMatch,
+  HeaderModifier,
+  HttpAction,
+  HttpMatch,
+  PathRewrite,
+  Route,
+  QueryParamMatch,
+  UrlRewrite,
+  WeightedBackend,
+} from '../ir/types.ts';
+import { resolveBackendRef } from './backends.ts';
+import type { Problem, RouteKind } from './gateways.ts';
+import type { Lookup } from './lookup.ts';
+import { arr, byString, int, meta, obj, show, str } from './read.ts';
+import type { Meta } from './read.ts';
+
+export interface RuleModel {
+  readonly index: number;
+  readonly matches: readonly HttpMatch[];
+  readonly action: HttpAction;
+  readonly requestHeaders?: HeaderModifier;
+  readonly responseHeaders?: HeaderModifier;
+  readonly urlRewrite?: UrlRewrite;
+}
+
+/** One match of one rule, ready for the IR (built once per route object). */
+export interface Entry {
+  readonly route: RouteModel;
+  readonly rule: RuleModel;
+  readonly matchIndex: number;
+  readonly ir: Route;
+}
+
+export interface RouteModel {
+  readonly kind: RouteKind;
+  readonly meta: Meta;
+  readonly raw: unknown;
+  /** Lower-cased, as written in spec.hostnames. */
+  readonly hostnames: readonly string[];
+  readonly rules: readonly RuleModel[];
+  readonly unsupported?: string;
+  readonly unresolved?: Problem;
+  /** `<kind>/<namespace>/<name>`: identity and output order. */
+  readonly id: string;
+  /** Tie-break order across routes: creationTimestamp, then namespace/name. */
+  readonly order: string;
+  /** Every rule match, in rule order, with its IR route. */
+  readonly entries: readonly Entry[];
+  /** Service ports used by Forward actions: cluster name -> service. */
+  readonly clusters: ReadonlyMap<string, { namespace: string; name: string; port: number }>;
+}
+
+class Unsupported extends Error {}
+
+function valueMatch<T extends HeaderMatch | QueryParamMatch>(
+  raw: unknown,
+  what: string,
+  lower: boolean,
+): T[] {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  for (const m of arr(raw)) {
+    const o = obj(m);
+    const type = str(o.type) ?? 'Exact';
+    const rawName = str(o.name);
+    const value = str(o.value);
+    if ((type !== 'Exact' && type !== 'RegularExpression') || !rawName || value === undefined)
+      throw new Unsupported(`invalid ${what} match`);
+    const name = lower ? rawName.toLowerCase() : rawName;
+    if (seen.has(name)) continue; // the spec: the first match on a name wins
+    seen.add(name);
+    out.push({ type, name, value } as T);
+  }
+  return out.sort((a, b) => byString(a.name, b.name));
+}
+
+function parseMatch(raw: unknown): HttpMatch {
+  const o = obj(raw);
+  const p = obj(o.path);
+  const type = str(p.type) ?? 'PathPrefix';
+  let value = str(p.value) ?? '/';
+  if (type !== 'Exact' && type !== 'PathPrefix' && type !== 'RegularExpression')
+    throw new Unsupported(`path match type ${type}`);
+  if (type !== 'RegularExpression' && !value.startsWith('/'))
+    throw new Unsupported(`path ${value} must start with /`);
+  // A trailing slash on a prefix is not significant: /abc/ matches /abc and /abc/def.
+  if (type === 'PathPrefix' && value.length > 1 && value.endsWith('/'))
+    value = value.replace(/\/+$/, '') || '/';
+  const method = str(o.method);
+  return {
+    path: { type, value },
+    headers: valueMatch<HeaderMatch>(o.headers, 'header', true),
+    queryParams: valueMatch<QueryParamMatch>(o.queryParams, 'query param', false),
+    ...(method ? { method: method.toUpperCase() } : {}),
+  };
+}
+
+function headerModifier(raw: unknown): HeaderModifier {
+  const o = obj(raw);
+  const pairs = (v: unknown): { name: string; value: string }[] =>
+    arr(v)
+      .map((h) => ({ name: str(obj(h).name) ?? '', value: str(obj(h).value) ?? '' }))
+      .filter((h) => h.name !== '')
+      .sort((a, b) => byString(a.name.toLowerCase(), b.name.toLowerCase()));
+  const remove = arr(o.remove)
+    .filter((x): x is string => typeof x === 'string' && x !== '')
+    .sort(byString);
+  return { set: pairs(o.set), add: pairs(o.add), remove };
+}
+
+function pathRewrite(raw: unknown, what: string): PathRewrite | undefined {
+  if (raw === undefined) return undefined;
+  const o = obj(raw);
+  const full = str(o.replaceFullPath);
+  const prefix = str(o.replacePrefixMatch);
+  if (o.type === 'ReplaceFullPath' && full !== undefined) return { type: 'ReplaceFullPath', value: full };
+  if (o.type === 'ReplacePrefixMatch' && prefix !== undefined)
+    return { type: 'ReplacePrefixMatch', value: prefix };
+  throw new Unsupported(`invalid ${what} path`);
+}
+
+interface Filters {
+  requestHeaders?: HeaderModifier;
+  responseHeaders?: HeaderModifier;
+  urlRewrite?: UrlRewrite;
+  redirect?: HttpAction;
+}
+
+function parseFilters(raw: unknown): Filters {
+  const f: Filters = {};
+  for (const x of arr(raw)) {
+    const o = obj(x);
+    switch (o.type) {
+      case 'RequestHeaderModifier':
+        f.requestHeaders = headerModifier(o.requestHeaderModifier);
+        break;
+      case 'ResponseHeaderModifier':
+        f.responseHeaders = headerModifier(o.responseHeaderModifier);
+        break;
+      case 'URLRewrite': {
+        const u = obj(o.urlRewrite);
+        const hostname = str(u.hostname);
+        const path = pathRewrite(u.path, 'URLRewrite');
+        f.urlRewrite = { ...(hostname ? { hostname } : {}), ...(path ? { path } : {}) };
+        break;
+      }
+      case 'RequestRedirect': {
+        const r = obj(o.requestRedirect);
+        const scheme = r.scheme === 'http' || r.scheme === 'https' ? r.scheme : undefined;
+        const hostname = str(r.hostname);
+        const port = int(r.port);
+        const path = pathRewrite(r.path, 'RequestRedirect');
+        const statusCode = int(r.statusCode) ?? 302;
+        if (statusCode !== 301 && statusCode !== 302) throw new Unsupported(`redirect status ${statusCode}`);
+        f.redirect = {
+          type: 'Redirect',
+          ...(scheme ? { scheme } : {}),
+          ...(hostname ? { hostname } : {}),
+          ...(port !== undefined && port > 0 && port < 65536 ? { port } : {}),
+          ...(path ? { path } : {}),
+          statusCode,
+        };
+        break;
+      }
+      default:
+        throw new Unsupported(`filter type ${show(o.type)}`);
+    }
+  }
+  return f;
+}
+
+function backends(
+  l: Lookup,
+  kind: RouteKind,
+  ns: string,
+  refs: unknown,
+  clusters: Map<string, { namespace: string; name: string; port: number }>,
+  problems: Problem[],
+): { backends: WeightedBackend[]; invalidWeight: number } {
+  const byCluster = new Map<string, number>();
+  let invalidWeight = 0;
+  for (const ref of arr(refs)) {
+    if (arr(obj(ref).filters).length > 0) throw new Unsupported('backendRef filters');
+    const r = resolveBackendRef(l, kind, ns, ref);
+    if (!r.ok) {
+      problems.push({ reason: r.reason, message: r.message });
+      invalidWeight += r.weight;
+      continue;
+    }
+    if (r.weight === 0) continue;
+    clusters.set(r.cluster, r.service);
+    byCluster.set(r.cluster, (byCluster.get(r.cluster) ?? 0) + r.weight);
+  }
+  const backends = [...byCluster.entries()]
+    .map(([cluster, weight]) => ({ cluster, weight }))
+    .sort((a, b) => byString(a.cluster, b.cluster));
+  return { backends, invalidWeight };
+}
+
+function parseRules(
+  l: Lookup,
+  kind: RouteKind,
+  ns: string,
+  spec: Readonly<Record<string, unknown>>,
+  clusters: Map<string, { namespace: string; name: string; port: number }>,
+  problems: Problem[],
+): RuleModel[] {
+  return arr(spec.rules).map((ruleRaw, index) => {
+    const rule = obj(ruleRaw);
+    const list = arr(rule.matches);
+    const matches = kind === 'HTTPRoute' ? (list.length ? list : [{}]).map(parseMatch) : [];
+    const f = kind === 'HTTPRoute' ? parseFilters(rule.filters) : {};
+    const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
+    let action: HttpAction;
+    if (f.redirect) action = f.redirect;
+    else if (forward.length > 0 || kind === 'TLSRoute')
+      action = {
+        type: 'Forward',
+        backends: forward,
+        ...(invalidWeight > 0 && kind === 'HTTPRoute' ? { invalidWeight } : {}),
+      };
+    else action = { type: 'DirectResponse', status: 500 };
+    return {
+      index,
+      matches,
+      action,
+      ...(f.requestHeaders ? { requestHeaders: f.requestHeaders } : {}),
+      ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
+      ...(f.urlRewrite && action.type === 'Forward' ? { urlRewrite: f.urlRewrite } : {}),
+    };
+  });
+}
+
+const PROBLEM_ORDER = ['InvalidKind', 'RefNotPermitted', 'BackendNotFound'];
+
+export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel {
+  const md = meta(raw);
+  const spec = obj(obj(raw).spec);
+  const hostnames = arr(spec.hostnames)
+    .filter((h): h is string => typeof h === 'string' && h !== '')
+    .map((h) => h.toLowerCase());
+  const clusters = new Map<string, { namespace: string; name: string; port: number }>();
+  const problems: Problem[] = [];
+  let rules: RuleModel[] = [];
+  let unsupported: string | undefined;
+  try {
+    rules = parseRules(l, kind, md.namespace, spec, clusters, problems);
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+    unsupported = e.message;
+    clusters.clear();
+  }
+  problems.sort((a, b) => PROBLEM_ORDER.indexOf(a.reason) - PROBLEM_ORDER.indexOf(b.reason));
+  const first = problems[0];
+  const unresolved = first
+    ? { reason: first.reason, message: [...new Set(problems.map((p) => p.message))].join('; ') }
+    : undefined;
+  // Only clusters a Forward action sends to (a redirect rule's backends are never used).
+  const used = new Map<string, { namespace: string; name: string; port: number }>();
+  for (const r of rules)
+    if (r.action.type === 'Forward')
+      for (const b of r.action.backends) {
+        const svc = clusters.get(b.cluster);
+        if (svc) used.set(b.cluster, svc);
+      }
+  const entries: Entry[] = [];
+  const model: RouteModel = {
+    kind,
+    meta: md,
+    raw,
+    id: `${kind}/${md.namespace}/${md.name}`,
+    order: `${md.creationTimestamp}\u0000${md.namespace}/${md.name}`,
+    hostnames: [...new Set(hostnames)],
+    rules,
+    entries,
+    clusters: used,
+    ...(unsupported !== undefined ? { unsupported } : {}),
+    ...(unresolved ? { unresolved } : {}),
+  };
+  for (const rule of rules)
+    for (let i = 0; i < rule.matches.length; i++) {
+      const match = rule.matches[i];
+      if (!match) continue;
+      const ir: Route = {
+        name: `${md.namespace}/${md.name}/rule/${rule.index}/match/${i}`,
+        match,
+        action: rule.action,
+        ...(rule.requestHeaders ? { requestHeaders: rule.requestHeaders } : {}),
+        ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
+        ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
+      };
+      entries.push({ route: model, rule, matchIndex: i, ir });
+    }
+  return model;
+}

@@ -1,0 +1,166 @@
+// GatewayClass and Gateway statuses, and the owned per-Gateway Service descriptions.
+import type { Condition, GatewayStatus, ListenerStatus } from '../api/index.ts';
+import { GATEWAY_API_VERSION } from '../api/index.ts';
+import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
+import type { GatewayModel, ListenerModel } from './gateways.ts';
+import { arr, key, meta, obj } from './read.ts';
+import {
+  CONTROLLER_NAME,
+  GATEWAY_NAME_LABEL,
+  SERVICE_PROXY_NAME_LABEL,
+  gatewayServiceName,
+} from './types.ts';
+import type { GatewayClassStatusResult, OwnedService, Snapshot } from './types.ts';
+
+/** Only what Portico really implements (the spec's feature names), sorted. */
+export const SUPPORTED_FEATURES: readonly string[] = [
+  'Gateway',
+  'HTTPRoute',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteSchemeRedirect',
+  'ReferenceGrant',
+  'TLSRoute',
+];
+
+export function gatewayClassStatuses(s: Snapshot, now: string): GatewayClassStatusResult[] {
+  const out: GatewayClassStatusResult[] = [];
+  for (const c of arr(s.gatewayClasses)) {
+    if (obj(obj(c).spec).controllerName !== CONTROLLER_NAME) continue;
+    const md = meta(c);
+    if (!md.name) continue;
+    const conditions = [
+      condition('Accepted', true, 'Accepted', 'Portico accepts this class', md.generation, now),
+    ];
+    out.push({
+      name: md.name,
+      status: {
+        conditions: carryTransitionTimes(readConditions(obj(obj(c).status).conditions), conditions),
+        supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
+      },
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+type Programmed = { ok: boolean; reason: string; message: string };
+
+function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: boolean): Programmed {
+  if (!accepted) return { ok: false, reason: 'Invalid', message: 'Gateway is not accepted' };
+  if (!gw.addresses.some((a) => a.type === 'IPAddress'))
+    return { ok: false, reason: 'AddressNotAssigned', message: 'waiting for a LoadBalancer address' };
+  if (!s.programmed) return { ok: true, reason: 'Programmed', message: 'Gateway is programmed' };
+  const k = key(gw.meta.namespace, gw.meta.name);
+  const nack = obj(s.programmed.rejected)[k];
+  if (typeof nack === 'string') return { ok: false, reason: 'Invalid', message: `Envoy rejected: ${nack}` };
+  if (arr(s.programmed.acked).includes(k))
+    return { ok: true, reason: 'Programmed', message: 'Envoy acknowledged the configuration' };
+  return { ok: false, reason: 'Pending', message: 'waiting for Envoy to acknowledge the configuration' };
+}
+
+function listenerStatus(
+  li: ListenerModel,
+  attachedRoutes: number,
+  gwProgrammed: Programmed,
+  gen: number,
+  now: string,
+): ListenerStatus {
+  const c: Condition[] = [
+    li.notAccepted
+      ? condition('Accepted', false, li.notAccepted.reason, li.notAccepted.message, gen, now)
+      : condition('Accepted', true, 'Accepted', 'Listener is accepted', gen, now),
+    li.conflicted
+      ? condition('Conflicted', true, li.conflicted.reason, li.conflicted.message, gen, now)
+      : condition('Conflicted', false, 'NoConflicts', 'No conflicts', gen, now),
+    li.unresolved
+      ? condition('ResolvedRefs', false, li.unresolved.reason, li.unresolved.message, gen, now)
+      : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
+  ];
+  if (li.notAccepted || li.conflicted || li.unresolved)
+    c.push(condition('Programmed', false, 'Invalid', 'Listener is invalid', gen, now));
+  else if (gwProgrammed.ok)
+    c.push(condition('Programmed', true, 'Programmed', 'Listener is programmed', gen, now));
+  else
+    c.push(
+      condition(
+        'Programmed',
+        false,
+        gwProgrammed.reason === 'Invalid' ? 'Invalid' : 'Pending',
+        gwProgrammed.message,
+        gen,
+        now,
+      ),
+    );
+  return {
+    name: li.name,
+    supportedKinds: [...li.supportedKinds],
+    attachedRoutes,
+    conditions: c,
+  };
+}
+
+export function gatewayStatus(
+  s: Snapshot,
+  gw: GatewayModel,
+  attached: ReadonlyMap<ListenerModel, number>,
+  now: string,
+): GatewayStatus {
+  const gen = gw.meta.generation;
+  const invalid = gw.listeners.filter((li) => li.notAccepted || li.conflicted).length;
+  let accepted: Condition;
+  if (gw.unsupportedAddress)
+    accepted = condition('Accepted', false, 'UnsupportedAddress', gw.unsupportedAddress, gen, now);
+  else if (invalid > 0 && invalid === gw.listeners.length)
+    accepted = condition('Accepted', false, 'ListenersNotValid', 'No listener is valid', gen, now);
+  else if (invalid > 0)
+    accepted = condition(
+      'Accepted',
+      true,
+      'ListenersNotValid',
+      `${invalid} listener(s) are not valid`,
+      gen,
+      now,
+    );
+  else accepted = condition('Accepted', true, 'Accepted', 'Gateway is accepted', gen, now);
+  const p = gatewayProgrammed(s, gw, accepted.status === 'True');
+  const conditions = [accepted, condition('Programmed', p.ok, p.reason, p.message, gen, now)];
+  const prev = obj(obj(gw.raw).status);
+  const prevListeners = arr(prev.listeners);
+  const names = new Set<string>();
+  const listeners: ListenerStatus[] = [];
+  for (const li of gw.listeners) {
+    if (names.has(li.name)) continue; // status.listeners is a map keyed by name
+    names.add(li.name);
+    const ls = listenerStatus(li, attached.get(li) ?? 0, p, gen, now);
+    const old = prevListeners.find((x) => obj(x).name === li.name);
+    listeners.push({
+      ...ls,
+      conditions: carryTransitionTimes(readConditions(obj(old).conditions), ls.conditions),
+    });
+  }
+  return {
+    addresses: gw.addresses.map((a) => ({ type: a.type, value: a.value })),
+    conditions: carryTransitionTimes(readConditions(prev.conditions), conditions),
+    listeners,
+  };
+}
+
+export function ownedService(gw: GatewayModel): OwnedService | undefined {
+  const ports = [...new Set(gw.listeners.filter((li) => !li.notAccepted).map((li) => li.port))].sort(
+    (a, b) => a - b,
+  );
+  if (ports.length === 0 || !gw.meta.uid) return undefined;
+  return {
+    name: gatewayServiceName(gw.meta.name),
+    namespace: gw.meta.namespace,
+    ports: ports.map((port) => ({ name: `port-${port}`, port, protocol: 'TCP' as const })),
+    labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.meta.name },
+    owner: { apiVersion: GATEWAY_API_VERSION, kind: 'Gateway', name: gw.meta.name, uid: gw.meta.uid },
+    ...(gw.requestedIPs.length > 0 ? { loadBalancerIPs: [...gw.requestedIPs] } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+// The pure core: a snapshot of cluster objects -> statuses, owned objects and the IR.
+import type { Attachment } from './attach.ts';
+import { attachRoute, hasOurParents } from './attach.ts';
+import { buildIR } from './build-ir.ts';
+import { buildGateways, ourClasses } from './gateways.ts';
+import type { GatewayModel, ListenerModel } from './gateways.ts';
+import { buildLookup } from './lookup.ts';
+import { arr, byString, key } from './read.ts';
+import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
+import type { RouteModel } from './routes.ts';
+import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
+import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
+
+const EPOCH = '1970-01-01T00:00:00Z';
+
+/** Never throws: a bad object gets a condition that says why and degrades only itself. */
+export function translate(snapshot: Snapshot): TranslateResult {
+  const s = snapshot ?? ({} as Snapshot);
+  const now = typeof s.now === 'string' && s.now ? s.now : EPOCH;
+  const l = buildLookup(s);
+  const token = refsToken(s);
+  const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
+  const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
+
+  const routes: RouteModel[] = [];
+  const seen = new Set<string>();
+  const add = (kind: 'HTTPRoute' | 'TLSRoute', raw: unknown): void => {
+    const r = cachedRoute(l, token, kind, raw);
+    if (!r.meta.name || seen.has(r.id)) return;
+    seen.add(r.id);
+    routes.push(r);
+  };
+  for (const r of arr(s.httpRoutes)) add('HTTPRoute', r);
+  for (const r of arr(s.tlsRoutes)) add('TLSRoute', r);
+  routes.sort((a, b) => byString(a.id, b.id));
+
+  const attachments: Attachment[] = [];
+  const attached = new Map<ListenerModel, number>();
+  const routeStatuses: RouteStatusResult[] = [];
+  for (const r of routes) {
+    const { status, attachments: mine } = cachedAttach(r, gateways, (out) => {
+      const parents = attachRoute(l, r, byKey, now, out);
+      return parents.length > 0 || hasOurParents(r.raw)
+        ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
+        : undefined;
+    });
+    for (let i = 0; i < mine.length; i++) {
+      const a = mine[i] as Attachment;
+      attachments.push(a);
+      // Two parentRefs that reach one listener count once.
+      if (mine.findIndex((x) => x.listener === a.listener) !== i) continue;
+      attached.set(a.listener, (attached.get(a.listener) ?? 0) + 1);
+    }
+    if (status) routeStatuses.push(status);
+  }
+
+  const gatewayStatuses = gateways
+    .map((g) => ({
+      namespace: g.meta.namespace,
+      name: g.meta.name,
+      status: gatewayStatus(s, g, attached, now),
+    }))
+    .sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
+  const ownedServices = gateways
+    .map(ownedService)
+    .filter((o): o is OwnedService => o !== undefined)
+    .sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
+
+  return {
+    gatewayClassStatuses: gatewayClassStatuses(s, now),
+    gatewayStatuses,
+    routeStatuses,
+    ownedServices,
+    ir: buildIR(l, gateways, attachments),
+  };
+}

@@ -1,0 +1,99 @@
+// What flows into and out of translate(): plain objects as the API server returns them in,
+// plain data out. The static types document the happy shape; the code never trusts them.
+import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type {
+  Condition,
+  Gateway,
+  GatewayClass,
+  GatewayStatus,
+  HTTPRoute,
+  ReferenceGrant,
+  RouteParentStatus,
+  TLSRoute,
+} from '../api/index.ts';
+import type { IR } from '../ir/types.ts';
+
+export const CONTROLLER_NAME = 'portico.dev/gateway-controller';
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/** Name of the LoadBalancer Service Portico owns for a Gateway. */
+export function gatewayServiceName(gatewayName: string): string {
+  return `portico-${gatewayName}`;
+}
+
+export interface Snapshot {
+  readonly gatewayClasses: readonly GatewayClass[];
+  readonly gateways: readonly Gateway[];
+  readonly httpRoutes: readonly HTTPRoute[];
+  readonly tlsRoutes: readonly TLSRoute[];
+  readonly referenceGrants: readonly ReferenceGrant[];
+  readonly services: readonly V1Service[];
+  readonly endpointSlices: readonly V1EndpointSlice[];
+  readonly secrets: readonly V1Secret[];
+  readonly namespaces: readonly V1Namespace[];
+  /**
+   * What the Envoys have acknowledged. When absent, Programmed follows "accepted and has an
+   * address" (useful before xDS runs); when present, a Gateway is Programmed only if listed.
+   */
+  readonly programmed?: {
+    /** `namespace/name` of Gateways whose current config every connected Envoy ACKed. */
+    readonly acked: readonly string[];
+    /** `namespace/name` -> NACK message, for Gateways whose config an Envoy rejected. */
+    readonly rejected?: Readonly<Record<string, string>>;
+  };
+  /** RFC 3339 time stamped on new conditions (pure: no clock read). Default: the epoch. */
+  readonly now?: string;
+}
+
+export interface GatewayClassStatusResult {
+  readonly name: string;
+  readonly status: {
+    readonly conditions: Condition[];
+    readonly supportedFeatures?: { name: string }[];
+  };
+}
+
+export interface GatewayStatusResult {
+  readonly namespace: string;
+  readonly name: string;
+  readonly status: GatewayStatus;
+}
+
+export interface RouteStatusResult {
+  readonly kind: 'HTTPRoute' | 'TLSRoute';
+  readonly namespace: string;
+  readonly name: string;
+  /** Only Portico's entries; merge into the live object with mergeRouteParents(). */
+  readonly parents: RouteParentStatus[];
+}
+
+export interface OwnedServicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: 'TCP';
+}
+
+/** The desired per-Gateway LoadBalancer Service, as plain data. */
+export interface OwnedService {
+  readonly name: string;
+  readonly namespace: string;
+  readonly ports: readonly OwnedServicePort[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly owner: {
+    readonly apiVersion: string;
+    readonly kind: 'Gateway';
+    readonly name: string;
+    readonly uid: string;
+  };
+  /** IPs requested in the Gateway's spec.addresses (type IPAddress), if any. */
+  readonly loadBalancerIPs?: readonly string[];
+}
+
+export interface TranslateResult {
+  readonly gatewayClassStatuses: readonly GatewayClassStatusResult[];
+  readonly gatewayStatuses: readonly GatewayStatusResult[];
+  readonly routeStatuses: readonly RouteStatusResult[];
+  readonly ownedServices: readonly OwnedService[];
+  readonly ir: IR;
+}
