@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benches: [string, ...string[]][] = [
   ['translate.ts'],
+  ['operator.ts', '--existing', '1000', '--added', '100'],
   ['xds-propagation.ts', '1000', '200', 'delta'],
   ['xds-propagation.ts', '1000', '200', 'sotw'],
   ['xds-throughput.ts'],

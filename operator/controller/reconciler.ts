@@ -1,0 +1,151 @@
+// One reconcile: cache snapshot -> translate (pure) -> xDS push (every replica) and, on the
+// leader only, owned objects applied, LB addresses assigned, statuses written.
+import type { Logger } from 'pino';
+import type { RouteParentStatus } from '../api/index.ts';
+import type { IR } from '../ir/types.ts';
+import { mergeRouteParents } from '../translate/index.ts';
+import { CONTROLLER_NAME, type Snapshot, type TranslateResult } from '../translate/types.ts';
+import type { Applier } from '../kube/apply.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/apply.ts';
+import type { ClusterCache, ClusterSnapshot } from '../kube/cache.ts';
+import { RESOURCES, type ResourceType } from '../kube/resources.ts';
+import type { StatusWriter, WithStatus } from '../kube/status.ts';
+import { writeLbStatuses, type LbAllocator } from './lb-status.ts';
+import { ownedServiceObjects } from './owned.ts';
+
+/** Where the data-plane model goes (the xDS server), and what the Envoys have acknowledged. */
+export interface XdsSink {
+  push(ir: IR): void;
+  programmed(): Snapshot['programmed'];
+}
+
+export interface ReconcilerDeps {
+  cache: ClusterCache;
+  translate: (s: Snapshot) => TranslateResult;
+  applier: Applier;
+  statusWriter: StatusWriter;
+  isLeader: () => boolean;
+  logger: Logger;
+  allocate?: LbAllocator;
+  xds?: XdsSink;
+  now?: () => string;
+}
+
+export interface ReconcileSummary {
+  leader: boolean;
+  applied: number;
+  pruned: number;
+  statusWrites: number;
+}
+
+export class ReconcileError extends Error {
+  constructor(readonly causes: unknown[]) {
+    super(`${causes.length} step(s) failed: ${causes.map(String).slice(0, 3).join('; ')}`);
+    this.name = 'ReconcileError';
+  }
+}
+
+export class Reconciler {
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  async reconcile(): Promise<ReconcileSummary> {
+    const { cache, logger } = this.d;
+    const t0 = performance.now();
+    const snap = cache.snapshot();
+    const now = (this.d.now ?? rfc3339Now)();
+    const result = this.d.translate({ ...snap, now, programmed: this.d.xds?.programmed() });
+    const t1 = performance.now();
+    this.d.xds?.push(result.ir);
+    const t2 = performance.now();
+    const summary: ReconcileSummary = { leader: this.d.isLeader(), applied: 0, pruned: 0, statusWrites: 0 };
+    if (!summary.leader) return summary;
+
+    const errors: unknown[] = [];
+    const writesBefore = this.d.statusWriter.writes;
+    const ownedLive = snap.services.filter((s) => s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+    const sync = await this.d.applier.sync(
+      RESOURCES.services,
+      ownedServiceObjects(result.ownedServices),
+      ownedLive as WithStatus[],
+    );
+    summary.applied = sync.applied.length;
+    summary.pruned = sync.pruned.length;
+    for (const f of sync.failed) errors.push(new Error(`apply ${f.key}: ${f.error}`));
+
+    if (this.d.allocate) {
+      try {
+        const alloc = this.d.allocate(snap.ipPools, snap.services);
+        errors.push(...(await writeLbStatuses(this.d.statusWriter, alloc, snap.services, snap.ipPools)));
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+
+    const t3 = performance.now();
+    errors.push(...(await this.writeStatuses(snap, result)));
+    summary.statusWrites = this.d.statusWriter.writes - writesBefore;
+    const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
+    logger.debug(
+      {
+        translateMs: ms(t0, t1),
+        xdsMs: ms(t1, t2),
+        applyIpamMs: ms(t2, t3),
+        statusMs: ms(t3, performance.now()),
+        ...summary,
+      },
+      'reconciled',
+    );
+    if (errors.length) {
+      logger.warn({ errors: errors.map(String).slice(0, 5), count: errors.length }, 'reconcile incomplete');
+      throw new ReconcileError(errors);
+    }
+    return summary;
+  }
+
+  private async writeStatuses(snap: ClusterSnapshot, result: TranslateResult): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    const w = this.d.statusWriter;
+    const write = async (type: ResourceType, live: WithStatus | undefined, status: object) => {
+      if (!live) return;
+      try {
+        await w.write(type, live, status as Record<string, unknown>);
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    const byKey = <T extends WithStatus>(items: readonly unknown[]) =>
+      new Map((items as T[]).map((o) => [`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o]));
+    const classes = byKey(snap.gatewayClasses);
+    for (const c of result.gatewayClassStatuses)
+      await write(RESOURCES.gatewayClasses, classes.get(`/${c.name}`), c.status);
+    const gateways = byKey(snap.gateways);
+    for (const g of result.gatewayStatuses)
+      await write(RESOURCES.gateways, gateways.get(`${g.namespace}/${g.name}`), g.status);
+
+    for (const [kind, items] of [
+      ['HTTPRoute', snap.httpRoutes],
+      ['TLSRoute', snap.tlsRoutes],
+    ] as const) {
+      const type = kind === 'HTTPRoute' ? RESOURCES.httpRoutes : RESOURCES.tlsRoutes;
+      const desired = new Map(
+        result.routeStatuses
+          .filter((r) => r.kind === kind)
+          .map((r) => [`${r.namespace}/${r.name}`, r.parents]),
+      );
+      for (const [key, live] of byKey(items)) {
+        const existing = (live.status?.parents ?? []) as RouteParentStatus[];
+        const ours = desired.get(key);
+        // Routes that no longer name a Portico Gateway lose only Portico's entries.
+        if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
+        const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
+        await write(type, live, { ...live.status, parents });
+      }
+    }
+    return errors;
+  }
+}
+
+/** metav1.Time: RFC 3339 to the second. */
+export function rfc3339Now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

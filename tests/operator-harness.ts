@@ -1,0 +1,279 @@
+// Shared setup for the operator suites: a real control plane with the Gateway API and Portico
+// CRDs, the seed lab's objects as YAML, and small polling helpers.
+import { App, Chart } from 'cdk8s';
+import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
+import { PorticoCrd } from '../constructs/portico-crds.ts';
+import { makeCa, makeServerCert } from '../local/certs.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { waitFor } from '../local/process.ts';
+import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
+import { RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message?: string;
+}
+
+export interface Obj {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
+  spec?: Record<string, unknown>;
+  status?: {
+    conditions?: Condition[];
+    addresses?: { type?: string; value: string }[];
+    listeners?: { name: string; conditions: Condition[]; attachedRoutes: number }[];
+    parents?: { controllerName: string; parentRef: { name: string }; conditions: Condition[] }[];
+    loadBalancer?: { ingress?: { ip: string }[] };
+  } & Record<string, unknown>;
+}
+
+export async function startCluster(): Promise<{ cp: ControlPlane; client: KubeClient }> {
+  const cp = await startControlPlane();
+  await cp.installGatewayCrds();
+  const app = new App({ outdir: '/nonexistent' });
+  const chart = new Chart(app, 'crds');
+  new PorticoCrd(chart, 'pools', loadBalancerIpPoolCrd);
+  await cp.applyYaml(
+    chart
+      .toJson()
+      .map((o) => JSON.stringify(o))
+      .join('\n---\n'),
+  );
+  return { cp, client: new KubeClient(cp.kubeConfig) };
+}
+
+export async function get(
+  client: KubeClient,
+  key: ResourceKey,
+  name: string,
+  namespace = 'default',
+): Promise<Obj | undefined> {
+  try {
+    return await client.request<Obj>(resourcePath(RESOURCES[key], namespace, name));
+  } catch (err) {
+    if (isKubeError(err, 404)) return undefined;
+    throw err;
+  }
+}
+
+export async function del(
+  client: KubeClient,
+  key: ResourceKey,
+  name: string,
+  namespace = 'default',
+): Promise<void> {
+  await client.request(resourcePath(RESOURCES[key], namespace, name), { method: 'DELETE' });
+}
+
+/** Polls until `check` returns a value (not undefined/false); reports the last object seen on timeout. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20000,
+): Promise<T> {
+  let result: T | undefined;
+  let last: unknown;
+  try {
+    await waitFor(
+      what,
+      async () => {
+        const r = await check().catch((e: unknown) => ((last = e), undefined));
+        if (!r) return false;
+        result = r;
+        return true;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${last ? `; last error: ${String(last)}` : ''}`);
+  }
+  return result as T;
+}
+
+export function cond(conds: Condition[] | undefined, type: string): Condition | undefined {
+  return conds?.find((c) => c.type === type);
+}
+
+/** Portico's entry for `gateway` in a route's status.parents. */
+export function parentStatus(route: Obj | undefined, gateway: string) {
+  return route?.status?.parents?.find(
+    (p) => p.controllerName === 'portico.dev/gateway-controller' && p.parentRef.name === gateway,
+  );
+}
+
+export function tlsSecretYaml(name: string, namespace: string, hosts: string[]): string {
+  const ca = makeCa();
+  const cert = makeServerCert(ca, hosts);
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name, namespace },
+    data: {
+      'tls.crt': Buffer.from(cert.certPem).toString('base64'),
+      'tls.key': Buffer.from(cert.keyPem).toString('base64'),
+    },
+  });
+}
+
+/** A selector-less Service and a hand-made EndpointSlice, as the local cluster has no kubelet. */
+export function backendYaml(name: string, port: number, ip: string, namespace = 'default'): string {
+  return `
+apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${namespace} }
+spec: { ports: [{ name: p, port: ${port}, protocol: TCP }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-1
+  namespace: ${namespace}
+  labels: { kubernetes.io/service-name: ${name} }
+addressType: IPv4
+ports: [{ name: p, port: ${port}, protocol: TCP }]
+endpoints: [{ addresses: ['${ip}'], conditions: { ready: true } }]
+`;
+}
+
+export const POOL_YAML = `
+apiVersion: portico.dev/v1alpha1
+kind: LoadBalancerIPPool
+metadata: { name: loopback }
+spec:
+  blocks: [{ cidr: 127.0.200.0/24 }]
+  serviceSelector: { matchExpressions: [{ key: pool, operator: DoesNotExist }] }
+`;
+
+/** The seed lab's objects (GatewayClass, three Gateways, their routes, backends). */
+export const SEED_LAB_YAML = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: portico }
+spec: { controllerName: portico.dev/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: my-gateway, namespace: default }
+spec:
+  gatewayClassName: portico
+  listeners:
+  - { name: web-gw, protocol: HTTP, port: 80, allowedRoutes: { namespaces: { from: Same } } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: http-app-1, namespace: default }
+spec:
+  parentRefs: [{ name: my-gateway }]
+  rules:
+  - matches: [{ path: { type: PathPrefix, value: /details } }]
+    backendRefs: [{ name: details, port: 9080 }]
+  - matches:
+    - headers: [{ type: Exact, name: magic, value: foo }]
+      queryParams: [{ type: Exact, name: great, value: example }]
+      path: { type: PathPrefix, value: / }
+      method: GET
+    backendRefs: [{ name: productpage, port: 9080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: tls-gateway, namespace: default }
+spec:
+  gatewayClassName: portico
+  listeners:
+  - name: https-1
+    protocol: HTTPS
+    port: 443
+    hostname: bookinfo.cilium.rocks
+    tls: { certificateRefs: [{ kind: Secret, name: demo-cert }] }
+  - name: https-2
+    protocol: HTTPS
+    port: 443
+    hostname: hipstershop.cilium.rocks
+    tls: { certificateRefs: [{ kind: Secret, name: demo-cert }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: https-app-route-1, namespace: default }
+spec:
+  parentRefs: [{ name: tls-gateway }]
+  hostnames: [bookinfo.cilium.rocks]
+  rules:
+  - matches: [{ path: { type: PathPrefix, value: /details } }]
+    backendRefs: [{ name: details, port: 9080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: https-app-route-2, namespace: default }
+spec:
+  parentRefs: [{ name: tls-gateway }]
+  hostnames: [hipstershop.cilium.rocks]
+  rules:
+  - matches: [{ path: { type: PathPrefix, value: / } }]
+    backendRefs: [{ name: productpage, port: 9080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: cilium-tls-gateway, namespace: default }
+spec:
+  gatewayClassName: portico
+  listeners:
+  - name: cilium-tls-gateway
+    hostname: nginx.cilium.rocks
+    port: 443
+    protocol: TLS
+    tls: { mode: Passthrough }
+    allowedRoutes: { namespaces: { from: All } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: { name: nginx, namespace: default }
+spec:
+  parentRefs: [{ name: cilium-tls-gateway }]
+  hostnames: [nginx.cilium.rocks]
+  rules:
+  - backendRefs: [{ name: my-nginx, port: 443 }]
+---
+${backendYaml('details', 9080, '10.244.1.10')}
+---
+${backendYaml('productpage', 9080, '10.244.1.11')}
+---
+${backendYaml('my-nginx', 443, '10.244.1.12')}
+`;
+
+/** Sum of a Prometheus sample family on /metrics, filtered by a label substring (e.g. `kind="HTTPRoute"`). */
+export async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line.startsWith('#')) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (labels && !rest.includes(labels)) continue;
+    sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
+export function operatorFlags(kubeconfigPath: string, extra: string[] = []): string[] {
+  return [
+    '--kubeconfig',
+    kubeconfigPath,
+    '--metrics-address',
+    '127.0.0.1',
+    '--metrics-port',
+    '0',
+    '--xds-port=-1',
+    '--leader-election-id=',
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
+}

@@ -1,0 +1,83 @@
+// The list+watch cache against a real kube-apiserver: it waits out a missing CRD with backoff,
+// follows changes, and a periodic relist that finds nothing new emits nothing.
+import { App, Chart } from 'cdk8s';
+import { pino } from 'pino';
+import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
+import { PorticoCrd } from '../constructs/portico-crds.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { Reflector, type EventType } from '../operator/kube/reflector.ts';
+import { RESOURCES } from '../operator/kube/resources.ts';
+import { KubeClient } from '../operator/kube/rest.ts';
+import { eventually } from './operator-harness.ts';
+
+const logger = pino({ level: 'silent' });
+
+describe('operator/kube Reflector (real kube-apiserver)', () => {
+  let cp: ControlPlane;
+  let client: KubeClient;
+  const reflectors: Reflector[] = [];
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    client = new KubeClient(cp.kubeConfig);
+  });
+  afterAll(async () => {
+    for (const r of reflectors) r.stop();
+    client?.close();
+    await cp?.stop();
+  });
+
+  it('treats a kind whose CRD is missing as empty, then picks it up once installed', async () => {
+    const r = new Reflector(client, cp.kubeConfig, RESOURCES.ipPools, {
+      logger,
+      backoffInitialMs: 50,
+      backoffMaxMs: 200,
+    });
+    reflectors.push(r);
+    const events: string[] = [];
+    r.on((type, o) => events.push(`${type} ${o.metadata?.name}`));
+    r.start();
+    await eventually('list errors', async () => r.errors >= 2);
+    // Empty, not unknown: the rest of the operator runs without Portico's CRDs.
+    expect(r.synced).toBe(true);
+    expect(r.items()).toEqual([]);
+
+    const app = new App({ outdir: '/nonexistent' });
+    const chart = new Chart(app, 'crds');
+    new PorticoCrd(chart, 'pools', loadBalancerIpPoolCrd);
+    await cp.applyYaml(
+      chart
+        .toJson()
+        .map((o) => JSON.stringify(o))
+        .join('\n---\n'),
+    );
+    await cp.applyYaml(
+      'apiVersion: portico.dev/v1alpha1\nkind: LoadBalancerIPPool\nmetadata: { name: p1 }\nspec: { blocks: [{ cidr: 127.0.210.0/28 }] }',
+    );
+    await r.waitForSync();
+    await eventually('p1 in cache', async () => r.get('p1') !== undefined);
+    expect(r.get('p1')).toMatchObject({ apiVersion: 'portico.dev/v1alpha1', kind: 'LoadBalancerIPPool' });
+
+    await cp.applyYaml(
+      'apiVersion: portico.dev/v1alpha1\nkind: LoadBalancerIPPool\nmetadata: { name: p1 }\nspec: { blocks: [{ cidr: 127.0.211.0/28 }] }',
+    );
+    await eventually('p1 modified', async () => events.includes('MODIFIED p1'));
+    await client.request('/apis/portico.dev/v1alpha1/loadbalancerippools/p1', { method: 'DELETE' });
+    await eventually('p1 deleted', async () => events.includes('DELETED p1'));
+    expect(r.get('p1')).toBeUndefined();
+  });
+
+  it('relists periodically without emitting events for objects that did not change', async () => {
+    await cp.applyYaml('apiVersion: v1\nkind: Namespace\nmetadata: { name: quiet }');
+    const r = new Reflector(client, cp.kubeConfig, RESOURCES.namespaces, { logger, resyncMs: 1000 });
+    reflectors.push(r);
+    const events: [EventType, string][] = [];
+    r.on((type, o) => events.push([type, o.metadata?.name ?? '']));
+    r.start();
+    await r.waitForSync();
+    const afterSync = events.length;
+    expect(events.map((e) => e[1])).toContain('quiet');
+    await eventually('three relists', async () => r.lists >= 3, 10000);
+    expect(events.slice(afterSync).filter(([, n]) => n === 'quiet')).toEqual([]);
+  });
+});

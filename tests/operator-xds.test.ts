@@ -1,0 +1,83 @@
+// The operator with its xDS server and a real Envoy: a Gateway is Programmed only once Envoy
+// has ACKed its listeners, and Envoy then answers on the Gateway's pool address.
+import type { ControlPlane } from '../local/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { freePort } from '../local/process.ts';
+import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
+import type { KubeClient } from '../operator/kube/rest.ts';
+import { renderBootstrap } from '../operator/xds/bootstrap.ts';
+import {
+  POOL_YAML,
+  cond,
+  eventually,
+  get,
+  operatorFlags,
+  startCluster,
+  type Obj,
+} from './operator-harness.ts';
+
+describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Envoy)', () => {
+  let cp: ControlPlane;
+  let client: KubeClient;
+  let op: RunningOperator;
+  let envoy: EnvoyHandle | undefined;
+  let port: number;
+
+  beforeAll(async () => {
+    ({ cp, client } = await startCluster());
+    port = await freePort();
+    await cp.applyYaml(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: portico }
+spec: { controllerName: portico.dev/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: web, namespace: default }
+spec:
+  gatewayClassName: portico
+  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
+---
+${POOL_YAML}`);
+    const flags = operatorFlags(cp.kubeconfigPath, ['--xds-address', '127.0.0.1', '--xds-port', '0']).filter(
+      (f) => f !== '--xds-port=-1',
+    );
+    op = await runOperator(parseFlags(flags));
+  });
+  afterAll(async () => {
+    await envoy?.stop();
+    await op?.stop();
+    client?.close();
+    await cp?.stop();
+  });
+
+  const programmed = (gw: Obj | undefined) => cond(gw?.status?.conditions, 'Programmed');
+
+  it('keeps the Gateway Programmed=False while no Envoy has acknowledged it', async () => {
+    const gw = await eventually('Gateway address and Accepted', async () => {
+      const g = await get(client, 'gateways', 'web');
+      return !!g?.status?.addresses?.length && cond(g.status.conditions, 'Accepted')?.status === 'True' && g;
+    });
+    expect(programmed(gw)?.status).toBe('False');
+  });
+
+  it('turns Programmed=True once Envoy ACKs, and Envoy serves the Gateway address', async () => {
+    envoy = await startEnvoy(
+      renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: op.xdsPort!, nodeId: 'node-1' }),
+      {
+        waitReady: false,
+      },
+    );
+    const gw = await eventually('Programmed=True', async () => {
+      const g = await get(client, 'gateways', 'web');
+      return programmed(g)?.status === 'True' && g;
+    });
+    expect(programmed(gw)?.reason).toBe('Programmed');
+    const ip = gw.status!.addresses![0]!.value;
+    expect(ip).toMatch(/^127\.0\.200\./);
+    // No route attached: Envoy's listener on the VIP answers 404.
+    const res = await fetch(`http://${ip}:${port}/`);
+    expect(res.status).toBe(404);
+  });
+});
