@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LocalCluster } from './cluster.ts';
+import { alive, clearState, homeDir, readState, writeState } from './state.ts';
+import { waitFor } from './process.ts';
+
+// Heavy modules (cdk8s, the Kubernetes client) load only for the command that needs them.
+
+/** A user mistake or an unmet prerequisite: one line on stderr, exit code 2. */
+export class UsageError extends Error {}
+
+const HELP = `usage: portico <command> [flags]
+
+commands:
+  up [--detach] [--port N]
+                  start a local cluster: etcd, kube-apiserver, the operator and an Envoy playing the node
+  down            stop the cluster that \`up --detach\` started
+  status          components, GatewayClasses, Gateways and routes of the running cluster
+  demo            replay the seed lab end to end on a local cluster and check every result
+`;
+
+const self = fileURLToPath(import.meta.url);
+
+function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0)
+    throw new UsageError(`${what} needs root (network namespaces, ports below 1024): run it with sudo`);
+}
+
+async function up(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { detach: { type: 'boolean' }, daemon: { type: 'boolean' }, port: { type: 'string' } },
+    strict: true,
+  });
+  const running = readState();
+  if (running) {
+    throw new UsageError(
+      `a cluster is already up (pid ${running.pid}): export KUBECONFIG=${running.kubeconfigPath}, or \`portico down\` first`,
+    );
+  }
+  requireRoot('portico up');
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new UsageError(`--port must be a TCP port, got "${values.port}"`);
+    if (!(await portFree(port)))
+      throw new UsageError(`port ${port} on 127.0.0.1 is already in use: pick another with --port`);
+  }
+  if (values.detach) return detach(argv.filter((a) => a !== '--detach'));
+
+  const log = (line: string) => console.log(`portico: ${line}`);
+  let cluster: LocalCluster | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping');
+    await cluster?.stop();
+    clearState(process.pid);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  const base = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    poolCidr: '',
+    kubeconfigPath: '',
+    server: '',
+    ready: false,
+  };
+  writeState(base);
+  try {
+    const { startLocalCluster } = await import('./cluster.ts');
+    cluster = await startLocalCluster({ dir: path.join(homeDir(), 'cluster'), apiserverPort: port, log });
+  } catch (err) {
+    clearState(process.pid);
+    throw err;
+  }
+  writeState({
+    ...base,
+    kubeconfigPath: cluster.kubeconfigPath,
+    server: cluster.controlPlane.server,
+    operatorMetricsUrl: cluster.operatorUrl,
+    envoyAdminUrl: cluster.envoy?.adminUrl,
+    poolCidr: cluster.poolCidr,
+    logFile: values.daemon ? path.join(homeDir(), 'up.log') : undefined,
+    ready: true,
+  });
+  log(`ready. Gateway addresses come from ${cluster.poolCidr}`);
+  console.log(`export KUBECONFIG=${cluster.kubeconfigPath}`);
+  if (!values.daemon) log('press Ctrl-C to stop');
+  void cluster.exited.then((what) => {
+    log(`${what} exited; stopping`);
+    void shutdown(1);
+  });
+}
+
+/** Re-runs `up` as a background daemon and returns once it reports ready. */
+async function detach(upArgs: string[]): Promise<void> {
+  fs.mkdirSync(homeDir(), { recursive: true });
+  const logFile = path.join(homeDir(), 'up.log');
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', self, 'up', '--daemon', ...upArgs], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  let lastLine = 0;
+  const relay = () => {
+    const lines = fs.readFileSync(logFile, 'utf8').split('\n');
+    for (const l of lines.slice(lastLine, -1)) if (!l.startsWith('export ')) console.log(l);
+    lastLine = Math.max(lastLine, lines.length - 1);
+  };
+  await waitFor(
+    'the cluster to come up',
+    async () => {
+      relay();
+      if (!alive(child.pid!)) throw new UsageError(`portico up failed; see ${logFile}`);
+      return readState()?.ready === true;
+    },
+    { timeoutMs: 30 * 60 * 1000, intervalMs: 200 },
+  ).catch((err: Error) => {
+    relay();
+    throw err instanceof UsageError ? err : new UsageError(`${err.message.split('\n')[0]}; see ${logFile}`);
+  });
+  const state = readState()!;
+  console.log(`portico: running in the background (pid ${state.pid}); \`portico down\` stops it`);
+  console.log(`export KUBECONFIG=${state.kubeconfigPath}`);
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function down(argv: string[]): Promise<void> {
+  parseArgs({ args: argv, options: {}, strict: true });
+  const state = readState();
+  if (!state) throw new UsageError('no cluster is up (nothing to stop)');
+  process.kill(state.pid, 'SIGTERM');
+  await waitFor(`portico up (pid ${state.pid}) to stop`, async () => !alive(state.pid), { timeoutMs: 60000 });
+  console.log('portico: stopped');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'up':
+      return up(rest);
+    case 'down':
+      return down(rest);
+    case 'status':
+      parseArgs({ args: rest, options: {}, strict: true });
+      await (await import('./status.ts')).printStatus();
+      return;
+    case 'demo': {
+      parseArgs({ args: rest, options: {}, strict: true });
+      requireRoot('portico demo');
+      const { runDemo } = await import('./demo.ts');
+      process.exitCode = (await runDemo()) ? 0 : 1;
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return;
+    default:
+      throw new UsageError(`unknown command "${cmd}" (try: portico --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const known =
+    err instanceof UsageError ||
+    (err as Error).name === 'ToolchainError' ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  console.error(`portico: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}`);
+  process.exit(known ? 2 : 1);
+});

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, type Chart } from 'cdk8s';
+import { CoreV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { addSeedLab } from '../charts/examples/index.ts';
+import { makeCa, makeServerCert, type KeyPair } from './certs.ts';
+import { startPod, type Pod } from './pods.ts';
+
+const server = path.join(path.dirname(fileURLToPath(import.meta.url)), 'backends', 'server.ts');
+
+/** The seed lab's workloads: which stand-in runs for each Service, and on which port. */
+const WORKLOADS = [
+  { pod: 'details-v1', service: 'details', kind: 'details', port: 9080 },
+  { pod: 'productpage-v1', service: 'productpage', kind: 'productpage', port: 9080 },
+  { pod: 'ratings-v1', service: 'ratings', kind: 'echo', port: 9080 },
+  { pod: 'reviews-v1', service: 'reviews', kind: 'echo', port: 9080 },
+  { pod: 'echo-1', service: 'echo-1', kind: 'echo', port: 8080 },
+  // echo-2's Service listens on 8090 and targets the container port 8080, as in the lab.
+  { pod: 'echo-2', service: 'echo-2', kind: 'echo', port: 8080 },
+  { pod: 'my-nginx', service: 'my-nginx', kind: 'tls-static', port: 443 },
+] as const;
+
+export interface Lab {
+  /** The CA that signed demo-cert and the nginx certificate (what `mkcert -install` trusts). */
+  readonly ca: KeyPair;
+  /** demo-cert: `*.cilium.rocks`, served by the HTTPS Gateway. */
+  readonly demoCert: KeyPair;
+  /** The nginx backend's own certificate, which TLS passthrough clients must see. */
+  readonly nginxCert: KeyPair;
+  readonly pods: readonly Pod[];
+  stop(): Promise<void>;
+}
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+}
+
+/** The lab's objects (charts/examples), in the order the lab applies them. */
+export function labObjects(): Manifest[] {
+  const app = new App();
+  addSeedLab(app);
+  return app.charts.flatMap((c: Chart) => c.toJson() as Manifest[]);
+}
+
+const ROUTING = ['Gateway', 'HTTPRoute', 'TLSRoute'];
+const toYaml = (objs: Manifest[]) => objs.map((o) => stringify(o)).join('---\n');
+
+/** EndpointSlices for a Service whose "pods" are processes in network namespaces (no kubelet here). */
+export function endpointSliceYaml(svc: V1Service, ips: string[]): string {
+  const name = svc.metadata!.name!;
+  return stringify({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${name}-local`,
+      namespace: svc.metadata!.namespace,
+      labels: {
+        'kubernetes.io/service-name': name,
+        'endpointslice.kubernetes.io/managed-by': 'local.portico.dev',
+      },
+    },
+    addressType: 'IPv4',
+    ports: (svc.spec?.ports ?? []).map((p) => ({
+      name: p.name ?? '',
+      port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
+      protocol: p.protocol ?? 'TCP',
+    })),
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+  });
+}
+
+/**
+ * Deploys the seed lab: stand-in backends as pods in network namespaces, the lab's Services with
+ * EndpointSlices pointing at them, the demo-cert Secret, then the lab's Gateways and routes.
+ */
+export async function deployLab(
+  kc: KubeConfig,
+  apply: (yaml: string) => Promise<void>,
+  log: (line: string) => void = () => {},
+): Promise<Lab> {
+  const ca = makeCa();
+  const demoCert = makeServerCert(ca, ['*.cilium.rocks']);
+  const nginxCert = makeServerCert(ca, ['nginx.cilium.rocks'], 'my-nginx backend');
+  const pods: Pod[] = [];
+  const stop = async () => {
+    for (const p of pods) await p.stop();
+  };
+  try {
+    for (const w of WORKLOADS) {
+      const tls = w.kind === 'tls-static' ? await writeCert(nginxCert) : [];
+      pods.push(
+        await startPod(w.pod, process.execPath, ['--import', 'tsx', server, w.kind, String(w.port), ...tls], {
+          readyPort: w.port,
+        }),
+      );
+    }
+    log(`started ${pods.length} backend pods in network namespaces (${pods.map((p) => p.ip).join(', ')})`);
+    const objects = labObjects();
+    await apply(toYaml(objects.filter((o) => !ROUTING.includes(o.kind))));
+    await apply(
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'demo-cert', namespace: 'default' },
+        stringData: { 'tls.crt': demoCert.certPem, 'tls.key': demoCert.keyPem },
+      }),
+    );
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const w of WORKLOADS) {
+      const svc = await core.readNamespacedService({ name: w.service, namespace: 'default' });
+      const pod = pods.find((p) => p.name === w.pod)!;
+      await apply(endpointSliceYaml(svc, [pod.ip]));
+    }
+    log('applied the lab Services, EndpointSlices and the demo-cert Secret');
+    const routing = objects.filter((o) => ROUTING.includes(o.kind));
+    await apply(toYaml(routing));
+    log(`applied ${routing.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`).join(', ')}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ca, demoCert, nginxCert, pods, stop };
+}
+
+async function writeCert(kp: KeyPair): Promise<string[]> {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
+  fs.writeFileSync(path.join(dir, 'tls.crt'), kp.certPem);
+  fs.writeFileSync(path.join(dir, 'tls.key'), kp.keyPem, { mode: 0o600 });
+  return [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];
+}

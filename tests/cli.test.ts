@@ -1,0 +1,126 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+// `portico` as a user runs it: child processes, real output, real exit codes.
+const bin = path.resolve('bin/portico.js');
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-home-'));
+const env = { ...process.env, PORTICO_HOME: home };
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function portico(args: string[], opts: { uid?: number; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env,
+      uid: opts.uid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+const netns = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+const children = (pattern: string) =>
+  spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+
+describe('portico CLI: bad usage gets one clear line and a non-zero exit', () => {
+  it.each([
+    [['frobnicate'], /^portico: unknown command "frobnicate"/],
+    [['up', '--bogus'], /^portico: Unknown option '--bogus'/],
+    [['down'], /^portico: no cluster is up/],
+    [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
+  ])('portico %j', async (args, message) => {
+    const r = await portico(args);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(message);
+  });
+
+  it('a port already taken', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    try {
+      const r = await portico(['up', '--port', String(port)]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim()).toBe(
+        `portico: port ${port} on 127.0.0.1 is already in use: pick another with --port`,
+      );
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('without root', async () => {
+    const r = await portico(['up'], { uid: 65534 });
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toMatch(/^portico: portico up needs root .*sudo$/);
+  });
+});
+
+describe('portico up --detach, status, demo, down', () => {
+  const before = { netns: '', procs: [] as string[] };
+  beforeAll(() => {
+    before.netns = netns();
+    before.procs = children(home);
+  });
+  afterAll(async () => {
+    // Whatever happened above, leave nothing running.
+    await portico(['down']);
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('runs the lab as a user would and leaves nothing behind', async () => {
+    const up = await portico(['up', '--detach'], { timeoutMs: 240000 });
+    expect(up.err).toBe('');
+    expect(up.code).toBe(0);
+    expect(up.out).toMatch(/running in the background \(pid \d+\)/);
+    const kubeconfig = /export KUBECONFIG=(\S+)/.exec(up.out)?.[1];
+    expect(kubeconfig && fs.existsSync(kubeconfig)).toBe(true);
+
+    const twice = await portico(['up', '--detach']);
+    expect(twice.code).toBe(2);
+    expect(twice.err).toMatch(/^portico: a cluster is already up/);
+
+    const kubectl = spawnSync('kubectl', ['get', 'gatewayclass', 'portico'], {
+      encoding: 'utf8',
+      env: { ...env, KUBECONFIG: kubeconfig },
+    });
+    expect(kubectl.stdout).toMatch(/portico\s+portico\.dev\/gateway-controller\s+True/);
+
+    const demo = await portico(['demo'], { timeoutMs: 240000 });
+    expect(demo.out).toMatch(/using the running cluster/);
+    expect(demo.out).toMatch(/"author": "William Shakespeare"/);
+    expect(demo.out).toMatch(/^demo: \d+ passed, 0 failed$/m);
+    expect(demo.code).toBe(0);
+
+    const status = await portico(['status']);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/operator\s+OK/);
+    expect(status.out).toMatch(/envoy \(node\)\s+OK/);
+    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+127\.0\.200\.\d+\s+True/);
+    expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+True/);
+
+    const down = await portico(['down']);
+    expect(down.code).toBe(0);
+    expect(down.out).toMatch(/stopped/);
+    expect(netns()).toBe(before.netns);
+    expect(children(home)).toEqual(before.procs);
+    expect(children('kube-apiserver.*' + home)).toEqual([]);
+  }, 600000);
+});
