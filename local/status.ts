@@ -117,7 +117,7 @@ export async function printStatus(): Promise<boolean> {
   console.log('\nRoutes:');
   console.log(
     table([
-      ['KIND', 'NAMESPACE', 'NAME', 'PARENTS', 'ACCEPTED'],
+      ['KIND', 'NAMESPACE', 'NAME', 'PARENTS', 'STATUS'],
       ...routes.map(([kind, r]) => {
         const ours = (r.status?.parents ?? []).filter(
           (p) => p.controllerName === 'portico.dev/gateway-controller',
@@ -127,20 +127,24 @@ export async function printStatus(): Promise<boolean> {
           .filter(({ a, rr }) => a?.status !== 'True' || rr?.status === 'False');
         if (bad.length > 0 || ours.length === 0) notAccepted++;
         const why = bad
-          .map(({ p, a, rr }) => `${p.parentRef?.name}: ${a?.status !== 'True' ? a?.reason : rr?.reason}`)
+          .map(({ p, a, rr }) =>
+            a?.status !== 'True'
+              ? `${p.parentRef?.name}: Accepted=${a?.status ?? 'Unknown'} ${a?.reason ?? ''}`
+              : `${p.parentRef?.name}: ResolvedRefs=False ${rr?.reason ?? ''}`,
+          )
           .join('; ');
         return [
           kind,
           r.metadata.namespace ?? '',
           r.metadata.name,
           ours.map((p) => p.parentRef?.name).join(','),
-          ours.length === 0 ? 'no status yet' : bad.length === 0 ? 'True' : `False (${why})`,
+          ours.length === 0 ? 'no status from Portico yet' : bad.length === 0 ? 'OK' : why.trim(),
         ];
       }),
     ]),
   );
   const healthy = apiserverOk && operatorOk && envoyOk;
   if (!healthy) process.exitCode = 1;
-  if (notAccepted > 0) console.log(`\n${notAccepted} route(s) not accepted`);
+  if (notAccepted > 0) console.log(`\n${notAccepted} route(s) with problems (see STATUS)`);
   return healthy;
 }
