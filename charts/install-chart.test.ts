@@ -43,7 +43,8 @@ describe('InstallChart', () => {
     const boot = JSON.parse(cm.data['bootstrap.json']);
     expect(JSON.stringify(boot.static_resources)).toContain('portico-xds.edge.svc.cluster.local');
     expect(JSON.stringify(boot.static_resources)).toContain('18001');
-    expect(boot.dynamic_resources.ads_config).toBeDefined();
+    // Delta xDS, as the local cluster runs: pushes carry only changed clusters and listeners.
+    expect(boot.dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC');
   });
 
   test('can add a default IP pool and L2 policy (local mode)', () => {

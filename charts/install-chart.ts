@@ -76,6 +76,7 @@ export class InstallChart extends Chart {
       bootstrap: renderBootstrap({
         xdsAddress: `${this.operator.xdsService.name}.${namespace}.svc.cluster.local`,
         xdsPort: this.operator.xdsPort,
+        delta: true,
       }),
     });
     this.agent = new AgentDaemonSet(this, 'Agent', { image: props.agentImage });

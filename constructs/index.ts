@@ -13,3 +13,4 @@ export * from './envoy-daemon-set.ts';
 export * from './agent-daemon-set.ts';
 export * from './operator.ts';
 export * from './cluster-scoped.ts';
+export * from './gateway-service.ts';

@@ -1,0 +1,105 @@
+import { Construct } from 'constructs';
+import { IntOrString, KubeService } from 'cdk8s-plus-34/lib/imports/k8s.js';
+import { invalid } from './errors.ts';
+import { parseIp } from './ip.ts';
+import { checkName, checkPort } from './validate.ts';
+
+/** kube-proxy skips Services carrying this label; Envoy (host network) serves the VIP instead. */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+/** Names the Gateway a Service belongs to (the Gateway API's own label). */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+/** Requested IPs travel to Portico's LB IPAM as this annotation (comma-separated). */
+export const LB_IPS_ANNOTATION = 'portico.dev/lb-ips';
+
+/** The Gateway a GatewayService belongs to, as the API server knows it. */
+export interface GatewayServiceOwner {
+  /** The Gateway's name; the Service is named `portico-<name>`. */
+  readonly name: string;
+  /** The Gateway's namespace; the Service lives beside it. */
+  readonly namespace: string;
+  /** The Gateway's uid (an ownerReference needs it, so deleting the Gateway deletes the Service). */
+  readonly uid: string;
+  /** @default "gateway.networking.k8s.io/v1" */
+  readonly apiVersion?: string;
+}
+
+export interface GatewayServiceProps {
+  /** The Gateway this Service gives an address to. */
+  readonly gateway: GatewayServiceOwner;
+  /** The Gateway's listener ports; the Service gets one TCP port per distinct port. */
+  readonly listenerPorts: number[];
+  /** Addresses requested in the Gateway's spec.addresses. @default none: LB IPAM assigns one from a pool */
+  readonly loadBalancerIPs?: string[];
+}
+
+/** Name of the LoadBalancer Service Portico owns for a Gateway. */
+export function gatewayServiceName(gatewayName: string): string {
+  return `portico-${gatewayName}`;
+}
+
+// Service names are DNS-1035 labels, narrower than the DNS subdomains Gateways may use.
+const dns1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The per-Gateway `type: LoadBalancer` Service `portico-<gateway>`: it carries the Gateway's VIP
+ * (assigned by Portico's LB IPAM), and the operator builds it with this construct.
+ */
+export class GatewayService extends Construct {
+  readonly apiObject: KubeService;
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: GatewayServiceProps) {
+    super(scope, id);
+    const gw = props.gateway;
+    checkName(this, 'gateway.name', gw.name);
+    checkName(this, 'gateway.namespace', gw.namespace);
+    if (gw.uid.length === 0)
+      invalid(this, 'gateway.uid', 'must be the Gateway\'s uid (metadata.uid), got ""');
+    this.name = gatewayServiceName(gw.name);
+    if (this.name.length > 63 || !dns1035.test(this.name)) {
+      invalid(
+        this,
+        'gateway.name',
+        `makes Service name "${this.name}", which must be a DNS label of at most 63 characters (no "."); shorten the Gateway name`,
+      );
+    }
+    props.listenerPorts.forEach((p, i) => checkPort(this, `listenerPorts[${i}]`, p));
+    const ports = [...new Set(props.listenerPorts)].sort((a, b) => a - b);
+    if (ports.length === 0) invalid(this, 'listenerPorts', 'must list at least one listener port');
+    const ips = props.loadBalancerIPs ?? [];
+    ips.forEach((ip, i) => {
+      if (parseIp(ip) === undefined)
+        invalid(this, `loadBalancerIPs[${i}]`, `must be an IPv4 or IPv6 address, got "${ip}"`);
+    });
+
+    this.apiObject = new KubeService(this, 'Resource', {
+      metadata: {
+        name: this.name,
+        namespace: gw.namespace,
+        labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.name },
+        annotations: ips.length > 0 ? { [LB_IPS_ANNOTATION]: ips.join(',') } : undefined,
+        ownerReferences: [
+          {
+            apiVersion: gw.apiVersion ?? 'gateway.networking.k8s.io/v1',
+            kind: 'Gateway',
+            name: gw.name,
+            uid: gw.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: {
+        type: 'LoadBalancer',
+        // Envoy binds the VIP itself (host network): node ports would only be unused holes.
+        allocateLoadBalancerNodePorts: false,
+        ports: ports.map((port) => ({
+          name: `port-${port}`,
+          port,
+          protocol: 'TCP',
+          targetPort: IntOrString.fromNumber(port),
+        })),
+      },
+    });
+  }
+}
