@@ -146,6 +146,27 @@ it('an unsupported filter is UnsupportedValue and the route is not programmed', 
   expect(vhostRoutes(r)).toEqual([]);
 });
 
+it('a regex RE2 cannot compile is UnsupportedValue, never sent to Envoy (whose NACK would freeze the listener)', () => {
+  const bad = (name: string, match: Record<string, unknown>) =>
+    route(name, { rules: [{ matches: [match], backendRefs: [{ name: 'web', port: 80 }] }] });
+  const r = translate(
+    snap({
+      gateways: [myGateway()],
+      httpRoutes: [
+        bad('p', { path: { type: 'RegularExpression', value: '/a(?=b)' } }),
+        bad('h', { headers: [{ type: 'RegularExpression', name: 'x', value: '(a)\\1' }] }),
+        bad('q', { queryParams: [{ type: 'RegularExpression', name: 'q', value: '[' }] }),
+      ],
+    }),
+  );
+  for (const n of ['p', 'h', 'q']) expect(cond(parent(r, n), 'Accepted')).toBe('False/UnsupportedValue');
+  const msg = r.routeStatuses
+    .find((x) => x.name === 'p')
+    ?.parents[0]?.conditions.find((c) => c.type === 'Accepted');
+  expect(msg?.message).toBe('path regular expression "/a(?=b)" is not valid RE2: invalid perl operator: (?=');
+  expect(vhostRoutes(r)).toEqual([]);
+});
+
 it('routes to other implementations gateways get no status from Portico; stale entries are cleared', () => {
   const other = gateway('theirs', [{ name: 'x', protocol: 'HTTP', port: 80 }]);
   other.spec.gatewayClassName = 'cilium';

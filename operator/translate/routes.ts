@@ -12,6 +12,7 @@ import type {
   WeightedBackend,
 } from '../ir/types.ts';
 import { resolveBackendRef } from './backends.ts';
+import { re2Error } from './regex.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, byString, int, meta, obj, show, str } from './read.ts';
@@ -69,12 +70,19 @@ function valueMatch<T extends HeaderMatch | QueryParamMatch>(
     const value = str(o.value);
     if ((type !== 'Exact' && type !== 'RegularExpression') || !rawName || value === undefined)
       throw new Unsupported(`invalid ${what} match`);
+    if (type === 'RegularExpression') checkRegex(value, `${what} ${rawName}`);
     const name = lower ? rawName.toLowerCase() : rawName;
     if (seen.has(name)) continue; // the spec: the first match on a name wins
     seen.add(name);
     out.push({ type, name, value } as T);
   }
   return out.sort((a, b) => byString(a.name, b.name));
+}
+
+function checkRegex(pattern: string, what: string): void {
+  const why = re2Error(pattern);
+  if (why !== undefined)
+    throw new Unsupported(`${what} regular expression ${JSON.stringify(pattern)} is not valid RE2: ${why}`);
 }
 
 function parseMatch(raw: unknown): HttpMatch {
@@ -86,6 +94,7 @@ function parseMatch(raw: unknown): HttpMatch {
     throw new Unsupported(`path match type ${type}`);
   if (type !== 'RegularExpression' && !value.startsWith('/'))
     throw new Unsupported(`path ${value} must start with /`);
+  if (type === 'RegularExpression') checkRegex(value, 'path');
   // A trailing slash on a prefix is not significant: /abc/ matches /abc and /abc/def.
   if (type === 'PathPrefix' && value.length > 1 && value.endsWith('/'))
     value = value.replace(/\/+$/, '') || '/';

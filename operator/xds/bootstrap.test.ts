@@ -47,6 +47,11 @@ describe('renderBootstrap', () => {
     });
   });
 
+  it("lifts Envoy's RE2 program size limit (the translator checks regexes with RE2 itself)", () => {
+    const b = renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: 1 });
+    expect(JSON.stringify(b.layered_runtime)).toContain('"re2.max_program_size.error_level":4294967295');
+  });
+
   it('resolves a DNS name with STRICT_DNS', () => {
     const b = renderBootstrap({ xdsAddress: 'portico.portico-system.svc', xdsPort: 18000 });
     expect(xdsCluster(b).type).toBe('STRICT_DNS');

@@ -132,5 +132,20 @@ export function renderBootstrap(opts: BootstrapOptions): Record<string, unknown>
       ],
     },
     ...(opts.leanStats === false ? {} : { stats_config: leanStatsConfig() }),
+    layered_runtime: {
+      layers: [
+        // RE2 already bounds a regex's cost, and the translator refuses what RE2 cannot compile;
+        // Envoy's extra program-size limit (default 100) would NACK ordinary patterns such as
+        // `[a-z0-9]{0,64}`, freezing every route of the listener. Warn instead, as Contour and Kuma do.
+        {
+          name: 'static',
+          static_layer: {
+            're2.max_program_size.error_level': 4294967295,
+            're2.max_program_size.warn_level': 1000,
+          },
+        },
+        { name: 'admin', admin_layer: {} },
+      ],
+    },
   };
 }

@@ -1,0 +1,16 @@
+// Envoy compiles safe_regex with RE2. A pattern RE2 refuses (lookaround, backreferences, syntax
+// errors) would make Envoy NACK the whole route configuration of a listener, freezing every other
+// route on it; catching it here turns it into the offending route's own condition instead.
+import { RE2 } from 're2-wasm';
+
+/** Why RE2 refuses `pattern`, or undefined if it compiles. */
+export function re2Error(pattern: string): string | undefined {
+  try {
+    new RE2(pattern, 'u');
+    return undefined;
+  } catch (e) {
+    // re2-wasm reports as JavaScript does ("Invalid regular expression: /p/u: why"): keep the why.
+    const m = /: \/.*\/u: (.*)$/s.exec((e as Error).message);
+    return m?.[1] ?? (e as Error).message;
+  }
+}
