@@ -10,6 +10,8 @@ const benches: [string, ...string[]][] = [
   ['xds-propagation.ts', '1000', '200', 'delta'],
   ['xds-propagation.ts', '1000', '200', 'sotw'],
   ['xds-throughput.ts'],
+  ['e2e-propagation.ts', '1000', '200'],
+  ['e2e-throughput.ts', '5'],
 ];
 
 let failed = 0;

@@ -8,13 +8,20 @@ import { ClusterCache } from '../kube/cache.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { KubeClient } from '../kube/rest.ts';
-import { StatusWriter, type WithStatus } from '../kube/status.ts';
+import { StaleCacheError, StatusWriter, type WithStatus } from '../kube/status.ts';
 import { EventRecorder, conditionTransitions } from '../kube/events.ts';
-import { RESOURCES } from '../kube/resources.ts';
+import { RESOURCES, type KubeObject, type ResourceKey } from '../kube/resources.ts';
+import type { EventType } from '../kube/reflector.ts';
 import { IPAM_CONDITION } from '../ipam/index.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import type { LbAllocator } from './lb-status.ts';
-import { Reconciler, type ReconcileSummary, type XdsSink } from './reconciler.ts';
+import {
+  ReconcileError,
+  Reconciler,
+  type ReconcileSummary,
+  type Translated,
+  type XdsSink,
+} from './reconciler.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -29,11 +36,28 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Full relist period of every watch. @default 300000 */
   relistMs?: number;
-  quietMs?: number;
-  maxDelayMs?: number;
+  /** Once a burst has spent its allowance, the least time between two reconciles (see WorkQueue). @default 20 */
+  minIntervalMs?: number;
 }
 
+// Two keys: translate + push (every replica), then the leader's API writes from the newest
+// translation. The writes run beside the next translation instead of ahead of it.
 const KEY = 'cluster';
+const WRITES = 'writes';
+/** How long statuses wait for Envoy's ACK of a push before they are written anyway. */
+const ACK_WAIT_MS = 250;
+/**
+ * Gateway API objects whose generation did not move changed only in status or metadata: mostly
+ * our own status writes coming back. They cannot change what Envoy gets, so they wait this long
+ * and share a reconcile with whatever else comes, leaving the CPU to changes that do.
+ */
+const ECHO_DELAY_MS = 30;
+const ECHO_KINDS: ReadonlySet<ResourceKey> = new Set([
+  'gatewayClasses',
+  'gateways',
+  'httpRoutes',
+  'tlsRoutes',
+]);
 
 /** Conditions whose flips become Kubernetes Events, per kind. */
 const EVENT_CONDITIONS: Record<string, readonly string[]> = {
@@ -56,6 +80,7 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private resyncTimer: NodeJS.Timeout | undefined;
   lastSummary: ReconcileSummary | undefined;
+  private latest: Translated | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     const { logger, metrics } = opts;
@@ -102,17 +127,18 @@ export class Controller {
       allocate: opts.allocate,
       xds: opts.xds,
     });
-    this.queue = new WorkQueue(() => this.runReconcile(), {
-      quietMs: opts.quietMs,
-      maxDelayMs: opts.maxDelayMs,
+    this.queue = new WorkQueue((key) => (key === WRITES ? this.runWrites() : this.runReconcile()), {
+      minIntervalMs: opts.minIntervalMs,
       // Every event funnels into one key: a long backoff would delay every other change.
       retryMaxMs: 5000,
-      onError: (_key, err, attempt) => {
+      onError: (key, err, attempt) => {
         metrics.reconciles.inc({ result: 'error' });
-        logger.warn({ err: String(err), attempt }, 'reconcile failed, will retry');
+        logger.warn({ key, err: String(err), attempt }, 'reconcile failed, will retry');
       },
     });
-    this.cache.onChange(() => this.enqueue());
+    this.cache.onChange((key, type, obj) =>
+      this.enqueue(this.generationKept(key, type, obj) ? ECHO_DELAY_MS : 0),
+    );
   }
 
   get ready(): boolean {
@@ -123,9 +149,9 @@ export class Controller {
     return this.elector?.isLeader ?? true;
   }
 
-  /** Asks for a reconcile (coalesced with any other request in the quiet period). */
-  enqueue(): void {
-    this.queue.add(KEY);
+  /** Asks for a reconcile, at once or after `delayMs` (coalesced with requests made meanwhile). */
+  enqueue(delayMs = 0): void {
+    this.queue.add(KEY, delayMs);
     this.opts.metrics.queueDepth.set(this.queue.depth);
   }
 
@@ -152,6 +178,20 @@ export class Controller {
     this.client.close();
   }
 
+  private readonly generations = new Map<string, number>();
+
+  private generationKept(key: ResourceKey, type: EventType, obj: KubeObject): boolean {
+    const { uid, generation } = obj.metadata ?? {};
+    if (!ECHO_KINDS.has(key) || !uid || generation === undefined) return false;
+    if (type === 'DELETED') {
+      this.generations.delete(uid);
+      return false;
+    }
+    const before = this.generations.get(uid);
+    this.generations.set(uid, generation);
+    return type === 'MODIFIED' && before === generation;
+  }
+
   private recordTransitions(kind: string, live: WithStatus, status: Record<string, unknown>): void {
     const types = EVENT_CONDITIONS[kind];
     if (!types) return;
@@ -171,9 +211,31 @@ export class Controller {
     metrics.queueDepth.set(this.queue.depth);
     if (!this.cache.synced) return; // waitForSync enqueues once every cache is filled
     const end = metrics.reconcileDuration.startTimer();
+    const before = this.opts.xds?.programmed()?.acked ?? [];
     try {
-      this.lastSummary = await this.reconciler.reconcile();
+      this.latest = this.reconciler.translateAndPush();
       metrics.reconciles.inc({ result: 'ok' });
+    } finally {
+      end();
+    }
+    // A push Envoy has yet to ACK: write once the ACK's reconcile comes (it adds WRITES at once),
+    // so the writes leave the CPU to Envoy while it applies the change, and a Gateway's
+    // Programmed does not flap False for those few milliseconds.
+    const acked = new Set(this.opts.xds?.programmed()?.acked ?? []);
+    this.queue.add(WRITES, before.some((g) => !acked.has(g)) ? ACK_WAIT_MS : 0);
+  }
+
+  private async runWrites(): Promise<void> {
+    if (!this.latest) return;
+    const end = this.opts.metrics.reconcileDuration.startTimer();
+    try {
+      this.lastSummary = await this.reconciler.write(this.latest);
+    } catch (err) {
+      // A 409 means the watch has not delivered a newer version yet; its event reconciles again,
+      // so a backoff retry would only hold later writes back.
+      if (!(err instanceof ReconcileError && err.causes.every((c) => c instanceof StaleCacheError)))
+        throw err;
+      this.log.debug({ err: String(err) }, 'status writes raced the watch; waiting for its event');
     } finally {
       end();
     }

@@ -1,36 +1,35 @@
-// The owned objects, built as a cdk8s chart in memory and synthesized to plain JSON, so what the
-// operator applies is what `cdk8s synth` would write for the same input.
-import { ApiObject, App, Chart } from 'cdk8s';
+// The owned objects, built as a cdk8s chart with the public constructs and synthesized to plain
+// JSON, so what the operator applies is what `cdk8s synth` would write for the same input.
+import { App, Chart } from 'cdk8s';
+import { GatewayService } from '../../constructs/gateway-service.ts';
 import type { OwnedService } from '../translate/types.ts';
 import type { KubeObject } from '../kube/resources.ts';
 
-/** Requested Gateway addresses travel to IPAM as this Service annotation (comma-separated). */
-export const LB_IPS_ANNOTATION = 'portico.dev/lb-ips';
+/** An owned Service the construct refused (e.g. a Gateway name too long for a Service name). */
+export interface OwnedInvalid {
+  readonly namespace: string;
+  readonly name: string;
+  readonly error: string;
+}
 
-export function ownedServiceObjects(services: readonly OwnedService[]): KubeObject[] {
+export function ownedServiceObjects(
+  services: readonly OwnedService[],
+  onInvalid: (bad: OwnedInvalid) => void = () => {},
+): KubeObject[] {
   if (services.length === 0) return [];
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'owned', { disableResourceNameHashes: true });
   for (const s of services) {
-    new ApiObject(chart, `${s.namespace}-${s.name}`, {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: {
-        name: s.name,
-        namespace: s.namespace,
-        labels: { ...s.labels },
-        ...(s.loadBalancerIPs?.length
-          ? { annotations: { [LB_IPS_ANNOTATION]: s.loadBalancerIPs.join(',') } }
-          : {}),
-        ownerReferences: [{ ...s.owner, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: {
-        type: 'LoadBalancer',
-        // Envoy binds the VIP itself (host network): node ports would only be unused holes.
-        allocateLoadBalancerNodePorts: false,
-        ports: s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol, targetPort: p.port })),
-      },
-    });
+    try {
+      new GatewayService(chart, `${s.namespace}-${s.owner.name}`, {
+        gateway: { ...s.owner, namespace: s.namespace },
+        listenerPorts: s.ports.map((p) => p.port),
+        loadBalancerIPs: s.loadBalancerIPs ? [...s.loadBalancerIPs] : undefined,
+      });
+    } catch (err) {
+      // One bad Gateway must not stop the others' Services (the construct validates eagerly).
+      onInvalid({ namespace: s.namespace, name: s.name, error: (err as Error).message });
+    }
   }
   return chart.toJson() as KubeObject[];
 }

@@ -38,6 +38,12 @@ export interface ReconcileSummary {
   statusWrites: number;
 }
 
+/** One translation and the snapshot it came from: the input of the leader's writes. */
+export interface Translated {
+  snap: ClusterSnapshot;
+  result: TranslateResult;
+}
+
 export class ReconcileError extends Error {
   constructor(readonly causes: unknown[]) {
     super(`${causes.length} step(s) failed: ${causes.map(String).slice(0, 3).join('; ')}`);
@@ -45,17 +51,37 @@ export class ReconcileError extends Error {
   }
 }
 
+const NONE = {};
+
 export class Reconciler {
+  /** Cached route object -> the desired parents its status was last found or made equal to. */
+  private readonly settled = new WeakMap<object, unknown>();
+
   constructor(private readonly d: ReconcilerDeps) {}
 
   async reconcile(): Promise<ReconcileSummary> {
-    const { cache, logger } = this.d;
+    return this.write(this.translateAndPush());
+  }
+
+  /** The data-plane half, on every replica: snapshot, translate, push to the Envoys. */
+  translateAndPush(): Translated {
     const t0 = performance.now();
-    const snap = cache.snapshot();
+    const snap = this.d.cache.snapshot();
     const now = (this.d.now ?? rfc3339Now)();
     const result = this.d.translate({ ...snap, now, programmed: this.d.xds?.programmed() });
     const t1 = performance.now();
     this.d.xds?.push(result.ir);
+    const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
+    this.d.logger.debug({ translateMs: ms(t0, t1), xdsMs: ms(t1, performance.now()) }, 'translated');
+    return { snap, result };
+  }
+
+  /**
+   * The API half, on the leader only: owned objects, LB addresses, statuses. Kept apart from the
+   * push so that slow API writes never hold back the next change on its way to Envoy.
+   */
+  async write({ snap, result }: Translated): Promise<ReconcileSummary> {
+    const { logger } = this.d;
     const t2 = performance.now();
     const summary: ReconcileSummary = { leader: this.d.isLeader(), applied: 0, pruned: 0, statusWrites: 0 };
     if (!summary.leader) return summary;
@@ -65,7 +91,12 @@ export class Reconciler {
     const ownedLive = snap.services.filter((s) => s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
     const sync = await this.d.applier.sync(
       RESOURCES.services,
-      ownedServiceObjects(result.ownedServices),
+      ownedServiceObjects(result.ownedServices, (bad) =>
+        logger.warn(
+          { namespace: bad.namespace, name: bad.name, error: bad.error },
+          'owned Service not built',
+        ),
+      ),
       ownedLive as WithStatus[],
     );
     summary.applied = sync.applied.length;
@@ -87,8 +118,6 @@ export class Reconciler {
     const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
     logger.debug(
       {
-        translateMs: ms(t0, t1),
-        xdsMs: ms(t1, t2),
         applyIpamMs: ms(t2, t3),
         statusMs: ms(t3, performance.now()),
         ...summary,
@@ -106,11 +135,13 @@ export class Reconciler {
     const errors: unknown[] = [];
     const w = this.d.statusWriter;
     const write = async (type: ResourceType, live: WithStatus | undefined, status: object) => {
-      if (!live) return;
+      if (!live) return false;
       try {
         await w.write(type, live, status as Record<string, unknown>);
+        return true;
       } catch (err) {
         errors.push(err);
+        return false;
       }
     };
     const byKey = <T extends WithStatus>(items: readonly unknown[]) =>
@@ -135,10 +166,13 @@ export class Reconciler {
       for (const [key, live] of byKey(items)) {
         const existing = (live.status?.parents ?? []) as RouteParentStatus[];
         const ours = desired.get(key);
+        // The translator's memo hands back the same parents while a route is unchanged: a pass
+        // over thousands of routes then costs a lookup each instead of a merge and a compare.
+        if (this.settled.get(live) === (ours ?? NONE)) continue;
         // Routes that no longer name a Portico Gateway lose only Portico's entries.
         if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
         const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
-        await write(type, live, { ...live.status, parents });
+        if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
       }
     }
     return errors;

@@ -33,14 +33,20 @@ export class AdsSink implements XdsSink {
   }
 
   push(ir: IR): void {
-    const version = hash(JSON.stringify(ir));
-    if (version === this.current) return;
-    const byGateway = new Map<string, unknown[]>();
+    // Every listener is serialized once, for its Gateway's hash and for the version: this runs on
+    // every reconcile, and at thousands of routes serializing the IR twice showed in profiles.
+    const byGateway = new Map<string, string[]>();
     for (const l of [...ir.httpListeners, ...ir.tlsPassthroughListeners]) {
       const k = `${l.gateway.namespace}/${l.gateway.name}`;
-      byGateway.set(k, [...(byGateway.get(k) ?? []), l]);
+      byGateway.set(k, [...(byGateway.get(k) ?? []), JSON.stringify(l)]);
     }
-    this.versions.set(version, new Map([...byGateway].map(([k, ls]) => [k, hash(JSON.stringify(ls))])));
+    const gwHashes = new Map([...byGateway].map(([k, ls]) => [k, hash(`[${ls.join(',')}]`)]));
+    const { httpListeners, tlsPassthroughListeners, ...rest } = ir;
+    const version = hash(
+      JSON.stringify([[...gwHashes].sort(), httpListeners.length, tlsPassthroughListeners.length, rest]),
+    );
+    if (version === this.current) return;
+    this.versions.set(version, gwHashes);
     if (this.versions.size > KEEP_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.current = version;
     this.server.setSnapshot(translateIr(ir, version));

@@ -2,59 +2,114 @@ import { WorkQueue } from './queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A worker whose runs block until released, so bursts can be made to land mid-run. */
+function gatedWorker() {
+  const runs: string[] = [];
+  const gates: (() => void)[] = [];
+  const worker = async (k: string) => {
+    runs.push(k);
+    await new Promise<void>((r) => gates.push(r));
+  };
+  const releaseAll = () => gates.splice(0).forEach((g) => g());
+  return { runs, worker, releaseAll };
+}
+
 describe('WorkQueue', () => {
-  it('coalesces a burst of adds for one key into one run', async () => {
+  it('runs an isolated add at once, without waiting out the rate-limit interval', async () => {
     const runs: string[] = [];
-    const q = new WorkQueue(async (k) => void runs.push(k), { quietMs: 20, maxDelayMs: 500 });
+    const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 60000 });
+    q.add('a');
+    expect(runs).toEqual([]); // not synchronously: adds made in the same turn share the run
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toEqual(['a']);
+    q.close();
+  });
+
+  it('coalesces adds made in the same turn into one run per key', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 10 });
     for (let i = 0; i < 50; i++) q.add('a');
     q.add('b');
-    await sleep(5);
-    expect(runs).toEqual([]);
-    await sleep(60);
     await q.idle();
     expect(runs.sort()).toEqual(['a', 'b']);
     q.close();
   });
 
-  it('runs a key that keeps getting added once the maximum delay has passed', async () => {
-    let runs = 0;
-    const q = new WorkQueue(async () => void runs++, { quietMs: 30, maxDelayMs: 100 });
-    const until = Date.now() + 400;
-    while (Date.now() < until && runs === 0) {
-      q.add('k');
-      await sleep(10);
-    }
-    // Adds every 10 ms never leave 30 ms of quiet: only the maximum delay lets it run.
-    expect(runs).toBeGreaterThan(0);
+  it('turns a burst that lands while a run is in progress into exactly one more run', async () => {
+    const w = gatedWorker();
+    const q = new WorkQueue(w.worker, { minIntervalMs: 1 });
+    q.add('k');
+    await sleep(5);
+    expect(w.runs).toHaveLength(1);
+    for (let i = 0; i < 1000; i++) q.add('k');
+    await sleep(20);
+    expect(w.runs).toHaveLength(1); // never twice at once
+    w.releaseAll();
+    await sleep(20);
+    expect(w.runs).toHaveLength(2);
+    w.releaseAll();
+    await q.idle();
+    expect(w.runs).toHaveLength(2);
     q.close();
   });
 
-  it('never runs a key twice at once, and reruns it if it was added while running', async () => {
-    let active = 0;
-    let maxActive = 0;
-    let runs = 0;
-    let release!: () => void;
-    const q = new WorkQueue(
-      async () => {
-        active++;
-        maxActive = Math.max(maxActive, active);
-        runs++;
-        if (runs === 1) await new Promise<void>((r) => (release = r));
-        active--;
-      },
-      { quietMs: 1 },
-    );
+  it('lets a change and a few follow-ups run back to back, then holds the next one', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 60000, burst: 3 });
+    for (let i = 1; i <= 3; i++) {
+      q.add('k');
+      await q.idle();
+      expect(runs).toHaveLength(i);
+    }
     q.add('k');
-    await sleep(20);
-    q.add('k');
-    q.add('k');
-    await sleep(20);
-    expect(runs).toBe(1);
-    release();
     await sleep(30);
+    expect(runs).toHaveLength(3);
+    expect(q.depth).toBe(1);
+    q.close();
+  });
+
+  it('holds adds once the burst is spent until the interval has passed, then runs them once', async () => {
+    const runs: number[] = [];
+    const q = new WorkQueue(async () => void runs.push(performance.now()), { minIntervalMs: 150, burst: 1 });
+    q.add('k');
+    await sleep(10);
+    expect(runs).toHaveLength(1);
+    for (let i = 0; i < 20; i++) {
+      q.add('k');
+      await sleep(2);
+    }
+    expect(runs).toHaveLength(1);
     await q.idle();
-    expect(runs).toBe(2);
-    expect(maxActive).toBe(1);
+    expect(runs).toHaveLength(2);
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(149);
+    q.close();
+  });
+
+  it('runs a key that keeps getting added at a bounded rate, and never starves it', async () => {
+    let runs = 0;
+    const q = new WorkQueue(async () => void runs++, { minIntervalMs: 50, burst: 2 });
+    const start = performance.now();
+    while (performance.now() - start < 300) {
+      q.add('k');
+      await sleep(2);
+    }
+    await q.idle();
+    // Adds every ~2 ms for 300 ms: the burst of 2, then one run per 50 ms at most, and the last one.
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(runs).toBeLessThanOrEqual(10);
+    q.close();
+  });
+
+  it('holds a delayed add, and runs it at once when a later add wants it sooner', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 1 });
+    q.add('k', 60000);
+    await sleep(20);
+    expect(runs).toEqual([]);
+    expect(q.depth).toBe(1); // idle() waits for it
+    q.add('k');
+    await q.idle();
+    expect(runs).toEqual(['k']);
     q.close();
   });
 
@@ -66,7 +121,7 @@ describe('WorkQueue', () => {
         calls++;
         if (calls < 3) throw new Error('boom');
       },
-      { quietMs: 1, retryInitialMs: 10, onError: (_k, _e, attempt) => attempts.push(attempt) },
+      { minIntervalMs: 1, retryInitialMs: 10, onError: (_k, _e, attempt) => attempts.push(attempt) },
     );
     q.add('k');
     await sleep(10);
@@ -74,5 +129,15 @@ describe('WorkQueue', () => {
     expect(calls).toBe(3);
     expect(attempts).toEqual([1, 2]);
     q.close();
+  });
+
+  it('runs nothing after close', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 1 });
+    q.add('a');
+    q.close();
+    q.add('b');
+    await sleep(10);
+    expect(runs).toEqual([]);
   });
 });

@@ -1,27 +1,30 @@
-// A keyed, coalescing work queue: a burst of adds for a key yields one run of the worker, after
-// `quietMs` without new adds, and never later than `maxDelayMs` after the first add. A failed run
-// is retried with exponential backoff; a key never runs twice at once.
+// A keyed, rate-limited work queue. An add to an idle key runs the worker at once (after the
+// current I/O callbacks, so adds made in the same turn share the run): an isolated change is never
+// delayed. Adds that arrive while the key runs are coalesced into one follow-up run. Runs draw on a
+// token bucket per key (`burst` tokens, one more every `minIntervalMs`): a change and its few
+// follow-ups run back to back, while a long stream of adds settles at one run per `minIntervalMs`
+// (or per run time, when runs are slower). A burst of N adds thus costs O(1) runs.
+// `add(key, delayMs)` asks for a run no sooner than that; a later add that wants it sooner moves
+// it earlier. A failed run is retried with exponential backoff; a key never runs twice at once.
 
 export interface WorkQueueOptions {
-  /** Wait this long after the last add. @default 100 */
-  quietMs?: number;
-  /** ...but no longer than this after the first add. @default 1000 */
-  maxDelayMs?: number;
+  /** Once the burst allowance is spent, the least time between the starts of two runs of a key. @default 20 */
+  minIntervalMs?: number;
+  /** Runs a key may start back to back before `minIntervalMs` applies. @default 5 */
+  burst?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
   /** Called with every failure (the key is retried). */
   onError?: (key: string, err: unknown, attempt: number) => void;
 }
 
-interface Pending {
-  first: number;
-  timer: NodeJS.Timeout;
-}
-
 export class WorkQueue {
-  private readonly pending = new Map<string, Pending>();
+  /** Keys with a run scheduled: when (performance.now clock) and how to cancel it. */
+  private readonly pending = new Map<string, { at: number; cancel: () => void }>();
   private readonly running = new Set<string>();
   private readonly dirty = new Set<string>();
+  /** Token bucket per key: tokens left as of `at`. */
+  private readonly tokens = new Map<string, { n: number; at: number }>();
   private readonly failures = new Map<string, number>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
@@ -37,7 +40,7 @@ export class WorkQueue {
     return new Set([...this.pending.keys(), ...this.running, ...this.retryTimers.keys()]).size;
   }
 
-  add(key: string): void {
+  add(key: string, delayMs = 0): void {
     if (this.closed) return;
     // A failed key waits out its backoff; the retry reads the newest state anyway.
     if (this.retryTimers.has(key)) return;
@@ -46,14 +49,19 @@ export class WorkQueue {
       this.dirty.add(key);
       return;
     }
-    const quiet = this.opts.quietMs ?? 100;
-    const maxDelay = this.opts.maxDelayMs ?? 1000;
-    const now = Date.now();
+    const now = performance.now();
+    const short = 1 - this.available(key, now);
+    const at = Math.max(now + delayMs, short > 0 ? now + short * this.interval : now);
     const p = this.pending.get(key);
-    const first = p?.first ?? now;
-    if (p) clearTimeout(p.timer);
-    const delay = Math.max(0, Math.min(quiet, first + maxDelay - now));
-    this.pending.set(key, { first, timer: setTimeout(() => void this.run(key), delay) });
+    if (p && p.at <= at) return;
+    p?.cancel();
+    if (at > now) {
+      const t = setTimeout(() => void this.run(key), at - now);
+      this.pending.set(key, { at, cancel: () => clearTimeout(t) });
+    } else {
+      const i = setImmediate(() => void this.run(key));
+      this.pending.set(key, { at: now, cancel: () => clearImmediate(i) });
+    }
   }
 
   /** Resolves when nothing is pending or running (retries still scheduled count as pending). */
@@ -64,10 +72,21 @@ export class WorkQueue {
 
   close(): void {
     this.closed = true;
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const p of this.pending.values()) p.cancel();
     for (const t of this.retryTimers.values()) clearTimeout(t);
     this.pending.clear();
     this.retryTimers.clear();
+  }
+
+  private get interval(): number {
+    return this.opts.minIntervalMs ?? 20;
+  }
+
+  /** Tokens the key has at `now` (may be below 1 right after a timer fired early). */
+  private available(key: string, now: number): number {
+    const burst = this.opts.burst ?? 5;
+    const t = this.tokens.get(key);
+    return t ? Math.min(burst, t.n + (now - t.at) / this.interval) : burst;
   }
 
   private async run(key: string): Promise<void> {
@@ -75,6 +94,8 @@ export class WorkQueue {
     this.retryTimers.delete(key);
     if (this.closed) return;
     this.running.add(key);
+    const now = performance.now();
+    this.tokens.set(key, { n: Math.max(0, this.available(key, now) - 1), at: now });
     try {
       await this.worker(key);
       this.failures.delete(key);

@@ -1,0 +1,128 @@
+// Shared setup for the end-to-end benchmarks: the whole local cluster (kube-apiserver, the operator
+// as a child process, a real Envoy over delta ADS), one backend pod in its own network namespace
+// behind a selector-less Service with a hand-made EndpointSlice, and one HTTP Gateway.
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
+import { gatewayAddress } from '../local/demo.ts';
+import { endpointSliceYaml } from '../local/lab.ts';
+import { startPod, type Pod } from '../local/pods.ts';
+import { KubeClient } from '../operator/kube/rest.ts';
+import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const BACKEND_PORT = 8080;
+const NS = 'default';
+
+export function emit(name: string, value: number, unit: string): void {
+  process.stdout.write(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }) + '\n');
+}
+
+export const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+export interface Bench {
+  cluster: LocalCluster;
+  pod: Pod;
+  client: KubeClient;
+  /** The Gateway's VIP (loopback pool); its HTTP listener is on port 80. */
+  vip: string;
+  stop(): Promise<void>;
+}
+
+/** `kind`: a server.ts kind (echo ...) or `fast`, a minimal "hello" server for throughput runs. */
+export async function startBench(kind = 'echo'): Promise<Bench> {
+  // Its own VIP range, apart from the test suites' (two Envoys on one VIP:port would share it).
+  const cluster = await startLocalCluster({ poolCidr: '127.0.210.0/24', log });
+  const cleanups: (() => Promise<void>)[] = [() => cluster.stop()];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+  };
+  try {
+    const args =
+      kind === 'fast'
+        ? ['-e', `require('http').createServer((q,s)=>s.end('hello')).listen(${BACKEND_PORT})`]
+        : [
+            '--import',
+            'tsx',
+            path.join(here, '..', 'local', 'backends', 'server.ts'),
+            kind,
+            `${BACKEND_PORT}`,
+          ];
+    const pod = await startPod('bench-backend', process.execPath, args, { readyPort: BACKEND_PORT });
+    cleanups.push(() => pod.stop());
+    const cp = cluster.controlPlane;
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'backend', namespace: NS },
+      spec: { ports: [{ name: 'http', port: BACKEND_PORT, protocol: 'TCP' }] },
+    };
+    await cp.applyYaml(stringify(svc));
+    await cp.applyYaml(endpointSliceYaml(svc, [pod.ip]));
+    await cp.applyYaml(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'bench', namespace: NS },
+        spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+      }),
+    );
+    const vip = await gatewayAddress(cp.kubeConfig.makeApiClient(CustomObjectsApi), 'bench');
+    const client = new KubeClient(cp.kubeConfig);
+    cleanups.push(async () => client.close());
+    return { cluster, pod, client, vip, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export function httpRoute(name: string, pathPrefix: string): Record<string, unknown> {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'bench' }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: pathPrefix } }],
+          backendRefs: [{ name: 'backend', port: BACKEND_PORT }],
+        },
+      ],
+    },
+  };
+}
+
+/** Server-side apply, as `kubectl apply --server-side` does; resolves when the API server answered. */
+export function applyRoute(client: KubeClient, name: string, pathPrefix: string): Promise<unknown> {
+  return client.request(resourcePath(RESOURCES.httpRoutes, NS, name), {
+    method: 'PATCH',
+    patchType: 'apply',
+    query: { fieldManager: 'bench', force: true },
+    body: httpRoute(name, pathPrefix),
+  });
+}
+
+/** One GET on a kept-alive connection; resolves with the status (0 on a connection error). */
+export function status(agent: http.Agent, host: string, port: number, urlPath: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: urlPath, agent, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** Resident set size of a process, from /proc (MiB). */
+export async function rssMiB(pid: number): Promise<number> {
+  const fs = await import('node:fs/promises');
+  const m = /VmRSS:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}

@@ -1,0 +1,168 @@
+// End-to-end throughput: requests/s and p99 at 1, 16 and 64 connections through the local
+// cluster's Envoy (Gateway VIP, programmed by Portico from an HTTPRoute), straight to the backend
+// pod (its own network namespace), and through a second Envoy with a hand-written minimal static
+// config to the same pod. autocannon runs for a bounded time per figure after a short warm-up
+// (5 runs of 1 + `seconds` s per connection count: about 1.5 minutes at 5 s).
+//   node --import tsx bench/e2e-throughput.ts [seconds=5]
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { freePort } from '../local/process.ts';
+import { BACKEND_PORT, applyRoute, emit, log, startBench, status } from './e2e-setup.ts';
+
+const seconds = Number(process.argv[2] ?? 5);
+const run = promisify(execFile);
+const autocannon = path.resolve('node_modules', '.bin', 'autocannon');
+
+async function load(
+  url: string,
+  connections: number,
+  duration: number,
+): Promise<{ rps: number; p99: number; errors: number }> {
+  const { stdout } = await run(
+    autocannon,
+    ['-c', String(connections), '-d', String(duration), '--json', url],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: (duration + 30) * 1000,
+    },
+  );
+  const r = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p99: number };
+    errors: number;
+    non2xx: number;
+    statusCodeStats?: Record<string, { count: number }>;
+  };
+  if (r.errors || r.non2xx)
+    log(`${url} c${connections}: ${r.errors} errors, statuses ${JSON.stringify(r.statusCodeStats)}`);
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+/** The smallest Envoy config that proxies every request on `port` to the backend. */
+function minimalStatic(port: number, backend: string): Record<string, unknown> {
+  const typed = (t: string, rest: Record<string, unknown> = {}) => ({
+    '@type': `type.googleapis.com/${t}`,
+    ...rest,
+  });
+  return {
+    static_resources: {
+      listeners: [
+        {
+          name: 'minimal',
+          address: { socket_address: { address: '127.0.0.1', port_value: port } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: typed(
+                    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    {
+                      stat_prefix: 'minimal',
+                      route_config: {
+                        virtual_hosts: [
+                          {
+                            name: 'all',
+                            domains: ['*'],
+                            routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
+                          },
+                        ],
+                      },
+                      http_filters: [
+                        {
+                          name: 'envoy.filters.http.router',
+                          typed_config: typed('envoy.extensions.filters.http.router.v3.Router'),
+                        },
+                      ],
+                    },
+                  ),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: 'b',
+          type: 'STATIC',
+          load_assignment: {
+            cluster_name: 'b',
+            endpoints: [
+              {
+                lb_endpoints: [
+                  {
+                    endpoint: { address: { socket_address: { address: backend, port_value: BACKEND_PORT } } },
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+const bench = await startBench('fast');
+let minimal: EnvoyHandle | undefined;
+try {
+  await applyRoute(bench.client, 'all', '/');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const deadline = Date.now() + 30000;
+  while ((await status(agent, bench.vip, 80, '/')) !== 200) {
+    if (Date.now() > deadline) throw new Error('the route never served 200 through Envoy');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  agent.destroy();
+  const staticPort = await freePort();
+  minimal = await startEnvoy(minimalStatic(staticPort, bench.pod.ip), { logLevel: 'warn' });
+
+  const targets: [string, string][] = [
+    ['direct', `http://${bench.pod.ip}:${BACKEND_PORT}/`],
+    ['envoy_portico', `http://${bench.vip}:80/`],
+    ['envoy_minimal', `http://127.0.0.1:${staticPort}/`],
+  ];
+  // The two Envoys run in the order A B B A and their figures are averaged, so drift in the
+  // machine's load (2 shared cores) does not favour whichever runs first.
+  const order = ['direct', 'envoy_portico', 'envoy_minimal', 'envoy_minimal', 'envoy_portico'];
+  for (const connections of [1, 16, 64]) {
+    const runs = new Map<string, { rps: number; p99: number; errors: number }[]>();
+    for (const name of order) {
+      const url = targets.find(([n]) => n === name)![1];
+      await load(url, connections, 1); // warm-up: connections, JIT, Envoy's worker threads
+      const r = await load(url, connections, seconds);
+      log(`${name} c${connections}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.errors} errors`);
+      runs.set(name, [...(runs.get(name) ?? []), r]);
+    }
+    const rps: Record<string, number> = {};
+    for (const [name, rs] of runs) {
+      const mean = (f: (r: { rps: number; p99: number }) => number) =>
+        rs.reduce((a, r) => a + f(r), 0) / rs.length;
+      rps[name] = mean((r) => r.rps);
+      emit(`e2e_${name}_rps_c${connections}`, rps[name], 'req/s');
+      emit(
+        `e2e_${name}_p99_c${connections}`,
+        mean((r) => r.p99),
+        'ms',
+      );
+      emit(
+        `e2e_${name}_errors_c${connections}`,
+        rs.reduce((a, r) => a + r.errors, 0),
+        'count',
+      );
+    }
+    emit(`e2e_envoy_portico_vs_direct_c${connections}`, (100 * rps.envoy_portico!) / rps.direct!, '%');
+    emit(
+      `e2e_envoy_portico_vs_minimal_c${connections}`,
+      (100 * rps.envoy_portico!) / rps.envoy_minimal!,
+      '%',
+    );
+  }
+} finally {
+  await minimal?.stop();
+  await bench.stop();
+}

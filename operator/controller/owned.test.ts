@@ -1,0 +1,43 @@
+import { ownedServiceObjects, type OwnedInvalid } from './owned.ts';
+import type { OwnedService } from '../translate/types.ts';
+
+const svc = (gateway: string, ports: number[]): OwnedService => ({
+  name: `portico-${gateway}`,
+  namespace: 'default',
+  ports: ports.map((port) => ({ name: `port-${port}`, port, protocol: 'TCP' })),
+  labels: {},
+  owner: {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    name: gateway,
+    uid: `uid-${gateway}`,
+  },
+});
+
+test('builds each Gateway Service with the GatewayService construct', () => {
+  const [obj, ...rest] = ownedServiceObjects([
+    { ...svc('web', [80, 443]), loadBalancerIPs: ['127.0.200.7'] },
+  ]);
+  expect(rest).toEqual([]);
+  expect(obj).toMatchObject({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'portico-web',
+      namespace: 'default',
+      labels: { 'service.kubernetes.io/service-proxy-name': 'portico' },
+      annotations: { 'portico.dev/lb-ips': '127.0.200.7' },
+      ownerReferences: [{ kind: 'Gateway', name: 'web', uid: 'uid-web', controller: true }],
+    },
+    spec: { type: 'LoadBalancer', ports: [{ port: 80 }, { port: 443 }] },
+  });
+});
+
+test('skips and reports a Gateway whose Service the construct refuses, and builds the others', () => {
+  const bad: OwnedInvalid[] = [];
+  const objs = ownedServiceObjects([svc('edge.example', [80]), svc('web', [80])], (b) => bad.push(b));
+  expect(objs.map((o) => o.metadata?.name)).toEqual(['portico-web']);
+  expect(bad).toEqual([
+    expect.objectContaining({ name: 'portico-edge.example', error: expect.stringContaining('DNS label') }),
+  ]);
+});
