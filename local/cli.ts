@@ -16,7 +16,7 @@ export class UsageError extends Error {}
 const HELP = `usage: portico <command> [flags]
 
 commands:
-  up [--detach] [--port N]
+  up [--detach] [--port N] [--pool CIDR]
                   start a local cluster: etcd, kube-apiserver, the operator and an Envoy playing the node
   down            stop the cluster that \`up --detach\` started
   status          components, GatewayClasses, Gateways and routes of the running cluster
@@ -33,7 +33,12 @@ function requireRoot(what: string): void {
 async function up(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { detach: { type: 'boolean' }, daemon: { type: 'boolean' }, port: { type: 'string' } },
+    options: {
+      detach: { type: 'boolean' },
+      daemon: { type: 'boolean' },
+      port: { type: 'string' },
+      pool: { type: 'string' },
+    },
     strict: true,
   });
   const running = readState();
@@ -49,6 +54,12 @@ async function up(argv: string[]): Promise<void> {
       throw new UsageError(`--port must be a TCP port, got "${values.port}"`);
     if (!(await portFree(port)))
       throw new UsageError(`port ${port} on 127.0.0.1 is already in use: pick another with --port`);
+  }
+  const pool = values.pool ?? '127.0.200.0/24';
+  if (!/^127\.\d+\.\d+\.\d+\/(2[4-9]|3[0-2])$/.test(pool)) {
+    throw new UsageError(
+      `--pool must be a loopback CIDR from /24 to /32 (the host must reach every Gateway), got "${pool}"`,
+    );
   }
   if (values.detach) return detach(argv.filter((a) => a !== '--detach'));
 
@@ -76,7 +87,12 @@ async function up(argv: string[]): Promise<void> {
   writeState(base);
   try {
     const { startLocalCluster } = await import('./cluster.ts');
-    cluster = await startLocalCluster({ dir: path.join(homeDir(), 'cluster'), apiserverPort: port, log });
+    cluster = await startLocalCluster({
+      dir: path.join(homeDir(), 'cluster'),
+      apiserverPort: port,
+      poolCidr: pool,
+      log,
+    });
   } catch (err) {
     clearState(process.pid);
     throw err;

@@ -44,6 +44,7 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     [['up', '--bogus'], /^portico: Unknown option '--bogus'/],
     [['down'], /^portico: no cluster is up/],
     [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
+    [['up', '--pool', '10.0.0.0/24'], /^portico: --pool must be a loopback CIDR/],
   ])('portico %j', async (args, message) => {
     const r = await portico(args);
     expect(r.code).toBe(2);
@@ -86,7 +87,7 @@ describe('portico up --detach, status, demo, down', () => {
   });
 
   it('runs the lab as a user would and leaves nothing behind', async () => {
-    const up = await portico(['up', '--detach'], { timeoutMs: 240000 });
+    const up = await portico(['up', '--detach', '--pool', '127.0.204.0/24'], { timeoutMs: 240000 });
     expect(up.err).toBe('');
     expect(up.code).toBe(0);
     expect(up.out).toMatch(/running in the background \(pid \d+\)/);
@@ -113,7 +114,7 @@ describe('portico up --detach, status, demo, down', () => {
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/operator\s+OK/);
     expect(status.out).toMatch(/envoy \(node\)\s+OK/);
-    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+127\.0\.200\.\d+\s+True/);
+    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+127\.0\.204\.\d+\s+True/);
     expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+OK/);
 
     const down = await portico(['down']);

@@ -9,7 +9,8 @@ describe('the seed lab end to end', () => {
   let lab: Lab;
 
   beforeAll(async () => {
-    cluster = await startLocalCluster();
+    // Each suite has its own VIP range: two Envoys bound to one VIP:port would share its connections.
+    cluster = await startLocalCluster({ poolCidr: '127.0.203.0/24' });
     lab = await deployLab(cluster.controlPlane.kubeConfig, (y) => cluster.controlPlane.applyYaml(y));
   }, 180000);
   afterAll(async () => {

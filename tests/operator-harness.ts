@@ -148,7 +148,7 @@ apiVersion: portico.dev/v1alpha1
 kind: LoadBalancerIPPool
 metadata: { name: loopback }
 spec:
-  blocks: [{ cidr: 127.0.200.0/24 }]
+  blocks: [{ cidr: 127.0.205.0/24 }]
   serviceSelector: { matchExpressions: [{ key: pool, operator: DoesNotExist }] }
 `;
 

@@ -82,7 +82,7 @@ describe('operator: seed lab statuses (real kube-apiserver)', () => {
         return g?.status?.addresses?.[0]?.value;
       });
       const ip = gw;
-      expect(ip).toMatch(/^127\.0\.200\.\d+$/);
+      expect(ip).toMatch(/^127\.0\.205\.\d+$/);
       const svc = await get(client, 'services', `portico-${name}`);
       expect(svc?.status?.loadBalancer?.ingress?.map((i) => i.ip)).toEqual([ip]);
       seenIps.add(ip);

@@ -99,7 +99,7 @@ ${POOL_YAML}`);
   it('elects one leader; only it writes statuses and applies', async () => {
     const [a, b] = await Promise.all([start('op-a'), start('op-b')]);
     firstIp = await eventually('Gateway address', gatewayIp);
-    expect(firstIp).toMatch(/^127\.0\.200\./);
+    expect(firstIp).toMatch(/^127\.0\.205\./);
     const id = await eventually('Lease holder', holder);
     [leader, follower] = id === 'op-a' ? [a!, b!] : [b!, a!];
     expect(await metric(leader.metricsPort, 'portico_leader')).toBe(1);

@@ -75,7 +75,7 @@ ${POOL_YAML}`);
     });
     expect(programmed(gw)?.reason).toBe('Programmed');
     const ip = gw.status!.addresses![0]!.value;
-    expect(ip).toMatch(/^127\.0\.200\./);
+    expect(ip).toMatch(/^127\.0\.205\./);
     // No route attached: Envoy's listener on the VIP answers 404.
     const res = await fetch(`http://${ip}:${port}/`);
     expect(res.status).toBe(404);
