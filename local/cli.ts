@@ -196,10 +196,20 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const known =
-    err instanceof UsageError ||
-    (err as Error).name === 'ToolchainError' ||
-    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`portico: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}`);
-  process.exit(known ? 2 : 1);
+  const e = err as Error & { code?: string };
+  const usage = err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS');
+  if (usage || e.name === 'ToolchainError') {
+    console.error(`portico: ${e.message}`);
+    process.exit(2);
+  }
+  // A component that failed: one line here, its logs and the stack in a file.
+  const file = path.join(homeDir(), 'error.log');
+  try {
+    fs.mkdirSync(homeDir(), { recursive: true });
+    fs.writeFileSync(file, `${e.stack ?? String(err)}\n`);
+  } catch {
+    /* the line below still says what failed */
+  }
+  console.error(`portico: ${String(e.message ?? err).split('\n')[0]} (details: ${file})`);
+  process.exit(1);
 });

@@ -15,10 +15,13 @@ interface Run {
   err: string;
 }
 
-function portico(args: string[], opts: { uid?: number; timeoutMs?: number } = {}): Promise<Run> {
+function portico(
+  args: string[],
+  opts: { uid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env,
+      env: { ...env, ...opts.env },
       uid: opts.uid,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,6 +67,32 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
       );
     } finally {
       srv.close();
+    }
+  });
+
+  it('a binary that will not start', async () => {
+    const { toolchainPaths } = await import('../local/toolchain/paths.ts');
+    const real = toolchainPaths();
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-badcache-'));
+    const bad = toolchainPaths(cache);
+    for (const k of Object.keys(real) as (keyof typeof real)[]) {
+      fs.mkdirSync(path.dirname(bad[k]), { recursive: true });
+      fs.symlinkSync(real[k], bad[k]);
+    }
+    fs.rmSync(bad.kubeApiserver);
+    fs.writeFileSync(bad.kubeApiserver, '#!/bin/sh\necho "unknown flag: --etcd-servers" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    try {
+      const r = await portico(['up'], { env: { PORTICO_CACHE: cache } });
+      expect(r.code).toBe(1);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(
+        /^portico: kube-apiserver exited while waiting for .* \(details: .*error\.log\)$/m,
+      );
+      expect(fs.readFileSync(path.join(home, 'error.log'), 'utf8')).toContain('unknown flag: --etcd-servers');
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
     }
   });
 
