@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LocalCluster } from './cluster.ts';
-import { alive, clearState, homeDir, readState, writeState } from './state.ts';
-import { waitFor } from './process.ts';
+import { alive, waitFor } from './process.ts';
+import { clearState, homeDir, readState, writeState } from './state.ts';
 
 // Heavy modules (cdk8s, the Kubernetes client) load only for the command that needs them.
 

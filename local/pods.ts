@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startProcess, waitFor, type Managed } from './process.ts';
+import { alive, startProcess, waitFor, type Managed } from './process.ts';
 
 /**
  * "Pods" for the local cluster: real processes in their own network namespace, each with a
@@ -45,15 +45,6 @@ function ip(args: string[], allowFail = false): void {
 function addr(slot: number, offset: number): string {
   const n = slot * 4 + offset;
   return `${POD_NET[0]}.${POD_NET[1]}.${n >> 8}.${n & 255}`;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const names = (slot: number) => ({ netns: `ptc-${slot}`, host: `ptc${slot}h`, peer: `ptc${slot}p` });

@@ -69,6 +69,16 @@ export function startProcess(name: string, cmd: string, args: string[], opts: Sp
   return m;
 }
 
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (the caller binds it soon after; callers retry on a lost race). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {

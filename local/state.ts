@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alive } from './process.ts';
 
 /** Where `portico up` keeps the running cluster: its data, kubeconfig and a state file. */
 export function homeDir(): string {
@@ -22,15 +23,6 @@ export interface ClusterState {
 }
 
 const stateFile = () => path.join(homeDir(), 'state.json');
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The state of a running cluster, or undefined (a state file left by a dead process is removed). */
 export function readState(): ClusterState | undefined {
