@@ -4,6 +4,7 @@
 //   node --import tsx bench/e2e-propagation.ts [existing=1000] [added=200]
 import http from 'node:http';
 import { applyRoute, emit, log, rssMiB, startBench, status } from './e2e-setup.ts';
+import { quantile } from './measure.ts';
 
 const existing = Number(process.argv[2] ?? 1000);
 const added = Number(process.argv[3] ?? 200);
@@ -74,11 +75,9 @@ try {
   const reconciles = (await metric(url, 'portico_reconcile_total')) - reconcilesBefore;
   const slowest = lat.map((ms, i) => [Math.round(ms), i]).sort((a, b) => b[0]! - a[0]!);
   log(`slowest (ms, route index): ${JSON.stringify(slowest.slice(0, 5))}`);
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  emit(`e2e_route_propagation_p50_at_${existing}_routes`, q(0.5), 'ms');
-  emit(`e2e_route_propagation_p99_at_${existing}_routes`, q(0.99), 'ms');
-  emit(`e2e_route_propagation_max_at_${existing}_routes`, lat[lat.length - 1]!, 'ms');
+  emit(`e2e_route_propagation_p50_at_${existing}_routes`, quantile(lat, 0.5), 'ms');
+  emit(`e2e_route_propagation_p99_at_${existing}_routes`, quantile(lat, 0.99), 'ms');
+  emit(`e2e_route_propagation_max_at_${existing}_routes`, Math.max(...lat), 'ms');
   emit(`e2e_route_propagation_mean_at_${existing}_routes`, lat.reduce((a, b) => a + b, 0) / lat.length, 'ms');
   emit(`e2e_reconciles_per_added_route`, reconciles / added, 'count');
   const sum = await metric(url, 'portico_reconcile_duration_seconds_sum');

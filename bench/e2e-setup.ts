@@ -2,24 +2,19 @@
 // as a child process, a real Envoy over delta ADS), one backend pod in its own network namespace
 // behind a selector-less Service with a hand-made EndpointSlice, and one HTTP Gateway.
 import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
 import { gatewayAddress } from '../local/demo.ts';
-import { endpointSliceYaml } from '../local/lab.ts';
-import { startPod, type Pod } from '../local/pods.ts';
+import type { Pod } from '../local/pods.ts';
+import { serviceYaml, startBackend } from '../local/workloads.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 export const BACKEND_PORT = 8080;
 const NS = 'default';
 
-export function emit(name: string, value: number, unit: string): void {
-  process.stdout.write(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }) + '\n');
-}
+export { emit } from './measure.ts';
 
 export const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -32,7 +27,7 @@ export interface Bench {
   stop(): Promise<void>;
 }
 
-/** `kind`: a server.ts kind (echo ...) or `fast`, a minimal "hello" server for throughput runs. */
+/** `kind`: a stand-in kind of local/backends/server.ts (`hello` for throughput runs). */
 export async function startBench(kind = 'echo'): Promise<Bench> {
   // Its own VIP range, apart from the test suites' (two Envoys on one VIP:port would share it).
   const cluster = await startLocalCluster({ poolCidr: '127.0.210.0/24', log });
@@ -41,27 +36,10 @@ export async function startBench(kind = 'echo'): Promise<Bench> {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`cleanup: ${String(e)}`));
   };
   try {
-    const args =
-      kind === 'fast'
-        ? ['-e', `require('http').createServer((q,s)=>s.end('hello')).listen(${BACKEND_PORT})`]
-        : [
-            '--import',
-            'tsx',
-            path.join(here, '..', 'local', 'backends', 'server.ts'),
-            kind,
-            `${BACKEND_PORT}`,
-          ];
-    const pod = await startPod('bench-backend', process.execPath, args, { readyPort: BACKEND_PORT });
+    const pod = await startBackend('bench-backend', kind, BACKEND_PORT);
     cleanups.push(() => pod.stop());
     const cp = cluster.controlPlane;
-    const svc = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'backend', namespace: NS },
-      spec: { ports: [{ name: 'http', port: BACKEND_PORT, protocol: 'TCP' }] },
-    };
-    await cp.applyYaml(stringify(svc));
-    await cp.applyYaml(endpointSliceYaml(svc, [pod.ip]));
+    await cp.applyYaml(serviceYaml('backend', BACKEND_PORT, BACKEND_PORT, [pod.ip], NS));
     await cp.applyYaml(
       stringify({
         apiVersion: 'gateway.networking.k8s.io/v1',

@@ -4,110 +4,21 @@
 // config to the same pod. autocannon runs for a bounded time per figure after a short warm-up
 // (5 runs of 1 + `seconds` s per connection count: about 1.5 minutes at 5 s).
 //   node --import tsx bench/e2e-throughput.ts [seconds=5]
-import { execFile } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, staticProxyBootstrap, type EnvoyHandle } from '../local/envoy.ts';
 import { freePort } from '../local/process.ts';
 import { BACKEND_PORT, applyRoute, emit, log, startBench, status } from './e2e-setup.ts';
+import { load as autocannon } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
-const run = promisify(execFile);
-const autocannon = path.resolve('node_modules', '.bin', 'autocannon');
 
-async function load(
-  url: string,
-  connections: number,
-  duration: number,
-): Promise<{ rps: number; p99: number; errors: number }> {
-  const { stdout } = await run(
-    autocannon,
-    ['-c', String(connections), '-d', String(duration), '--json', url],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: (duration + 30) * 1000,
-    },
-  );
-  const r = JSON.parse(stdout) as {
-    requests: { average: number };
-    latency: { p99: number };
-    errors: number;
-    non2xx: number;
-    statusCodeStats?: Record<string, { count: number }>;
-  };
-  if (r.errors || r.non2xx)
-    log(`${url} c${connections}: ${r.errors} errors, statuses ${JSON.stringify(r.statusCodeStats)}`);
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+async function load(url: string, connections: number, duration: number) {
+  const r = await autocannon(url, connections, duration);
+  if (r.errors) log(`${url} c${connections}: ${r.errors} errors, statuses ${JSON.stringify(r.statusCodes)}`);
+  return r;
 }
 
-/** The smallest Envoy config that proxies every request on `port` to the backend. */
-function minimalStatic(port: number, backend: string): Record<string, unknown> {
-  const typed = (t: string, rest: Record<string, unknown> = {}) => ({
-    '@type': `type.googleapis.com/${t}`,
-    ...rest,
-  });
-  return {
-    static_resources: {
-      listeners: [
-        {
-          name: 'minimal',
-          address: { socket_address: { address: '127.0.0.1', port_value: port } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: typed(
-                    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    {
-                      stat_prefix: 'minimal',
-                      route_config: {
-                        virtual_hosts: [
-                          {
-                            name: 'all',
-                            domains: ['*'],
-                            routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
-                          },
-                        ],
-                      },
-                      http_filters: [
-                        {
-                          name: 'envoy.filters.http.router',
-                          typed_config: typed('envoy.extensions.filters.http.router.v3.Router'),
-                        },
-                      ],
-                    },
-                  ),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'b',
-          type: 'STATIC',
-          load_assignment: {
-            cluster_name: 'b',
-            endpoints: [
-              {
-                lb_endpoints: [
-                  {
-                    endpoint: { address: { socket_address: { address: backend, port_value: BACKEND_PORT } } },
-                  },
-                ],
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
-}
-
-const bench = await startBench('fast');
+const bench = await startBench('hello');
 let minimal: EnvoyHandle | undefined;
 try {
   await applyRoute(bench.client, 'all', '/');
@@ -119,7 +30,13 @@ try {
   }
   agent.destroy();
   const staticPort = await freePort();
-  minimal = await startEnvoy(minimalStatic(staticPort, bench.pod.ip), { logLevel: 'warn' });
+  minimal = await startEnvoy(
+    staticProxyBootstrap(
+      { address: '127.0.0.1', port: staticPort },
+      { address: bench.pod.ip, port: BACKEND_PORT },
+    ),
+    { logLevel: 'warn' },
+  );
 
   const targets: [string, string][] = [
     ['direct', `http://${bench.pod.ip}:${BACKEND_PORT}/`],

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Watch } from '@kubernetes/client-node';
 import { parseFlags, runOperator } from '../operator/main.ts';
+import { emit, quantile } from './measure.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import { POOL_YAML, backendYaml, metric, operatorFlags, startCluster } from '../tests/operator-harness.ts';
 
@@ -14,8 +15,7 @@ const { values } = parseArgs({
 const existing = Number(values.existing);
 const added = Number(values.added);
 
-const print = (name: string, value: number, unit: string) =>
-  process.stdout.write(JSON.stringify({ name, value: Math.round(value * 1000) / 1000, unit }) + '\n');
+const print = (name: string, value: number, unit: string) => emit(name, value, unit, 3);
 
 const route = (name: string) => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -102,10 +102,8 @@ ${backendYaml('app', 8080, '10.244.9.10')}`);
     await create(name);
     lat.push((await waitAccepted(name)) - start);
   }
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  print(`operator_reconcile_latency_p50_at_${existing}_routes`, q(0.5), 'ms');
-  print(`operator_reconcile_latency_p99_at_${existing}_routes`, q(0.99), 'ms');
+  print(`operator_reconcile_latency_p50_at_${existing}_routes`, quantile(lat, 0.5), 'ms');
+  print(`operator_reconcile_latency_p99_at_${existing}_routes`, quantile(lat, 0.99), 'ms');
   const sum = await metric(op.metricsPort, 'portico_reconcile_duration_seconds_sum');
   const count = await metric(op.metricsPort, 'portico_reconcile_duration_seconds_count');
   print(

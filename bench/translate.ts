@@ -3,15 +3,12 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Gateway, HTTPRoute } from '../operator/api/index.ts';
 import { translate } from '../operator/translate/index.ts';
+import { emit } from './measure.ts';
 import type { Snapshot } from '../operator/translate/index.ts';
 
 const GATEWAYS = 100;
 const ROUTES = 10_000;
 const SERVICES = 1_000;
-
-function emit(name: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }));
-}
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();

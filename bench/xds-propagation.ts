@@ -9,19 +9,15 @@ import type { IR, Route } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
+import { emit as emitFigure, quantile } from './measure.ts';
 
 const existing = Number(process.argv[2] ?? 1000);
 const added = Number(process.argv[3] ?? 200);
 const delta = process.argv[4] === 'delta';
 const mode = delta ? 'delta' : 'sotw';
 
-function emit(name: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ name: `${name}_${mode}`, value: Math.round(value * 100) / 100, unit }));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const emit = (name: string, value: number, unit: string) => emitFigure(`${name}_${mode}`, value, unit);
+const percentile = (values: number[], p: number) => quantile(values, p / 100);
 
 const backend = http.createServer((_req, res) => res.end('ok'));
 await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));

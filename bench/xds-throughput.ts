@@ -1,106 +1,18 @@
 // Requests/s and p99 latency at 1, 16 and 64 connections: straight to a loopback backend, through
 // an Envoy programmed by Portico over xDS, and through the same Envoy with a hand-written minimal
 // static config. One JSON object per line:   node --import tsx bench/xds-throughput.ts [seconds=5]
-import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, staticProxyBootstrap, type EnvoyHandle } from '../local/envoy.ts';
 import { freePort } from '../local/process.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
+import { emit, load as autocannon } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
-const run = promisify(execFile);
-const autocannon = path.resolve('node_modules', '.bin', 'autocannon');
-
-function emit(name: string, value: number, unit: string): void {
-  console.log(JSON.stringify({ name, value: Math.round(value * 100) / 100, unit }));
-}
-
-async function load(url: string, connections: number): Promise<{ rps: number; p99: number; errors: number }> {
-  const { stdout } = await run(
-    autocannon,
-    ['-c', String(connections), '-d', String(seconds), '--json', url],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const r = JSON.parse(stdout) as {
-    requests: { average: number };
-    latency: { p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
-}
-
-function minimalStatic(port: number, backendPort: number): Record<string, unknown> {
-  return {
-    static_resources: {
-      listeners: [
-        {
-          name: 'minimal',
-          address: { socket_address: { address: '127.0.0.1', port_value: port } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type':
-                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'minimal',
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: 'all',
-                          domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: 'envoy.filters.http.router',
-                        typed_config: {
-                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'b',
-          type: 'STATIC',
-          load_assignment: {
-            cluster_name: 'b',
-            endpoints: [
-              {
-                lb_endpoints: [
-                  {
-                    endpoint: {
-                      address: { socket_address: { address: '127.0.0.1', port_value: backendPort } },
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
-}
+const load = (url: string, connections: number) => autocannon(url, connections, seconds);
 
 const backend = http.createServer((_req, res) => res.end('hello'));
 await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
@@ -155,7 +67,15 @@ try {
     ),
   );
   await server.waitForAck('bench');
-  envoys.push(await startEnvoy(minimalStatic(staticPort, backendPort), { logLevel: 'warn' }));
+  envoys.push(
+    await startEnvoy(
+      staticProxyBootstrap(
+        { address: '127.0.0.1', port: staticPort },
+        { address: '127.0.0.1', port: backendPort },
+      ),
+      { logLevel: 'warn' },
+    ),
+  );
 
   const targets: [string, number][] = [
     ['direct', backendPort],

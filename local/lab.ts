@@ -1,13 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, type Chart } from 'cdk8s';
-import { CoreV1Api, type KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { addSeedLab } from '../charts/examples/index.ts';
 import { makeCa, makeServerCert, type KeyPair } from './certs.ts';
-import { startPod, type Pod } from './pods.ts';
-
-const server = path.join(path.dirname(fileURLToPath(import.meta.url)), 'backends', 'server.ts');
+import type { Pod } from './pods.ts';
+import { endpointSliceYaml, startBackend } from './workloads.ts';
 
 /** The seed lab's workloads: which stand-in runs for each Service, and on which port. */
 const WORKLOADS = [
@@ -47,30 +47,6 @@ export function labObjects(): Manifest[] {
 const ROUTING = ['Gateway', 'HTTPRoute', 'TLSRoute'];
 const toYaml = (objs: Manifest[]) => objs.map((o) => stringify(o)).join('---\n');
 
-/** EndpointSlices for a Service whose "pods" are processes in network namespaces (no kubelet here). */
-export function endpointSliceYaml(svc: V1Service, ips: string[]): string {
-  const name = svc.metadata!.name!;
-  return stringify({
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: {
-      name: `${name}-local`,
-      namespace: svc.metadata!.namespace,
-      labels: {
-        'kubernetes.io/service-name': name,
-        'endpointslice.kubernetes.io/managed-by': 'local.portico.dev',
-      },
-    },
-    addressType: 'IPv4',
-    ports: (svc.spec?.ports ?? []).map((p) => ({
-      name: p.name ?? '',
-      port: typeof p.targetPort === 'number' ? p.targetPort : p.port,
-      protocol: p.protocol ?? 'TCP',
-    })),
-    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
-  });
-}
-
 /**
  * Deploys the seed lab: stand-in backends as pods in network namespaces, the lab's Services with
  * EndpointSlices pointing at them, the demo-cert Secret, then the lab's Gateways and routes.
@@ -84,17 +60,15 @@ export async function deployLab(
   const demoCert = makeServerCert(ca, ['*.cilium.rocks']);
   const nginxCert = makeServerCert(ca, ['nginx.cilium.rocks'], 'my-nginx backend');
   const pods: Pod[] = [];
+  const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
   const stop = async () => {
     for (const p of pods) await p.stop();
+    fs.rmSync(certDir, { recursive: true, force: true });
   };
   try {
     for (const w of WORKLOADS) {
-      const tls = w.kind === 'tls-static' ? await writeCert(nginxCert) : [];
-      pods.push(
-        await startPod(w.pod, process.execPath, ['--import', 'tsx', server, w.kind, String(w.port), ...tls], {
-          readyPort: w.port,
-        }),
-      );
+      const tls = w.kind === 'tls-static' ? writeCert(certDir, nginxCert) : [];
+      pods.push(await startBackend(w.pod, w.kind, w.port, tls));
     }
     log(`started ${pods.length} backend pods in network namespaces (${pods.map((p) => p.ip).join(', ')})`);
     const objects = labObjects();
@@ -125,10 +99,8 @@ export async function deployLab(
   return { ca, demoCert, nginxCert, pods, stop };
 }
 
-async function writeCert(kp: KeyPair): Promise<string[]> {
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
+/** The nginx stand-in's certificate and key as files, for its command line. */
+function writeCert(dir: string, kp: KeyPair): string[] {
   fs.writeFileSync(path.join(dir, 'tls.crt'), kp.certPem);
   fs.writeFileSync(path.join(dir, 'tls.key'), kp.keyPem, { mode: 0o600 });
   return [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];

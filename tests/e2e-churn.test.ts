@@ -9,6 +9,7 @@ import { gatewayAddress } from '../local/demo.ts';
 import {
   httpRouteYaml,
   prefixRule,
+  GATEWAY_YAML,
   startEchoServices,
   statusReader,
   steadyStream,
@@ -19,16 +20,6 @@ import {
 const CHURN_MS = 30000;
 const EDIT_EVERY_MS = 200;
 const CHURN_BACKENDS = ['churn-1', 'churn-2', 'churn-3'];
-
-const GATEWAY = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners:
-  - { name: http, protocol: HTTP, port: 80 }
-`;
 
 /** A small deterministic PRNG (mulberry32), so a failing run can be replayed edit by edit. */
 function prng(seed: number): () => number {
@@ -111,9 +102,9 @@ describe('route churn through the whole system', () => {
     cluster = await startLocalCluster({ poolCidr: '127.0.201.0/24' });
     const kc = cluster.controlPlane.kubeConfig;
     st = statusReader(kc);
-    backends = await startEchoServices(kc, apply, ['echo-a', ...CHURN_BACKENDS]);
+    backends = await startEchoServices(apply, ['echo-a', ...CHURN_BACKENDS]);
     await apply(
-      GATEWAY +
+      GATEWAY_YAML +
         '---\n' +
         httpRouteYaml('steady', [prefixRule('/steady', { 'echo-a': 1 })]) +
         '---\n' +

@@ -1,27 +1,27 @@
 // Shared pieces of the robustness suites (e2e-churn, e2e-invalid): echo backends in network
 // namespaces behind Services, a bounded sequential client, and status readers.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { request } from '../local/client.ts';
-import { endpointSliceYaml } from '../local/lab.ts';
-import { startPod, type Pod } from '../local/pods.ts';
+import type { Pod } from '../local/pods.ts';
 import { waitFor } from '../local/process.ts';
-
-const server = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'local',
-  'backends',
-  'server.ts',
-);
+import { serviceYaml, startBackend } from '../local/workloads.ts';
 export const GW = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'default' };
 export const ECHO_PORT = 8080;
 
+/** The suites' Gateway: one HTTP listener on port 80. */
+export const GATEWAY_YAML = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: default }
+spec:
+  gatewayClassName: portico
+  listeners:
+  - { name: http, protocol: HTTP, port: 80 }
+`;
+
 /** Echo pods, each behind a Service of the same name (port 80 -> 8080) with a hand-made EndpointSlice. */
 export async function startEchoServices(
-  kc: KubeConfig,
   apply: (yaml: string) => Promise<void>,
   names: string[],
 ): Promise<{ pods: Pod[]; stop(): Promise<void> }> {
@@ -30,30 +30,8 @@ export async function startEchoServices(
     for (const p of pods) await p.stop();
   };
   try {
-    for (const n of names) {
-      pods.push(
-        await startPod(n, process.execPath, ['--import', 'tsx', server, 'echo', String(ECHO_PORT)], {
-          readyPort: ECHO_PORT,
-        }),
-      );
-    }
-    await apply(
-      names
-        .map((n) =>
-          stringify({
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: n, namespace: 'default' },
-            spec: { ports: [{ name: 'http', port: 80, targetPort: ECHO_PORT, protocol: 'TCP' }] },
-          }),
-        )
-        .join('---\n'),
-    );
-    const core = kc.makeApiClient(CoreV1Api);
-    for (const [i, n] of names.entries()) {
-      const svc = await core.readNamespacedService({ name: n, namespace: 'default' });
-      await apply(endpointSliceYaml(svc, [pods[i]!.ip]));
-    }
+    for (const n of names) pods.push(await startBackend(n, 'echo', ECHO_PORT));
+    await apply(names.map((n, i) => serviceYaml(n, 80, ECHO_PORT, [pods[i]!.ip])).join('---\n'));
   } catch (err) {
     await stop();
     throw err;

@@ -8,6 +8,7 @@ import { waitFor } from '../local/process.ts';
 import {
   httpRouteYaml,
   prefixRule,
+  GATEWAY_YAML,
   startEchoServices,
   statusReader,
   steadyStream,
@@ -15,16 +16,6 @@ import {
   type Cond,
   type StreamResult,
 } from './e2e-fixtures.ts';
-
-const GATEWAY = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: gw, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners:
-  - { name: http, protocol: HTTP, port: 80 }
-`;
 
 const regexRoute = (name: string, match: Record<string, unknown>) =>
   httpRouteYaml(name, [{ matches: [match], backendRefs: [{ name: 'echo-a', port: 80 }] }]);
@@ -43,8 +34,8 @@ describe('invalid input through the whole system', () => {
     cluster = await startLocalCluster({ poolCidr: '127.0.202.0/24' });
     const kc = cluster.controlPlane.kubeConfig;
     st = statusReader(kc);
-    backends = await startEchoServices(kc, apply, ['echo-a']);
-    await apply(GATEWAY + '---\n' + httpRouteYaml('good', [prefixRule('/good', { 'echo-a': 1 })]));
+    backends = await startEchoServices(apply, ['echo-a']);
+    await apply(GATEWAY_YAML + '---\n' + httpRouteYaml('good', [prefixRule('/good', { 'echo-a': 1 })]));
     address = await gatewayAddress(st.api, 'gw');
     await until(address, '/good', (s) => s === 200, '/good serving');
     stream = steadyStream(address, '/good', { maxRequests: 20000, maxMs: 150000 });
@@ -168,7 +159,7 @@ describe('invalid input through the whole system', () => {
         },
       }) +
         '---\n' +
-        GATEWAY +
+        GATEWAY_YAML +
         '  - { name: https, protocol: HTTPS, port: 443, tls: { certificateRefs: [{ name: garbage-cert }] } }\n',
     );
     await until(address, '/good', (s) => s === 200, '/good still serving');

@@ -2,77 +2,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import { startPod, type Pod } from '../local/pods.ts';
+import { startEnvoy, staticProxyBootstrap, type EnvoyHandle } from '../local/envoy.ts';
+import type { Pod } from '../local/pods.ts';
 import { freePort } from '../local/process.ts';
 import { findToolchain, ToolchainError } from '../local/toolchain/install.ts';
+import { startBackend } from '../local/workloads.ts';
 
-const server = path.resolve('local/backends/server.ts');
-
-function staticBootstrap(listenPort: number, backend: { ip: string; port: number }) {
-  return {
-    static_resources: {
-      listeners: [
-        {
-          name: 'http',
-          address: { socket_address: { address: '127.0.0.1', port_value: listenPort } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type':
-                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'http',
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: 'all',
-                          domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, route: { cluster: 'details' } }],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: 'envoy.filters.http.router',
-                        typed_config: {
-                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-      clusters: [
-        {
-          name: 'details',
-          type: 'STATIC',
-          connect_timeout: '1s',
-          load_assignment: {
-            cluster_name: 'details',
-            endpoints: [
-              {
-                lb_endpoints: [
-                  {
-                    endpoint: {
-                      address: { socket_address: { address: backend.ip, port_value: backend.port } },
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
-}
+const staticBootstrap = (listenPort: number, backend: { ip: string; port: number }) =>
+  staticProxyBootstrap(
+    { address: '127.0.0.1', port: listenPort },
+    { address: backend.ip, port: backend.port },
+  );
 
 describe('real Envoy in front of a pod in a network namespace', () => {
   let pod: Pod;
@@ -80,9 +20,7 @@ describe('real Envoy in front of a pod in a network namespace', () => {
   let port: number;
 
   beforeAll(async () => {
-    pod = await startPod('details-v1', process.execPath, ['--import', 'tsx', server, 'details', '9080'], {
-      readyPort: 9080,
-    });
+    pod = await startBackend('details-v1', 'details', 9080);
     port = await freePort();
     envoy = await startEnvoy(staticBootstrap(port, { ip: pod.ip, port: 9080 }));
   });
@@ -102,7 +40,7 @@ describe('real Envoy in front of a pod in a network namespace', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: 1, author: 'William Shakespeare', year: 1595 });
     expect(res.headers.get('server')).toBe('envoy');
-    const stats = await envoy.admin('/stats?filter=cluster.details.upstream_rq_200');
+    const stats = await envoy.admin('/stats?filter=cluster.backend.upstream_rq_200');
     expect(stats).toMatch(/upstream_rq_200: 1/);
   });
 

@@ -14,23 +14,13 @@ import {
   operatorFlags,
   parentStatus,
   startCluster,
+  webGatewayYaml,
 } from './operator-harness.ts';
 
-const GATEWAY = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: web, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners:
-  - { name: http, protocol: HTTP, port: 80 }
-  - { name: alt, protocol: HTTP, port: 8080 }
-`;
+const GATEWAY = webGatewayYaml([
+  { name: 'http', port: 80 },
+  { name: 'alt', port: 8080 },
+]);
 
 describe('operator: owned objects and write economy (real kube-apiserver)', () => {
   let cp: ControlPlane;

@@ -1,11 +1,13 @@
 // Shared setup for the operator suites: a real control plane with the Gateway API and Portico
 // CRDs, the seed lab's objects as YAML, and small polling helpers.
 import { App, Chart } from 'cdk8s';
+import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeServerCert } from '../local/certs.ts';
 import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
 import { waitFor } from '../local/process.ts';
+import { serviceYaml } from '../local/workloads.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
 
@@ -125,22 +127,24 @@ export function tlsSecretYaml(name: string, namespace: string, hosts: string[]):
 
 /** A selector-less Service and a hand-made EndpointSlice, as the local cluster has no kubelet. */
 export function backendYaml(name: string, port: number, ip: string, namespace = 'default'): string {
-  return `
-apiVersion: v1
-kind: Service
-metadata: { name: ${name}, namespace: ${namespace} }
-spec: { ports: [{ name: p, port: ${port}, protocol: TCP }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-1
-  namespace: ${namespace}
-  labels: { kubernetes.io/service-name: ${name} }
-addressType: IPv4
-ports: [{ name: p, port: ${port}, protocol: TCP }]
-endpoints: [{ addresses: ['${ip}'], conditions: { ready: true } }]
+  return serviceYaml(name, port, port, [ip], namespace);
+}
+
+const GATEWAY_CLASS_YAML = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: portico }
+spec: { controllerName: portico.dev/gateway-controller }
 `;
+
+/** GatewayClass portico and Gateway default/web with one HTTP listener per port. */
+export function webGatewayYaml(listeners: { name: string; port: number }[]): string {
+  return `${GATEWAY_CLASS_YAML}---\n${stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { gatewayClassName: 'portico', listeners: listeners.map((l) => ({ ...l, protocol: 'HTTP' })) },
+  })}`;
 }
 
 export const POOL_YAML = `
@@ -153,12 +157,7 @@ spec:
 `;
 
 /** The seed lab's objects (GatewayClass, three Gateways, their routes, backends). */
-export const SEED_LAB_YAML = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
+export const SEED_LAB_YAML = `${GATEWAY_CLASS_YAML}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: { name: my-gateway, namespace: default }

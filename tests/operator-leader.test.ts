@@ -5,7 +5,16 @@ import type { ControlPlane } from '../local/control-plane.ts';
 import { freePort, startProcess, type Managed } from '../local/process.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { LEASES, resourcePath } from '../operator/kube/resources.ts';
-import { POOL_YAML, cond, eventually, get, metric, parentStatus, startCluster } from './operator-harness.ts';
+import {
+  POOL_YAML,
+  cond,
+  eventually,
+  get,
+  metric,
+  parentStatus,
+  startCluster,
+  webGatewayYaml,
+} from './operator-harness.ts';
 
 const LEASE_MS = 3000;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -71,20 +80,7 @@ describe('operator: leader election across processes (real kube-apiserver)', () 
 
   beforeAll(async () => {
     ({ cp, client } = await startCluster());
-    await cp.applyYaml(`
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: web, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners: [{ name: http, protocol: HTTP, port: 80 }]
----
-${POOL_YAML}`);
+    await cp.applyYaml(`${webGatewayYaml([{ name: 'http', port: 80 }])}---\n${POOL_YAML}`);
   });
   afterAll(async () => {
     for (const op of ops) await op.proc.stop();

@@ -8,6 +8,7 @@ import type { KubeClient } from '../operator/kube/rest.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import {
   POOL_YAML,
+  webGatewayYaml,
   cond,
   eventually,
   get,
@@ -26,20 +27,7 @@ describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Env
   beforeAll(async () => {
     ({ cp, client } = await startCluster());
     port = await freePort();
-    await cp.applyYaml(`
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: web, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners: [{ name: http, protocol: HTTP, port: ${port} }]
----
-${POOL_YAML}`);
+    await cp.applyYaml(`${webGatewayYaml([{ name: 'http', port }])}---\n${POOL_YAML}`);
     const flags = operatorFlags(cp.kubeconfigPath, ['--xds-address', '127.0.0.1', '--xds-port', '0']).filter(
       (f) => f !== '--xds-port=-1',
     );

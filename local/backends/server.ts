@@ -4,6 +4,7 @@
  *   details      - bookinfo details: GET /details/<id> returns the book JSON
  *   productpage  - bookinfo product page HTML
  *   tls-static   - an HTTPS server with its own certificate (the lab's nginx for TLS passthrough)
+ *   hello        - answers "hello" and nothing else (throughput benchmarks)
  * Usage: server.ts <kind> <port> [certFile keyFile]
  */
 import fs from 'node:fs';
@@ -58,6 +59,9 @@ const handlers: Record<string, Handler> = {
         '<p>Hello! This is a simple bookstore application consisting of three services as shown below</p>\n' +
         '</body></html>\n',
     );
+  },
+  hello(_req, res) {
+    res.end('hello');
   },
   'tls-static'(_req, res) {
     res.setHeader('content-type', 'text/html');
