@@ -30,10 +30,17 @@ export function generateGatewayApiImports(crdDir = toolchainPaths().gatewayCrds)
     const input = path.join(tmp, 'crds.yaml');
     fs.writeFileSync(input, docs.join('\n---\n'));
     const cli = path.join(repo, 'node_modules', '.bin', 'cdk8s');
-    execFileSync(cli, ['import', input, '--output', path.join(tmp, 'out'), '--language', 'typescript'], {
-      stdio: 'pipe',
-      env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
-    });
+    // Run in the temp folder and without --save: cdk8s import would otherwise record the temp
+    // input in the repository's cdk8s.yaml.
+    execFileSync(
+      cli,
+      ['import', input, '--output', path.join(tmp, 'out'), '--language', 'typescript', '--save=false'],
+      {
+        cwd: tmp,
+        stdio: 'pipe',
+        env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
+      },
+    );
     const generated = fs.readFileSync(path.join(tmp, 'out', 'gateway.networking.k8s.io.ts'), 'utf8');
     // verbatimModuleSyntax needs type-only imports marked as such; nothing else is touched.
     const fixed = generated.replace(
