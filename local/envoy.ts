@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findToolchain } from './toolchain/install.ts';
+import { guardPodNetwork } from './pods.ts';
 import { freePort, startProcess, waitFor, type Managed } from './process.ts';
 
 export interface EnvoyHandle {
@@ -33,6 +34,8 @@ export async function startEnvoy(
   opts: EnvoyOptions = {},
 ): Promise<EnvoyHandle> {
   const { envoy } = findToolchain();
+  // Envoy may be handed endpoints in the pod range before (or without) any pod existing.
+  if (process.getuid?.() === 0) guardPodNetwork();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-envoy-'));
   const adminPort = await freePort();
   const config = {

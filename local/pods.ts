@@ -66,16 +66,27 @@ export function cleanupStalePods(): void {
   }
 }
 
-let prepared = false;
+let guarded = false;
+
+/**
+ * Makes traffic to a pod address with no live pod fail on this machine instead of leaving it by
+ * the default route. Needed wherever a proxy may connect to EndpointSlice addresses.
+ */
+export function guardPodNetwork(): void {
+  if (guarded) return;
+  ip(['route', 'replace', 'unreachable', `${POD_NET.join('.')}.0.0/16`]);
+  guarded = true;
+}
+
+let cleaned = false;
 
 function claimSlot(): number {
   fs.mkdirSync(lockDir(), { recursive: true });
-  if (!prepared) {
+  if (!cleaned) {
     cleanupStalePods();
-    // Traffic to a pod address with no live pod must fail here, never leave the machine by the default route.
-    ip(['route', 'replace', 'unreachable', `${POD_NET.join('.')}.0.0/16`]);
-    prepared = true;
+    cleaned = true;
   }
+  guardPodNetwork();
   for (let slot = 1; slot < SLOTS; slot++) {
     try {
       fs.writeFileSync(path.join(lockDir(), String(slot)), String(process.pid), { flag: 'wx' });
