@@ -4,7 +4,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { startPod, type Pod } from './pods.ts';
 
-/** The stand-in workloads' server (local/backends/server.ts): echo, details, productpage, tls-static, hello. */
+/** The stand-in workloads' server (local/backends/server.ts): echo, details, ratings, reviews, productpage, tls-static, hello. */
 export const backendServer = path.join(path.dirname(fileURLToPath(import.meta.url)), 'backends', 'server.ts');
 
 /** A stand-in workload as a pod: `server.ts <kind> <port> [...args]` in its own network namespace. */

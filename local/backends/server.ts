@@ -3,6 +3,8 @@
  *   echo         - prints its hostname and the request (like the lab's echo-1/echo-2)
  *   details      - bookinfo details: GET /details/<id> returns the book JSON
  *   productpage  - bookinfo product page HTML
+ *   ratings      - bookinfo ratings: GET /ratings/<id> returns two reviewers' stars
+ *   reviews      - bookinfo reviews: GET /reviews/<id> returns the two reviews
  *   tls-static   - an HTTPS server with its own certificate (the lab's nginx for TLS passthrough)
  *   hello        - answers "hello" and nothing else (throughput benchmarks)
  * Usage: server.ts <kind> <port> [certFile keyFile]
@@ -28,6 +30,16 @@ const book = (id: number) => ({
   'ISBN-13': '123-1234567890',
 });
 
+/** A bookinfo JSON service: GET /<service>/<numeric id>, else 400 as bookinfo answers. */
+function bookinfoJson(service: string, body: (id: string) => object): Handler {
+  return (req, res) => {
+    const m = new RegExp(`^/${service}/(\\d+)`).exec(req.url ?? '');
+    res.setHeader('content-type', 'application/json');
+    res.statusCode = m ? 200 : 400;
+    res.end(JSON.stringify(m ? body(m[1]!) : { error: 'please provide numeric product ID' }));
+  };
+}
+
 const handlers: Record<string, Handler> = {
   echo(req, res) {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -52,6 +64,22 @@ const handlers: Record<string, Handler> = {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(book(Number(m[1]))));
   },
+  ratings: bookinfoJson('ratings', (id) => ({ id: Number(id), ratings: { Reviewer1: 5, Reviewer2: 4 } })),
+  reviews: bookinfoJson('reviews', (id) => ({
+    id,
+    podname: name,
+    clustername: 'null',
+    reviews: [
+      {
+        reviewer: 'Reviewer1',
+        text: 'An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!',
+      },
+      {
+        reviewer: 'Reviewer2',
+        text: 'Absolutely fun and entertaining. The play lacks thematic depth when compared to other plays by Shakespeare.',
+      },
+    ],
+  })),
   productpage(_req, res) {
     res.setHeader('content-type', 'text/html');
     res.end(
