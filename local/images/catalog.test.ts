@@ -1,0 +1,42 @@
+import { Testing } from 'cdk8s';
+import { InstallChart } from '../../charts/install-chart.ts';
+import { addSeedLab } from '../../charts/examples/index.ts';
+import { imageDefinitions, STAND_IN_IMAGES, STAND_IN_LABEL } from './catalog.ts';
+
+function chartImages(): Set<string> {
+  const app = Testing.app();
+  addSeedLab(app);
+  new InstallChart(app, 'portico');
+  const images = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'image' && typeof x === 'string') images.add(x);
+        else visit(x);
+      }
+    }
+  };
+  for (const c of app.charts) visit(c.toJson());
+  return images;
+}
+
+describe('image catalog', () => {
+  const names = imageDefinitions().map((d) => d.name);
+
+  it('builds every image the install chart and the seed lab name (the agent is built with Go)', () => {
+    const missing = [...chartImages()].filter((i) => !names.includes(i) && !i.startsWith('portico/agent:'));
+    expect(missing).toEqual([]);
+  });
+
+  it('labels exactly the stand-ins', () => {
+    for (const d of imageDefinitions()) {
+      expect(d.standIn).toBe(STAND_IN_IMAGES.includes(d.name));
+      expect(d.config.Labels?.[STAND_IN_LABEL] === 'true').toBe(d.standIn);
+    }
+  });
+
+  it('has one definition per name', () => {
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
