@@ -1,0 +1,3 @@
+export * from './build.ts';
+export * from './catalog.ts';
+export * from './import.ts';
