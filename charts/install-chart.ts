@@ -29,6 +29,8 @@ export interface InstallChartProps extends ChartProps {
   readonly envoyImage?: string;
   /** @default 2 */
   readonly operatorReplicas?: number;
+  /** Run the node agent (L2 announcements) on every node. @default true */
+  readonly agent?: boolean;
   /** @default 18000 */
   readonly xdsPort?: number;
   /** Create the default GatewayClass "portico". @default true */
@@ -46,7 +48,7 @@ export interface InstallChartProps extends ChartProps {
 export class InstallChart extends Chart {
   readonly operator: Operator;
   readonly envoy: EnvoyDaemonSet;
-  readonly agent: AgentDaemonSet;
+  readonly agent?: AgentDaemonSet;
 
   constructor(scope: Construct, id: string, props: InstallChartProps = {}) {
     const namespace = props.namespace ?? 'portico-system';
@@ -79,7 +81,7 @@ export class InstallChart extends Chart {
         delta: true,
       }),
     });
-    this.agent = new AgentDaemonSet(this, 'Agent', { image: props.agentImage });
+    if (props.agent ?? true) this.agent = new AgentDaemonSet(this, 'Agent', { image: props.agentImage });
     if (props.ipPoolBlocks) {
       new LoadBalancerIpPool(this, 'DefaultIpPool', {
         metadata: { name: 'default' },

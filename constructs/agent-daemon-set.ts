@@ -83,6 +83,8 @@ export class AgentDaemonSet extends Construct {
       securityContext: { ensureNonRoot: false },
       isolate: false,
     });
+    // One per node, control-plane nodes included (as Cilium's agent and Envoy run).
+    this.daemonSet.scheduling.tolerate(plus.Node.tainted(plus.NodeTaintQuery.any()));
     this.daemonSet.addContainer({
       name: 'agent',
       image: props.image ?? `portico/agent:${PORTICO_VERSION_TAG}`,

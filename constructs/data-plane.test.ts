@@ -32,6 +32,8 @@ describe('EnvoyDaemonSet', () => {
     const pod = ds.spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    // Control-plane nodes too: every node that may hold a Gateway address needs its Envoy.
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
     const [envoy] = pod.containers;
     expect(envoy.image).toBe(ENVOY_IMAGE);
     expect(envoy.readinessProbe.httpGet).toMatchObject({ host: '127.0.0.1', port: 19000, path: '/ready' });
@@ -79,6 +81,8 @@ describe('Operator', () => {
     expect(objs).toMatchSnapshot();
     const dep = byKind(objs, 'Deployment')[0];
     expect(dep.spec.replicas).toBe(3);
+    // In-cluster config reads the mounted token; cdk8s-plus leaves it out unless asked.
+    expect(dep.spec.template.spec.automountServiceAccountToken).toBe(true);
     expect(dep.spec.template.spec.containers[0].args).toContain(
       '--controller-name=portico.dev/gateway-controller',
     );

@@ -70,6 +70,8 @@ export class EnvoyDaemonSet extends Construct {
       securityContext: { ensureNonRoot: true, user: 101, group: 101 },
       isolate: false,
     });
+    // One per node, control-plane nodes included (as Cilium's agent and Envoy run).
+    this.daemonSet.scheduling.tolerate(plus.Node.tainted(plus.NodeTaintQuery.any()));
     this.daemonSet.podMetadata.addLabel('app.kubernetes.io/name', name);
     const adminProbe = (path: string) => plus.Probe.fromHttpGet(path, { port: adminPort, host: '127.0.0.1' });
     const container = this.daemonSet.addContainer({

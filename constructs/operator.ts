@@ -113,6 +113,8 @@ export class Operator extends Construct {
       podMetadata: { labels },
       replicas: props.replicas ?? 2,
       serviceAccount: this.serviceAccount,
+      // cdk8s-plus leaves the token out by default; the operator talks to the API.
+      automountServiceAccountToken: true,
       isolate: false,
     });
     this.deployment.addContainer({
@@ -123,7 +125,6 @@ export class Operator extends Construct {
         `--controller-name=${props.controllerName ?? PORTICO_CONTROLLER_NAME}`,
         `--xds-port=${this.xdsPort}`,
         `--metrics-port=${metricsPort}`,
-        '--namespace=$(POD_NAMESPACE)',
       ],
       envVariables: { POD_NAMESPACE: plus.EnvValue.fromFieldRef(plus.EnvFieldPaths.POD_NAMESPACE) },
       ports: [

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { LocalCluster } from './cluster.ts';
+import type { NodesCluster } from './nodes/cluster.ts';
 import { alive, waitFor } from './process.ts';
 import { clearState, homeDir, readState, writeState } from './state.ts';
 
@@ -16,8 +16,9 @@ export class UsageError extends Error {}
 const HELP = `usage: portico <command> [flags]
 
 commands:
-  up [--detach] [--port N] [--pool CIDR]
-                  start a local cluster: etcd, kube-apiserver, the operator and an Envoy playing the node
+  up [--detach] [--nodes N] [--port N]
+                  start a local cluster of real nodes (default 3: a control plane and two workers,
+                  each with containerd, kubelet and kube-proxy) and install Portico into it
   down            stop the cluster that \`up --detach\` started
   status          components, GatewayClasses, Gateways and routes of the running cluster
   demo            replay the seed lab end to end on a local cluster and check every result
@@ -37,7 +38,7 @@ async function up(argv: string[]): Promise<void> {
       detach: { type: 'boolean' },
       daemon: { type: 'boolean' },
       port: { type: 'string' },
-      pool: { type: 'string' },
+      nodes: { type: 'string' },
     },
     strict: true,
   });
@@ -53,18 +54,15 @@ async function up(argv: string[]): Promise<void> {
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new UsageError(`--port must be a TCP port, got "${values.port}"`);
     if (!(await portFree(port)))
-      throw new UsageError(`port ${port} on 127.0.0.1 is already in use: pick another with --port`);
+      throw new UsageError(`port ${port} is already in use: pick another with --port`);
   }
-  const pool = values.pool ?? '127.0.200.0/24';
-  if (!/^127\.\d+\.\d+\.\d+\/(2[4-9]|3[0-2])$/.test(pool)) {
-    throw new UsageError(
-      `--pool must be a loopback CIDR from /24 to /32 (the host must reach every Gateway), got "${pool}"`,
-    );
-  }
+  const nodes = values.nodes === undefined ? 3 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9)
+    throw new UsageError(`--nodes must be 1 to 9, got "${values.nodes}"`);
   if (values.detach) return detach(argv.filter((a) => a !== '--detach'));
 
   const log = (line: string) => console.log(`portico: ${line}`);
-  let cluster: LocalCluster | undefined;
+  let cluster: NodesCluster | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -86,11 +84,13 @@ async function up(argv: string[]): Promise<void> {
   };
   writeState(base);
   try {
-    const { startLocalCluster } = await import('./cluster.ts');
-    cluster = await startLocalCluster({
+    const { startNodesCluster } = await import('./nodes/cluster.ts');
+    cluster = await startNodesCluster({
       dir: path.join(homeDir(), 'cluster'),
       apiserverPort: port,
-      poolCidr: pool,
+      nodes,
+      // Tests run their own cluster beside a user's: each on its own node network.
+      networkId: Number(process.env.PORTICO_NETWORK_ID ?? 0),
       log,
     });
   } catch (err) {
@@ -101,13 +101,15 @@ async function up(argv: string[]): Promise<void> {
     ...base,
     kubeconfigPath: cluster.kubeconfigPath,
     server: cluster.controlPlane.server,
-    operatorMetricsUrl: cluster.operatorUrl,
-    envoyAdminUrl: cluster.envoy?.adminUrl,
     poolCidr: cluster.poolCidr,
+    vipNodeNetns: cluster.vipNode.netns,
+    nodes: cluster.nodes.map((n) => ({ name: n.address.name, ip: n.address.ip, netns: n.address.netns })),
     logFile: values.daemon ? path.join(homeDir(), 'up.log') : undefined,
     ready: true,
   });
-  log(`ready. Gateway addresses come from ${cluster.poolCidr}`);
+  log(
+    `ready. Gateway addresses come from ${cluster.poolCidr}, reached through ${cluster.vipNode.name} (${cluster.vipNode.ip})`,
+  );
   console.log(`export KUBECONFIG=${cluster.kubeconfigPath}`);
   if (!values.daemon) log('press Ctrl-C to stop');
   void cluster.exited.then((what) => {
@@ -153,7 +155,8 @@ function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    // Any address: kube-apiserver binds the node network's gateway, which does not exist yet.
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
   });
 }
 

@@ -16,10 +16,23 @@ export interface ControlPlaneOptions {
   /** Folder for etcd data, certificates and the kubeconfig (default: a new temp dir, removed on stop). */
   dir?: string;
   timeoutMs?: number;
+  /**
+   * Serve real nodes: kube-apiserver listens on this address (the host's end of the node network)
+   * instead of loopback, authorizes kubelets (Node,RBAC), publishes the `kubernetes` Service, and
+   * every controller and kube-scheduler run.
+   */
+  nodes?: { address: string; users: TokenUser[] };
+}
+
+/** A static token user (kubelets, kube-proxy) in kube-apiserver's token file. */
+export interface TokenUser {
+  readonly token: string;
+  readonly user: string;
+  readonly groups: readonly string[];
 }
 
 export interface ControlPlane {
-  /** https://127.0.0.1:<port> */
+  /** https://127.0.0.1:<port>, or the node-network address with `nodes` */
   readonly server: string;
   /** A kubeconfig file for the cluster admin (group system:masters). */
   readonly kubeconfigPath: string;
@@ -55,16 +68,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     const etcdUrl = await startEtcd(tools.etcd, dir, processes, timeoutMs);
     const token = crypto.randomBytes(24).toString('hex');
-    const { port, proc } = await startApiserver(
-      tools.kubeApiserver,
+    const host = opts.nodes?.address ?? '127.0.0.1';
+    const { port, proc } = await startApiserver(tools.kubeApiserver, {
       dir,
       etcdUrl,
       token,
       timeoutMs,
-      opts.apiserverPort,
-    );
+      host,
+      fixedPort: opts.apiserverPort,
+      nodes: opts.nodes,
+    });
     processes.push(proc);
-    const server = `https://127.0.0.1:${port}`;
+    const server = `https://${host}:${port}`;
     const caPem = fs.readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8');
     await waitFor(
       'kube-apiserver /readyz',
@@ -77,11 +92,18 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const kubeConfig = kubeConfigFor(server, caPem, ADMIN_USER, token);
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     fs.writeFileSync(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
-    if (opts.controllerManager) {
+    if (opts.controllerManager || opts.nodes) {
       processes.push(
-        await startControllerManager(tools.kubeControllerManager, dir, kubeconfigPath, timeoutMs),
+        await startControllerManager(
+          tools.kubeControllerManager,
+          dir,
+          kubeconfigPath,
+          timeoutMs,
+          !!opts.nodes,
+        ),
       );
     }
+    if (opts.nodes) processes.push(await startScheduler(tools.kubeScheduler, kubeconfigPath, timeoutMs));
     return {
       server,
       kubeconfigPath,
@@ -142,30 +164,46 @@ async function startEtcd(bin: string, dir: string, processes: Managed[], timeout
   }
 }
 
-async function startApiserver(
-  bin: string,
-  dir: string,
-  etcdUrl: string,
-  token: string,
-  timeoutMs: number,
-  fixedPort?: number,
-): Promise<{ port: number; proc: Managed }> {
+interface ApiserverOptions {
+  dir: string;
+  etcdUrl: string;
+  token: string;
+  timeoutMs: number;
+  host: string;
+  fixedPort?: number;
+  nodes?: { users: TokenUser[] };
+}
+
+async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port: number; proc: Managed }> {
+  const { dir, etcdUrl, token, timeoutMs, fixedPort } = o;
   const pki = path.join(dir, 'pki');
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   fs.writeFileSync(path.join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
     mode: 0o600,
   });
   fs.writeFileSync(path.join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-  fs.writeFileSync(path.join(pki, 'tokens.csv'), `${token},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, {
-    mode: 0o600,
-  });
+  const users: TokenUser[] = [
+    { token, user: ADMIN_USER, groups: ['system:masters'] },
+    ...(o.nodes?.users ?? []),
+  ];
+  const csv = users.map((u) => `${u.token},${u.user},${u.user},"${u.groups.join(',')}"\n`).join('');
+  fs.writeFileSync(path.join(pki, 'tokens.csv'), csv, { mode: 0o600 });
+  const nodeFlags = o.nodes
+    ? [
+        '--authorization-mode=Node,RBAC',
+        // The kubernetes Service's endpoint is this address, so pods reach the API.
+        '--endpoint-reconciler-type=lease',
+        // Logs and exec dial the node's IP; by hostname they would ask the machine's resolver.
+        '--kubelet-preferred-address-types=InternalIP',
+      ]
+    : ['--authorization-mode=RBAC', '--endpoint-reconciler-type=none'];
   for (let attempt = 0; ; attempt++) {
-    const port = fixedPort ?? (await freePort());
+    const port = fixedPort ?? (await freePort(o.host));
     const proc = startProcess('kube-apiserver', bin, [
       `--etcd-servers=${etcdUrl}`,
       `--etcd-prefix=/registry`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${o.host}`,
+      `--advertise-address=${o.host}`,
       `--secure-port=${port}`,
       `--cert-dir=${pki}`,
       '--service-cluster-ip-range=10.96.0.0/16',
@@ -173,9 +211,8 @@ async function startApiserver(
       `--service-account-key-file=${path.join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${path.join(pki, 'sa.key')}`,
       `--token-auth-file=${path.join(pki, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
+      ...nodeFlags,
       '--allow-privileged=true',
-      '--endpoint-reconciler-type=none',
       '--profiling=false',
       '--v=1',
     ]);
@@ -199,8 +236,13 @@ async function startControllerManager(
   dir: string,
   kubeconfig: string,
   timeoutMs: number,
+  all: boolean,
 ): Promise<Managed> {
   const port = await freePort();
+  // The light harness needs only these; real nodes need every default controller.
+  const controllers = all
+    ? '*'
+    : 'namespace-controller,garbage-collector-controller,serviceaccount-controller';
   const proc = startProcess('kube-controller-manager', bin, [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
@@ -211,7 +253,7 @@ async function startControllerManager(
     '--use-service-account-credentials=false',
     `--service-account-private-key-file=${path.join(dir, 'pki', 'sa.key')}`,
     `--root-ca-file=${path.join(dir, 'pki', 'apiserver.crt')}`,
-    '--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller',
+    `--controllers=${controllers}`,
     '--v=1',
   ]);
   await waitFor(
@@ -225,7 +267,26 @@ async function startControllerManager(
   return proc;
 }
 
-function kubeConfigFor(server: string, caPem: string, user: string, token: string): KubeConfig {
+async function startScheduler(bin: string, kubeconfig: string, timeoutMs: number): Promise<Managed> {
+  const port = await freePort();
+  const proc = startProcess('kube-scheduler', bin, [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--leader-elect=false',
+    '--v=1',
+  ]);
+  await waitFor(
+    'kube-scheduler /healthz',
+    async () => (await get(`https://127.0.0.1:${port}`, '/healthz')) === 200,
+    { process: proc, timeoutMs },
+  );
+  return proc;
+}
+
+export function kubeConfigFor(server: string, caPem: string, user: string, token: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'portico', server, caData: Buffer.from(caPem).toString('base64') }],

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { applyManifests } from './apply.ts';
 import { binomialBounds, echoHost, request, tally, type Reply } from './client.ts';
-import { startLocalCluster, type LocalCluster } from './cluster.ts';
-import { deployLab, type Lab } from './lab.ts';
+import { STAND_IN_IMAGES } from './images/index.ts';
+import { deployLabOnNodes, type Lab } from './lab.ts';
+import { nodeEnvoyAdmin, startNodesCluster, type NodesCluster } from './nodes/cluster.ts';
 import { waitFor } from './process.ts';
 import { readState } from './state.ts';
 
@@ -51,7 +52,7 @@ export async function setWeights(
   api: CustomObjectsApi,
   route: string,
   weights: Record<string, number>,
-  envoyAdminUrl?: string,
+  envoyAdmin?: EnvoyAdmin,
 ): Promise<void> {
   const r = (await api.getNamespacedCustomObject({ ...GW, plural: 'httproutes', name: route })) as RouteObj;
   for (const rule of r.spec.rules)
@@ -72,10 +73,10 @@ export async function setWeights(
       p.conditions?.every((c) => c.observedGeneration === updated.metadata.generation),
     );
   });
-  if (envoyAdminUrl) {
+  if (envoyAdmin) {
     const want = Object.values(weights);
     await waitFor('Envoy to serve the new weights', async () => {
-      const dump = await (await fetch(`${envoyAdminUrl}/config_dump?resource=dynamic_route_configs`)).text();
+      const dump = await envoyAdmin('/config_dump?resource=dynamic_route_configs');
       return want.every((w) => dump.includes(`"weight": ${w}`));
     });
   }
@@ -93,6 +94,17 @@ function uniqC(counts: Map<string, number>): string {
     .join('\n');
 }
 
+/** GET on the admin interface of the Envoy that serves the Gateways. */
+export type EnvoyAdmin = (pathAndQuery: string) => Promise<string>;
+
+export const adminOver =
+  (url: string): EnvoyAdmin =>
+  async (p) =>
+    (await fetch(`${url}${p}`)).text();
+
+/** The Deployment behind an echo reply: a pod name less its ReplicaSet and pod suffixes. */
+export const echoApp = (r: Reply): string => echoHost(r).replace(/-[a-z0-9]{6,10}-[a-z0-9]{5}$/, '');
+
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
@@ -106,7 +118,7 @@ export interface Check {
 export async function runLabChecks(
   kc: KubeConfig,
   lab: Lab,
-  envoyAdminUrl?: string,
+  envoyAdmin?: EnvoyAdmin,
   print = true,
 ): Promise<Check[]> {
   const checks: Check[] = [];
@@ -160,7 +172,7 @@ export async function runLabChecks(
     );
     check(
       "TLS passthrough: the client sees the backend's own certificate",
-      nginx.status === 200 && subject === 'my-nginx backend' && /Cilium rocks/.test(nginx.body),
+      nginx.status === 200 && subject === lab.passthroughOrg && /Cilium rocks/.test(nginx.body),
       `HTTP ${nginx.status}, certificate O=${subject}`,
     );
     const unknown = await request('https', passthrough, 443, '/', {
@@ -174,7 +186,7 @@ export async function runLabChecks(
     );
 
     const split = async (gw: string, pathname: string, weights: [number, number]) => {
-      const counts = await tally(500, () => request('http', gw, 80, pathname), echoHost);
+      const counts = await tally(500, () => request('http', gw, 80, pathname), echoApp);
       show(
         `for _ in {1..500}; do curl -s http://${gw}${pathname}; done | grep -o "Hostname: echo-." | sort | uniq -c`,
         uniqC(counts),
@@ -190,7 +202,7 @@ export async function runLabChecks(
     };
     await split(gateway, '/echo', [50, 50]);
     if (print) console.log('\n$ kubectl edit httproute load-balancing-route   # weights 99 and 1');
-    await setWeights(api, 'load-balancing-route', { 'echo-1': 99, 'echo-2': 1 }, envoyAdminUrl);
+    await setWeights(api, 'load-balancing-route', { 'echo-1': 99, 'echo-2': 1 }, envoyAdmin);
     await split(gateway, '/echo', [99, 1]);
     await split(await gatewayAddress(api, 'exam-gateway'), '/exam', [75, 25]);
   } catch (err) {
@@ -209,32 +221,62 @@ function prettyJson(text: string): string {
   }
 }
 
+/** `kubectl get pods -o wide` for the lab's namespace: which pod runs on which node. */
+async function printPods(kc: KubeConfig): Promise<void> {
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default' });
+  const rows = [['NAME', 'READY', 'STATUS', 'IP', 'NODE', 'IMAGE']];
+  for (const p of pods.items) {
+    const ready = p.status?.containerStatuses?.filter((c) => c.ready).length ?? 0;
+    rows.push([
+      p.metadata!.name!,
+      `${ready}/${p.spec!.containers.length}`,
+      p.status?.phase ?? '',
+      p.status?.podIP ?? '',
+      p.spec?.nodeName ?? '',
+      p.spec!.containers.map((c) => c.image).join(','),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('\n$ kubectl get pods -o wide');
+  for (const r of rows)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('   ')
+        .trimEnd(),
+    );
+}
+
 /** `portico demo`: the seed lab on the running cluster (or a new one), printed as the lab shows it. */
 export async function runDemo(): Promise<boolean> {
   const log = (line: string) => console.log(`portico: ${line}`);
   const state = readState();
-  let cluster: LocalCluster | undefined;
+  let cluster: NodesCluster | undefined;
   let kc: KubeConfig;
-  let envoyAdminUrl: string | undefined;
+  let envoyAdmin: EnvoyAdmin | undefined;
   if (state?.ready) {
     log(`using the running cluster (pid ${state.pid})`);
     kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfigPath);
-    envoyAdminUrl = state.envoyAdminUrl;
+    const netns = state.vipNodeNetns;
+    if (netns) envoyAdmin = async (p) => nodeEnvoyAdmin(netns, p);
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-demo-'));
-    cluster = await startLocalCluster({ dir, log });
+    cluster = await startNodesCluster({ dir, log, networkId: 1 });
     kc = cluster.controlPlane.kubeConfig;
-    envoyAdminUrl = cluster.envoy?.adminUrl;
+    const c = cluster;
+    envoyAdmin = (p) => c.envoyAdmin(c.vipNode, p);
   }
   let checks: Check[];
   try {
-    const lab = await deployLab(kc, async (y) => void (await applyManifests(kc, y, 'portico-demo')), log);
-    try {
-      checks = await runLabChecks(kc, lab, envoyAdminUrl);
-    } finally {
-      await lab.stop();
-    }
+    log(`stand-in images (ours, answering as the lab's do): ${STAND_IN_IMAGES.join(', ')}`);
+    const lab = await deployLabOnNodes(
+      kc,
+      async (y) => void (await applyManifests(kc, y, 'portico-demo')),
+      log,
+    );
+    await printPods(kc);
+    checks = await runLabChecks(kc, lab, envoyAdmin);
   } finally {
     await cluster?.stop();
   }

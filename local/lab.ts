@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { App, type Chart } from 'cdk8s';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { addSeedLab } from '../charts/examples/index.ts';
 import { makeCa, makeServerCert, type KeyPair } from './certs.ts';
 import type { Pod } from './pods.ts';
+import { waitFor } from './process.ts';
 import { endpointSliceYaml, startBackend } from './workloads.ts';
 
 /** The seed lab's workloads: which stand-in runs for each Service, and on which port. */
@@ -26,8 +27,9 @@ export interface Lab {
   readonly ca: KeyPair;
   /** demo-cert: `*.cilium.rocks`, served by the HTTPS Gateway. */
   readonly demoCert: KeyPair;
-  /** The nginx backend's own certificate, which TLS passthrough clients must see. */
-  readonly nginxCert: KeyPair;
+  /** The organization in the certificate nginx serves, which TLS passthrough clients must see. */
+  readonly passthroughOrg: string;
+  /** Stand-in backends as processes in network namespaces (none on real nodes). */
   readonly pods: readonly Pod[];
   stop(): Promise<void>;
 }
@@ -45,6 +47,53 @@ export function labObjects(): Manifest[] {
 }
 
 const ROUTING = ['Gateway', 'HTTPRoute', 'TLSRoute'];
+const NGINX_ORG = 'my-nginx backend';
+const DEMO_CERT_ORG = 'cilium.rocks demo-cert';
+
+const demoCertSecret = (kp: KeyPair) =>
+  stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: 'demo-cert', namespace: 'default' },
+    stringData: { 'tls.crt': kp.certPem, 'tls.key': kp.keyPem },
+  });
+
+/**
+ * The seed lab on real nodes, as the lab applies it: the charts unchanged (Deployments become pods
+ * on the workers, EndpointSlices come from the controller), demo-cert (which the lab's nginx
+ * serves too), then the Gateways and routes once every Deployment is available.
+ */
+export async function deployLabOnNodes(
+  kc: KubeConfig,
+  apply: (yaml: string) => Promise<void>,
+  log: (line: string) => void = () => {},
+): Promise<Lab> {
+  const ca = makeCa();
+  const demoCert = makeServerCert(ca, ['*.cilium.rocks'], DEMO_CERT_ORG);
+  const objects = labObjects();
+  await apply(demoCertSecret(demoCert));
+  await apply(toYaml(objects.filter((o) => !ROUTING.includes(o.kind))));
+  const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+  const apps = kc.makeApiClient(AppsV1Api);
+  await waitFor(
+    `the lab's ${deployments.length} Deployments available`,
+    async () => {
+      for (const name of deployments) {
+        const d = await apps.readNamespacedDeployment({ namespace: 'default', name });
+        // A fresh rollout: the new ReplicaSet's pods must be the ones available.
+        if ((d.status?.updatedReplicas ?? 0) < 1 || (d.status?.availableReplicas ?? 0) < 1) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 180000, intervalMs: 500 },
+  );
+  log(`the lab's ${deployments.length} Deployments are available`);
+  const routing = objects.filter((o) => ROUTING.includes(o.kind));
+  await apply(toYaml(routing));
+  log(`applied ${routing.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`).join(', ')}`);
+  return { ca, demoCert, passthroughOrg: DEMO_CERT_ORG, pods: [], stop: async () => {} };
+}
 const toYaml = (objs: Manifest[]) => objs.map((o) => stringify(o)).join('---\n');
 
 /**
@@ -58,7 +107,7 @@ export async function deployLab(
 ): Promise<Lab> {
   const ca = makeCa();
   const demoCert = makeServerCert(ca, ['*.cilium.rocks']);
-  const nginxCert = makeServerCert(ca, ['nginx.cilium.rocks'], 'my-nginx backend');
+  const nginxCert = makeServerCert(ca, ['nginx.cilium.rocks'], NGINX_ORG);
   const pods: Pod[] = [];
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
   const stop = async () => {
@@ -73,15 +122,7 @@ export async function deployLab(
     log(`started ${pods.length} backend pods in network namespaces (${pods.map((p) => p.ip).join(', ')})`);
     const objects = labObjects();
     await apply(toYaml(objects.filter((o) => !ROUTING.includes(o.kind))));
-    await apply(
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'kubernetes.io/tls',
-        metadata: { name: 'demo-cert', namespace: 'default' },
-        stringData: { 'tls.crt': demoCert.certPem, 'tls.key': demoCert.keyPem },
-      }),
-    );
+    await apply(demoCertSecret(demoCert));
     const core = kc.makeApiClient(CoreV1Api);
     for (const w of WORKLOADS) {
       const svc = await core.readNamespacedService({ name: w.service, namespace: 'default' });
@@ -96,7 +137,7 @@ export async function deployLab(
     await stop();
     throw err;
   }
-  return { ca, demoCert, nginxCert, pods, stop };
+  return { ca, demoCert, passthroughOrg: NGINX_ORG, pods, stop };
 }
 
 /** The nginx stand-in's certificate and key as files, for its command line. */

@@ -1,4 +1,4 @@
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { readState } from './state.ts';
 import { versions } from './toolchain/versions.ts';
 
@@ -25,13 +25,71 @@ const cond = (o: Obj | { conditions?: Condition[] }, type: string) =>
     (c) => c.type === type,
   );
 
-async function probe(url: string | undefined, init?: RequestInit): Promise<boolean> {
-  if (!url) return false;
-  try {
-    return (await fetch(url, { ...init, signal: AbortSignal.timeout(2000) })).ok;
-  } catch {
-    return false;
+/** Nodes, then Portico's Deployment and DaemonSets as `cilium status` shows its own: desired, ready, images. */
+async function printWorkloads(kc: KubeConfig): Promise<boolean> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const nodes = (await core.listNode()).items;
+  const readyNodes = nodes.filter((n) =>
+    n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  console.log('\nNodes:');
+  console.log(
+    table([
+      ['NAME', 'READY', 'ROLE', 'INTERNAL-IP', 'VERSION'],
+      ...nodes.map((n) => [
+        n.metadata!.name!,
+        readyNodes.includes(n) ? 'True' : 'False',
+        'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}) ? 'control-plane' : 'worker',
+        n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
+        n.status?.nodeInfo?.kubeletVersion ?? '',
+      ]),
+    ]),
+  );
+  const ns = 'portico-system';
+  const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items;
+  const daemonSets = (await apps.listNamespacedDaemonSet({ namespace: ns })).items;
+  const pods = (await core.listNamespacedPod({ namespace: ns })).items;
+  const running = (prefix: string) =>
+    pods.filter((p) => p.metadata?.name?.startsWith(prefix) && p.status?.phase === 'Running').length;
+  const images = (spec: { containers: { image?: string }[] } | undefined) =>
+    (spec?.containers ?? []).map((c) => c.image).join(', ');
+  let healthy = readyNodes.length === nodes.length && nodes.length > 0;
+  const rows = [['KIND', 'NAME', 'DESIRED', 'READY', 'AVAILABLE', 'RUNNING', 'IMAGE']];
+  for (const d of deployments) {
+    const want = d.spec?.replicas ?? 1;
+    const avail = d.status?.availableReplicas ?? 0;
+    if (avail < want) healthy = false;
+    const name = d.metadata!.name!;
+    rows.push([
+      'Deployment',
+      name,
+      String(want),
+      String(d.status?.readyReplicas ?? 0),
+      String(avail),
+      String(running(name)),
+      images(d.spec?.template.spec),
+    ]);
   }
+  for (const d of daemonSets) {
+    const want = d.status?.desiredNumberScheduled ?? 0;
+    const ready = d.status?.numberReady ?? 0;
+    if (ready < want || want === 0) healthy = false;
+    const name = d.metadata!.name!;
+    rows.push([
+      'DaemonSet',
+      name,
+      String(want),
+      String(ready),
+      String(d.status?.numberAvailable ?? 0),
+      String(running(name)),
+      images(d.spec?.template.spec),
+    ]);
+  }
+  console.log('\nPortico (namespace portico-system):');
+  console.log(rows.length > 1 ? table(rows) : '  nothing installed');
+  if (rows.length === 1) healthy = false;
+  return healthy;
 }
 
 function table(rows: string[][]): string {
@@ -63,15 +121,11 @@ export async function printStatus(): Promise<boolean> {
     .listClusterCustomObject({ ...GW, plural: 'gatewayclasses' })
     .then(() => true)
     .catch(() => false);
-  const operatorOk = await probe(state.operatorMetricsUrl && `${state.operatorMetricsUrl}/healthz`);
-  const envoyOk = await probe(state.envoyAdminUrl && `${state.envoyAdminUrl}/ready`);
   const ok = (b: boolean) => (b ? 'OK' : 'not OK');
   console.log(`Portico local cluster (pid ${state.pid}, since ${state.startedAt})`);
   console.log(
     table([
       ['etcd + kube-apiserver', ok(apiserverOk), `etcd ${versions.etcd}, kubernetes ${versions.kubernetes}`],
-      ['operator', ok(operatorOk), state.operatorMetricsUrl ?? ''],
-      ['envoy (node)', ok(envoyOk), `envoy ${versions.envoy}${envoyOk ? ', config LIVE' : ''}`],
     ]),
   );
   console.log(`  KUBECONFIG=${state.kubeconfigPath}`);
@@ -79,6 +133,7 @@ export async function printStatus(): Promise<boolean> {
     process.exitCode = 1;
     return false;
   }
+  const componentsOk = await printWorkloads(kc);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
   const [classes, gateways, httpRoutes, tlsRoutes] = await Promise.all(
@@ -143,7 +198,7 @@ export async function printStatus(): Promise<boolean> {
       }),
     ]),
   );
-  const healthy = apiserverOk && operatorOk && envoyOk;
+  const healthy = apiserverOk && componentsOk;
   if (!healthy) process.exitCode = 1;
   if (notAccepted > 0) console.log(`\n${notAccepted} route(s) with problems (see STATUS)`);
   return healthy;

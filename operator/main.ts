@@ -10,11 +10,13 @@ import { ipamAllocator, type LbAllocator } from './controller/lb-status.ts';
 import { rfc3339Now } from './controller/reconciler.ts';
 import { AdsSink } from './controller/xds-sink.ts';
 import { createMetrics } from './metrics.ts';
+import { CONTROLLER_NAME } from './translate/types.ts';
 import { AdsServer } from './xds/server.ts';
 
 const HELP = `portico operator
 
   --kubeconfig PATH          kubeconfig (default: $KUBECONFIG, then in-cluster)
+  --controller-name NAME     GatewayClass controllerName to serve (only ${CONTROLLER_NAME})
   --metrics-address ADDR     /metrics, /healthz, /readyz address (default 0.0.0.0)
   --metrics-port PORT        (default 8080)
   --xds-address ADDR         ADS gRPC address (default 0.0.0.0)
@@ -46,6 +48,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     args: argv,
     options: {
       kubeconfig: { type: 'string' },
+      'controller-name': { type: 'string', default: CONTROLLER_NAME },
       'metrics-address': { type: 'string', default: '0.0.0.0' },
       'metrics-port': { type: 'string', default: '8080' },
       'xds-address': { type: 'string', default: '0.0.0.0' },
@@ -63,6 +66,11 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);
+  }
+  if (values['controller-name'] !== CONTROLLER_NAME) {
+    throw new Error(
+      `--controller-name: only "${CONTROLLER_NAME}" is served, got "${values['controller-name']}"`,
+    );
   }
   const int = (name: string, v: string): number => {
     const n = Number(v);

@@ -7,7 +7,8 @@ import path from 'node:path';
 // `portico` as a user runs it: child processes, real output, real exit codes.
 const bin = path.resolve('bin/portico.js');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-home-'));
-const env = { ...process.env, PORTICO_HOME: home };
+// Its own node network (172.30.2.0/24), so a developer's `portico up` may run beside it.
+const env = { ...process.env, PORTICO_HOME: home, PORTICO_NETWORK_ID: '2' };
 
 interface Run {
   code: number | null;
@@ -47,7 +48,7 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     [['up', '--bogus'], /^portico: Unknown option '--bogus'/],
     [['down'], /^portico: no cluster is up/],
     [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
-    [['up', '--pool', '10.0.0.0/24'], /^portico: --pool must be a loopback CIDR/],
+    [['up', '--nodes', '0'], /^portico: --nodes must be 1 to 9/],
   ])('portico %j', async (args, message) => {
     const r = await portico(args);
     expect(r.code).toBe(2);
@@ -62,9 +63,7 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     try {
       const r = await portico(['up', '--port', String(port)]);
       expect(r.code).toBe(2);
-      expect(r.err.trim()).toBe(
-        `portico: port ${port} on 127.0.0.1 is already in use: pick another with --port`,
-      );
+      expect(r.err.trim()).toBe(`portico: port ${port} is already in use: pick another with --port`);
     } finally {
       srv.close();
     }

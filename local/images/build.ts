@@ -22,7 +22,8 @@ export interface BuiltImage {
 }
 
 /** Bump when the archive layout changes, so old cache entries are not reused. */
-const FORMAT = 1;
+// Bump when the archive layout changes (2: fully qualified names in the index).
+const FORMAT = 2;
 const GZIP = true;
 
 export function imagesDir(): string {

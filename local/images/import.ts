@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ensureImages } from './build.ts';
+import { fullName } from './oci.ts';
 
 const run = promisify(execFile);
 
@@ -55,7 +56,7 @@ export async function importImages(
   const present = parseImageList(await ctr(opts, ['images', 'ls']));
   const result: ImportResult = { imported: [], skipped: [] };
   for (const image of images) {
-    if (present.get(image.name) === image.digest) {
+    if (present.get(fullName(image.name)) === image.digest) {
       result.skipped.push(image.name);
       continue;
     }
@@ -64,7 +65,7 @@ export async function importImages(
     result.imported.push(image.name);
   }
   const after = parseImageList(await ctr(opts, ['images', 'ls']));
-  const wrong = images.filter((i) => after.get(i.name) !== i.digest).map((i) => i.name);
+  const wrong = images.filter((i) => after.get(fullName(i.name)) !== i.digest).map((i) => i.name);
   if (wrong.length > 0) throw new Error(`containerd does not list ${wrong.join(', ')} at the built digest`);
   return result;
 }

@@ -1,4 +1,4 @@
-import { imageIndex, ociArch, ociDocuments, sha256, splitName, MEDIA } from './oci.ts';
+import { fullName, imageIndex, ociArch, ociDocuments, sha256, splitName, MEDIA } from './oci.ts';
 import type { LayerBlob } from './tar.ts';
 
 const layer: LayerBlob = {
@@ -57,4 +57,15 @@ describe('splitName', () => {
     expect(() => splitName('localhost:5000/a/b')).toThrow('needs a tag');
     expect(() => imageIndex({ mediaType: MEDIA.manifest, digest: 'sha256:x', size: 1 }, 'nginx')).toThrow();
   });
+});
+
+describe('fullName', () => {
+  it.each([
+    ['nginx:1.27', 'docker.io/library/nginx:1.27'],
+    ['envoyproxy/envoy:v1.40.0', 'docker.io/envoyproxy/envoy:v1.40.0'],
+    ['portico/operator:0.1.0', 'docker.io/portico/operator:0.1.0'],
+    ['registry.k8s.io/pause:3.10.1', 'registry.k8s.io/pause:3.10.1'],
+    ['localhost:5000/x:1', 'localhost:5000/x:1'],
+    ['docker.io/library/nginx:1.27', 'docker.io/library/nginx:1.27'],
+  ])('names %s as the kubelet asks for it: %s', (name, full) => expect(fullName(name)).toBe(full));
 });

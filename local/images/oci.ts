@@ -74,6 +74,18 @@ export function splitName(name: string): { repository: string; tag: string } {
 }
 
 /**
+ * The fully qualified reference the kubelet asks containerd for: `envoyproxy/envoy:v1` is
+ * `docker.io/envoyproxy/envoy:v1`, `nginx:1` is `docker.io/library/nginx:1`.
+ */
+export function fullName(name: string): string {
+  const parts = name.split('/');
+  if (parts.length === 1) return `docker.io/library/${name}`;
+  const domain = parts[0]!;
+  if (domain.includes('.') || domain.includes(':') || domain === 'localhost') return name;
+  return `docker.io/${name}`;
+}
+
+/**
  * The index naming the manifest. containerd takes `io.containerd.image.name` as the image's full
  * name (as `ctr images export` writes it); `org.opencontainers.image.ref.name` holds the tag.
  */
@@ -85,7 +97,7 @@ export function imageIndex(manifest: Descriptor, name: string): string {
     manifests: [
       {
         ...manifest,
-        annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag },
+        annotations: { 'io.containerd.image.name': fullName(name), 'org.opencontainers.image.ref.name': tag },
       },
     ],
   });

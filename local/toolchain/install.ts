@@ -39,9 +39,9 @@ function atomically(target: string, make: (tmp: string) => void): void {
   }
 }
 
-function goBuild(moduleDir: string, pkg: string, out: string): void {
+function goBuild(moduleDir: string, pkg: string, out: string, ldflags: string[] = []): void {
   atomically(out, (tmp) =>
-    run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp, pkg], {
+    run('go', ['build', '-trimpath', '-ldflags', ['-s', '-w', ...ldflags].join(' '), '-o', tmp, pkg], {
       cwd: moduleDir,
       env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
     }),
@@ -50,13 +50,24 @@ function goBuild(moduleDir: string, pkg: string, out: string): void {
 
 function ensureKube(t: Toolchain, log: Log): void {
   const dir = path.join(toolchainSrc, 'kube');
+  // Without these the binaries (and so the nodes) report v0.0.0-master.
+  const [major, minor] = versions.kubernetes.slice(1).split('.');
+  const version = [
+    `-X k8s.io/component-base/version.gitVersion=${versions.kubernetes}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+  ];
   for (const [bin, out] of [
     ['kube-apiserver', t.kubeApiserver],
     ['kube-controller-manager', t.kubeControllerManager],
+    ['kube-scheduler', t.kubeScheduler],
+    ['kubelet', t.kubelet],
+    ['kube-proxy', t.kubeProxy],
   ] as const) {
     if (fs.existsSync(out)) continue;
-    log(`building ${bin} ${versions.kubernetes} from Go modules (cold: several minutes on 2 cores)`);
-    goBuild(dir, `k8s.io/kubernetes/cmd/${bin}`, out);
+    log(`building ${bin} ${versions.kubernetes} from Go modules (cold: minutes on 2 cores)`);
+    goBuild(dir, `k8s.io/kubernetes/cmd/${bin}`, out, version);
   }
 }
 
@@ -123,16 +134,45 @@ export function ensureGatewayCrds(t: Toolchain, log: Log): void {
   });
 }
 
+/** Debian packages a node runs: its container runtime, kube-proxy's iptables, the CNI plugins. */
+const NODE_PACKAGES: { pkg: string; file: string }[] = [
+  { pkg: 'containerd', file: '/usr/bin/containerd' },
+  { pkg: 'runc', file: '/usr/sbin/runc' },
+  { pkg: 'iptables', file: '/usr/sbin/iptables' },
+  { pkg: 'conntrack', file: '/usr/sbin/conntrack' },
+  { pkg: 'containernetworking-plugins', file: '/usr/lib/cni/bridge' },
+];
+
+export const cniBinDir = '/usr/lib/cni';
+
+/** Installs the node packages that are missing (as root, with apt-get); no-op when all are there. */
+export function ensureNodePackages(log: Log): void {
+  const missing = NODE_PACKAGES.filter((p) => !fs.existsSync(p.file)).map((p) => p.pkg);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0)
+    throw new ToolchainError(
+      `missing Debian packages ${missing.join(' ')}: run as root, or apt-get install them`,
+    );
+  log(`installing Debian packages ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  // The packages' services are not started: each node runs its own containerd.
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+}
+
 /** Builds or fetches every pinned binary that is missing from the cache; idempotent. */
 export function ensureToolchain(log: Log = () => {}): Toolchain {
   const t = toolchainPaths();
-  const missingGo =
-    !fs.existsSync(t.etcd) ||
-    !fs.existsSync(t.kubeApiserver) ||
-    !fs.existsSync(t.gatewayCrds) ||
-    !fs.existsSync(t.coredns);
+  const missingGo = [t.etcd, t.kubeApiserver, t.kubelet, t.gatewayCrds, t.coredns].some(
+    (p) => !fs.existsSync(p),
+  );
   if (missingGo)
-    need('go', 'version', 'install Go 1.26+ (it builds etcd and kube-apiserver from pinned modules)');
+    need(
+      'go',
+      'version',
+      'install Go 1.26+ (it builds etcd and the Kubernetes binaries from pinned modules)',
+    );
+  ensureNodePackages(log);
   ensureGatewayCrds(t, log);
   ensureEtcd(t, log);
   ensureKube(t, log);

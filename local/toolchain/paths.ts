@@ -14,6 +14,9 @@ export interface Toolchain {
   etcd: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  kubeScheduler: string;
+  kubelet: string;
+  kubeProxy: string;
   envoy: string;
   /** CoreDNS (the cluster's DNS; its image is built from this binary). */
   coredns: string;
@@ -27,6 +30,9 @@ export function toolchainPaths(root = cacheDir()): Toolchain {
     etcd: path.join(root, `etcd-${versions.etcd}`, 'etcd'),
     kubeApiserver: path.join(kube, 'kube-apiserver'),
     kubeControllerManager: path.join(kube, 'kube-controller-manager'),
+    kubeScheduler: path.join(kube, 'kube-scheduler'),
+    kubelet: path.join(kube, 'kubelet'),
+    kubeProxy: path.join(kube, 'kube-proxy'),
     envoy: path.join(root, `envoy-${versions.envoy}`, 'envoy'),
     coredns: path.join(root, `coredns-${versions.coredns}`, 'coredns'),
     gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),

@@ -1,0 +1,287 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'cdk8s';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { InstallChart } from '../../charts/install-chart.ts';
+import { kubeConfigFor, startControlPlane, type ControlPlane, type TokenUser } from '../control-plane.ts';
+import { ensureImages, importImages } from '../images/index.ts';
+import { waitFor } from '../process.ts';
+import { cniBinDir, ensureToolchain } from '../toolchain/install.ts';
+import { clusterDnsYaml } from './cluster-dns.ts';
+import {
+  createBridge,
+  createNodeNamespace,
+  deleteNetwork,
+  nodeAddress,
+  nodeNetwork,
+  routePoolVia,
+  run,
+  type NodeAddress,
+  type NodeNetwork,
+} from './network.ts';
+import { startNode, type RunningNode } from './node.ts';
+
+export interface NodesClusterOptions {
+  /** Data folder (etcd, certificates, nodes); wiped at start. Default: a temp dir, removed on stop. */
+  dir?: string;
+  /** Nodes: one control-plane node and N-1 workers, as the lab's kind cluster. @default 3 */
+  nodes?: number;
+  /** Which node network (172.30.<id>.0/24): clusters that run at once need different ids. @default 0 */
+  networkId?: number;
+  apiserverPort?: number;
+  /** Install Portico (operator, Envoy DaemonSet, GatewayClass, IP pool). @default true */
+  portico?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface NodesCluster {
+  readonly controlPlane: ControlPlane;
+  readonly kubeconfigPath: string;
+  readonly network: NodeNetwork;
+  readonly nodes: readonly RunningNode[];
+  /** Gateway addresses (a pool on the node network). */
+  readonly poolCidr: string;
+  /** The node the host reaches Gateway addresses through. */
+  readonly vipNode: NodeAddress;
+  /** GET on a node's Envoy admin interface (loopback inside the node). */
+  envoyAdmin(node: NodeAddress, pathAndQuery: string): Promise<string>;
+  /** Resolves with a component's name if one exits on its own. */
+  readonly exited: Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const NAMESPACE = 'portico-system';
+
+/** GET on the Envoy admin interface of the node whose network namespace is `netns`. */
+export function nodeEnvoyAdmin(netns: string, pathAndQuery: string): string {
+  return run('ip', [
+    'netns',
+    'exec',
+    netns,
+    'curl',
+    '-sS',
+    '--max-time',
+    '5',
+    `http://127.0.0.1:19000${pathAndQuery}`,
+  ]);
+}
+
+export function nodeNames(count: number): string[] {
+  if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`nodes must be 1-9, got ${count}`);
+  return Array.from({ length: count }, (_, i) =>
+    i === 0 ? 'portico-control-plane' : `portico-worker${i === 1 ? '' : i}`,
+  );
+}
+
+/** What a user installs (dist/portico-install.yaml), with this cluster's pool and one operator. */
+export function installYaml(poolCidr: string): string {
+  const app = new App();
+  new InstallChart(app, 'portico-install', {
+    operatorReplicas: 1,
+    ipPoolBlocks: [{ cidr: poolCidr }],
+    // The agent's image does not exist yet; the pool is reached through a route to one node.
+    agent: false,
+  });
+  return app.charts
+    .flatMap((c) => c.toJson() as unknown[])
+    .map((o) => stringify(o))
+    .join('---\n');
+}
+
+/**
+ * A cluster of real nodes on this machine: etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler on the host; each node a set of namespaces with containerd, kubelet and
+ * kube-proxy; CoreDNS, then Portico installed into it as a user installs it.
+ */
+export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise<NodesCluster> {
+  const log = opts.log ?? (() => {});
+  const tools = ensureToolchain(log);
+  const images = await ensureImages(log);
+  const net = nodeNetwork(opts.networkId ?? 0);
+  const names = nodeNames(opts.nodes ?? 3);
+  const addresses = names.map((n, i) => nodeAddress(net, n, i));
+  const ownDir = !opts.dir;
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nodes-'));
+  if (opts.dir) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  const nodes: RunningNode[] = [];
+  let controlPlane: ControlPlane | undefined;
+  const stop = async () => {
+    for (const n of [...nodes].reverse()) await n.stop();
+    await controlPlane?.stop();
+    deleteNetwork(net, addresses);
+    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    log(`creating the node network ${net.cidr} (bridge ${net.bridge})`);
+    createBridge(net);
+    const token = () => crypto.randomBytes(24).toString('hex');
+    const kubeletUsers: TokenUser[] = names.map((n) => ({
+      token: token(),
+      user: `system:node:${n}`,
+      groups: ['system:nodes'],
+    }));
+    const proxyUser: TokenUser = { token: token(), user: 'system:kube-proxy', groups: [] };
+    log('starting etcd, kube-apiserver, kube-controller-manager and kube-scheduler');
+    controlPlane = await startControlPlane({
+      dir,
+      apiserverPort: opts.apiserverPort,
+      nodes: { address: net.gateway, users: [...kubeletUsers, proxyUser] },
+      timeoutMs: 120000,
+    });
+    const cp = controlPlane;
+    const kubeconfig = (u: TokenUser) => kubeConfigFor(cp.server, cp.caPem, u.user, u.token).exportConfig();
+    await cp.installGatewayCrds();
+
+    for (const [i, a] of addresses.entries()) {
+      log(`starting node ${a.name} (${a.ip}, pods ${a.podCidr})`);
+      createNodeNamespace(net, a, addresses);
+      const node = await startNode({
+        net,
+        address: a,
+        clusterDir: dir,
+        bin: { kubelet: tools.kubelet, kubeProxy: tools.kubeProxy, cniBinDir },
+        kubeletKubeconfig: kubeconfig(kubeletUsers[i]!),
+        proxyKubeconfig: kubeconfig(proxyUser),
+        taints: i === 0 && addresses.length > 1 ? ['node-role.kubernetes.io/control-plane:NoSchedule'] : [],
+      });
+      nodes.push(node);
+      await importImages({ address: node.dirs.containerdSocket, names: images.map((im) => im.name) }, log);
+    }
+    await waitNodesReady(cp.kubeConfig, names, nodes);
+    await labelControlPlane(cp.kubeConfig, names[0]!);
+    log(`${names.length} nodes Ready`);
+
+    await cp.applyYaml(clusterDnsYaml(net.dnsIp));
+    const vipNode = addresses[Math.min(1, addresses.length - 1)]!;
+    routePoolVia(net, vipNode);
+    if (opts.portico !== false) {
+      log('installing Portico (operator, Envoy DaemonSet, GatewayClass, IP pool)');
+      await cp.applyYaml(installYaml(net.poolCidr));
+    }
+    await waitRollouts(cp.kubeConfig, opts.portico !== false, names.length, log);
+
+    const watched = [...cp.processes, ...nodes.flatMap((n) => n.processes)].map((p) =>
+      p.exited.then(() => p.name),
+    );
+    return {
+      controlPlane: cp,
+      kubeconfigPath: cp.kubeconfigPath,
+      network: net,
+      nodes,
+      poolCidr: net.poolCidr,
+      vipNode,
+      envoyAdmin: async (node, p) => nodeEnvoyAdmin(node.netns, p),
+      exited: Promise.race(watched),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitNodesReady(kc: KubeConfig, names: string[], nodes: RunningNode[]): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    `${names.length} nodes Ready`,
+    async () => {
+      for (const n of nodes) {
+        if (n.kubelet.child.exitCode !== null)
+          throw new Error(`${n.address.name} kubelet exited:\n${n.kubelet.logs().slice(-3000)}`);
+      }
+      const list = await core.listNode();
+      const ready = list.items.filter((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length === names.length;
+    },
+    { timeoutMs: 120000, intervalMs: 500 },
+  ).catch((err: Error) => {
+    const logs = nodes
+      .map((n) => `--- ${n.address.name} kubelet\n${n.kubelet.logs().slice(-2000)}`)
+      .join('\n');
+    throw new Error(`${err.message}\n${logs}`);
+  });
+}
+
+async function labelControlPlane(kc: KubeConfig, name: string): Promise<void> {
+  // A kubelet may not set node-role labels on itself (NodeRestriction); kubeadm labels it too.
+  const core = kc.makeApiClient(CoreV1Api);
+  const node = await core.readNode({ name });
+  node.metadata!.labels = { ...node.metadata!.labels, 'node-role.kubernetes.io/control-plane': '' };
+  await core.replaceNode({ name, body: node });
+}
+
+/** Why a namespace's pods are not ready: each unready container's state and its last log lines. */
+export async function podDiagnosis(kc: KubeConfig, namespace: string): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const lines: string[] = [];
+  for (const p of (await core.listNamespacedPod({ namespace })).items) {
+    const name = p.metadata!.name!;
+    for (const c of p.status?.containerStatuses ?? []) {
+      if (c.ready) continue;
+      const st = c.state?.waiting ?? c.state?.terminated;
+      lines.push(
+        `${namespace}/${name} ${c.name} on ${p.spec?.nodeName}: ${st?.reason ?? 'not ready'} ${st?.message ?? ''}`,
+      );
+      const log = await core
+        .readNamespacedPodLog({
+          namespace,
+          name,
+          container: c.name,
+          tailLines: 15,
+          previous: c.restartCount > 0,
+        })
+        .catch((e: Error) => `(no logs: ${e.message.split('\n')[0]})`);
+      lines.push(String(log).trimEnd());
+    }
+    if (!p.status?.containerStatuses?.length)
+      lines.push(
+        `${namespace}/${name}: ${p.status?.phase} ${p.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.message ?? ''}`).join('; ')}`,
+      );
+  }
+  return lines.join('\n');
+}
+
+/** Waits for CoreDNS, the operator and every Envoy to be Ready. */
+async function waitRollouts(
+  kc: KubeConfig,
+  portico: boolean,
+  nodeCount: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deployReady = (namespace: string, name: string) => async () => {
+    const d = await apps.readNamespacedDeployment({ namespace, name });
+    return (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1);
+  };
+  await waitFor('CoreDNS available', deployReady('kube-system', 'coredns'), {
+    timeoutMs: 120000,
+    intervalMs: 500,
+  });
+  log('CoreDNS available');
+  if (!portico) return;
+  const diagnose = async (err: Error) => {
+    throw new Error(`${err.message}\n${await podDiagnosis(kc, NAMESPACE).catch(() => '')}`);
+  };
+  await waitFor('portico-operator available', deployReady(NAMESPACE, 'portico-operator'), {
+    timeoutMs: Number(process.env.PORTICO_ROLLOUT_TIMEOUT_MS ?? 120000),
+    intervalMs: 500,
+  }).catch(diagnose);
+  await waitFor(
+    `portico-envoy ${nodeCount}/${nodeCount} ready`,
+    async () => {
+      const ds = await apps.readNamespacedDaemonSet({ namespace: NAMESPACE, name: 'portico-envoy' });
+      return (ds.status?.numberReady ?? 0) === nodeCount;
+    },
+    { timeoutMs: 120000, intervalMs: 500 },
+  ).catch(diagnose);
+  log(`portico-operator 1/1, portico-envoy ${nodeCount}/${nodeCount}`);
+}
