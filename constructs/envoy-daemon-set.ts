@@ -67,7 +67,9 @@ export class EnvoyDaemonSet extends Construct {
       dns: { policy: plus.DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET },
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: true, user: 101, group: 101 },
+      // Root with one capability: a non-root process gets no added capability on exec (no ambient
+      // capabilities from container runtimes), and Gateways listen on 80 and 443 of the host network.
+      securityContext: { ensureNonRoot: false, user: 0, group: 0 },
       isolate: false,
     });
     // One per node, control-plane nodes included (as Cilium's agent and Envoy run).
@@ -99,12 +101,11 @@ export class EnvoyDaemonSet extends Construct {
         memory: { request: Size.mebibytes(128), limit: Size.gibibytes(1) },
       },
       securityContext: {
-        ensureNonRoot: true,
-        user: 101,
-        group: 101,
+        ensureNonRoot: false,
+        user: 0,
+        group: 0,
         readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false,
-        // Gateways listen on 80 and 443.
         capabilities: { drop: [plus.Capability.ALL], add: [plus.Capability.NET_BIND_SERVICE] },
       },
     });

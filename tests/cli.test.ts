@@ -115,7 +115,7 @@ describe('portico up --detach, status, demo, down', () => {
   });
 
   it('runs the lab as a user would and leaves nothing behind', async () => {
-    const up = await portico(['up', '--detach', '--pool', '127.0.204.0/24'], { timeoutMs: 240000 });
+    const up = await portico(['up', '--detach'], { timeoutMs: 600000 });
     expect(up.err).toBe('');
     expect(up.code).toBe(0);
     expect(up.out).toMatch(/running in the background \(pid \d+\)/);
@@ -126,13 +126,17 @@ describe('portico up --detach, status, demo, down', () => {
     expect(twice.code).toBe(2);
     expect(twice.err).toMatch(/^portico: a cluster is already up/);
 
-    const kubectl = spawnSync('kubectl', ['get', 'gatewayclass', 'portico'], {
-      encoding: 'utf8',
-      env: { ...env, KUBECONFIG: kubeconfig },
-    });
-    expect(kubectl.stdout).toMatch(/portico\s+portico\.dev\/gateway-controller\s+True/);
+    const kubectl = (...args: string[]) =>
+      spawnSync('kubectl', args, { encoding: 'utf8', env: { ...env, KUBECONFIG: kubeconfig } }).stdout;
+    expect(kubectl('get', 'gatewayclass', 'portico')).toMatch(
+      /portico\s+portico\.dev\/gateway-controller\s+True/,
+    );
+    expect(kubectl('get', 'nodes').match(/\sReady\s/g)).toHaveLength(3);
+    const workloads = kubectl('-n', 'portico-system', 'get', 'deploy,ds');
+    expect(workloads).toMatch(/deployment.apps\/portico-operator\s+1\/1/);
+    expect(workloads).toMatch(/daemonset.apps\/portico-envoy\s+3\s+3\s+3/);
 
-    const demo = await portico(['demo'], { timeoutMs: 240000 });
+    const demo = await portico(['demo'], { timeoutMs: 300000 });
     expect(demo.out).toMatch(/using the running cluster/);
     expect(demo.out).toMatch(/"author": "William Shakespeare"/);
     expect(demo.out).toMatch(/^demo: \d+ passed, 0 failed$/m);
@@ -140,9 +144,9 @@ describe('portico up --detach, status, demo, down', () => {
 
     const status = await portico(['status']);
     expect(status.code).toBe(0);
-    expect(status.out).toMatch(/operator\s+OK/);
-    expect(status.out).toMatch(/envoy \(node\)\s+OK/);
-    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+127\.0\.204\.\d+\s+True/);
+    expect(status.out).toMatch(/Deployment\s+portico-operator\s+1\s+1\s+1\s+1\s+portico\/operator:0\.1\.0/);
+    expect(status.out).toMatch(/DaemonSet\s+portico-envoy\s+3\s+3\s+3\s+3\s+envoyproxy\/envoy:v1\.40\.0/);
+    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+172\.30\.2\.20\d\s+True/);
     expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+OK/);
 
     const down = await portico(['down']);
@@ -153,6 +157,9 @@ describe('portico up --detach, status, demo, down', () => {
       .split('\n')
       .filter((l) => l && !before.netns.includes(l.split(' ')[0]!));
     expect(left).toEqual([]);
+    expect(spawnSync('ip', ['link', 'show', 'ptcbr2']).status).not.toBe(0);
+    expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toMatch(/\/run\/portico\/2\b|portico-home-/);
+    expect(fs.readdirSync('/sys/fs/cgroup/memory').filter((d) => d.startsWith('portico2-'))).toEqual([]);
     expect(children(home)).toEqual(before.procs);
     expect(children('kube-apiserver.*' + home)).toEqual([]);
   }, 600000);

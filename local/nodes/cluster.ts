@@ -115,6 +115,7 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
     for (const n of [...nodes].reverse()) await n.stop();
     await controlPlane?.stop();
     deleteNetwork(net, addresses);
+    fs.rmSync(`/run/portico/${net.id}`, { recursive: true, force: true });
     if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
   };
 
@@ -142,18 +143,25 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
     for (const [i, a] of addresses.entries()) {
       log(`starting node ${a.name} (${a.ip}, pods ${a.podCidr})`);
       createNodeNamespace(net, a, addresses);
-      const node = await startNode({
-        net,
-        address: a,
-        clusterDir: dir,
-        bin: { kubelet: tools.kubelet, kubeProxy: tools.kubeProxy, cniBinDir },
-        kubeletKubeconfig: kubeconfig(kubeletUsers[i]!),
-        proxyKubeconfig: kubeconfig(proxyUser),
-        taints: i === 0 && addresses.length > 1 ? ['node-role.kubernetes.io/control-plane:NoSchedule'] : [],
-      });
-      nodes.push(node);
-      await importImages({ address: node.dirs.containerdSocket, names: images.map((im) => im.name) }, log);
+      nodes.push(
+        await startNode({
+          net,
+          address: a,
+          clusterDir: dir,
+          bin: { kubelet: tools.kubelet, kubeProxy: tools.kubeProxy, cniBinDir },
+          kubeletKubeconfig: kubeconfig(kubeletUsers[i]!),
+          proxyKubeconfig: kubeconfig(proxyUser),
+          taints: i === 0 && addresses.length > 1 ? ['node-role.kubernetes.io/control-plane:NoSchedule'] : [],
+        }),
+      );
     }
+    // Before any workload is applied: a pod whose image is missing would fail, not wait.
+    log(`importing ${images.length} images into every node's containerd`);
+    await Promise.all(
+      nodes.map((n) =>
+        importImages({ address: n.dirs.containerdSocket, names: images.map((im) => im.name) }),
+      ),
+    );
     await waitNodesReady(cp.kubeConfig, names, nodes);
     await labelControlPlane(cp.kubeConfig, names[0]!);
     log(`${names.length} nodes Ready`);
