@@ -96,8 +96,8 @@ func TestSelect(t *testing.T) {
 			services: []*corev1.Service{service("default", "gw", ingress("10.0.0.5"))},
 		},
 		{
-			name: "interfaces are unanchored regexes; a link that is down is skipped",
-			node: node(nil),
+			name:     "interfaces are unanchored regexes; a link that is down is skipped",
+			node:     node(nil),
 			policies: []map[string]any{{"interfaces": []any{"^eth"}}},
 			services: []*corev1.Service{service("default", "gw", ingress("10.0.0.5"))},
 			ifaces:   []Interface{{Name: "eth0", Up: true}, {Name: "eth1", Up: false}, {Name: "veth-eth9", Up: true}},
