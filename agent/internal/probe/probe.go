@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mdlayher/packet"
+
+	"portico.dev/agent/announce"
 )
 
 const (
@@ -95,34 +97,13 @@ func neighborSolicitation(mac net.HardwareAddr, src, target netip.Addr) ([]byte,
 	icmp = append(icmp, 1, 1)
 	icmp = append(icmp, mac...)
 	s := src.As16()
-	binary.BigEndian.PutUint16(icmp[2:], icmpv6Checksum(s, group, icmp))
+	binary.BigEndian.PutUint16(icmp[2:], announce.ICMPv6Checksum(s, group, icmp))
 	ip := []byte{0x60, 0, 0, 0}
 	ip = binary.BigEndian.AppendUint16(ip, uint16(len(icmp)))
 	ip = append(ip, 58, 255)
 	ip = append(ip, s[:]...)
 	ip = append(ip, group[:]...)
 	return ethernet(dst, mac, ethIPv6, append(ip, icmp...)), dst
-}
-
-func icmpv6Checksum(src, dst [16]byte, msg []byte) uint16 {
-	var sum uint32
-	add := func(b []byte) {
-		for i := 0; i+1 < len(b); i += 2 {
-			sum += uint32(binary.BigEndian.Uint16(b[i:]))
-		}
-		if len(b)%2 == 1 {
-			sum += uint32(b[len(b)-1]) << 8
-		}
-	}
-	add(src[:])
-	add(dst[:])
-	add(binary.BigEndian.AppendUint32(nil, uint32(len(msg))))
-	add([]byte{0, 0, 0, 58})
-	add(msg)
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }
 
 // answer returns the announced MAC if frame answers for target.
@@ -152,7 +133,7 @@ func answer(frame []byte, proto int, target netip.Addr) net.HardwareAddr {
 	msg := append([]byte(nil), icmp[:binary.BigEndian.Uint16(p[4:])]...)
 	got := binary.BigEndian.Uint16(msg[2:])
 	msg[2], msg[3] = 0, 0
-	if icmpv6Checksum(src, dst, msg) != got {
+	if announce.ICMPv6Checksum(src, dst, msg) != got {
 		return nil // a bad checksum is no answer: the kernel would drop it too
 	}
 	if icmp[24] == 2 && icmp[25] == 1 {
