@@ -133,4 +133,3 @@ func envOr(k, def string) string {
 	}
 	return def
 }
-
