@@ -246,11 +246,28 @@ func (d *Daemon) stampLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if !d.mayAnswer() {
+				continue // an elector is past its deadline (we were frozen): withdraw first
+			}
 			if err := d.stamp(); err != nil {
 				d.log.Error("liveness stamp failed", "err", err)
 			}
 		}
 	}
+}
+
+// mayAnswer is false while a Service this node announces is past its lease's renew deadline:
+// after a freeze the stamp must not revive the program before the elector has stepped down.
+func (d *Daemon) mayAnswer() bool {
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.leading {
+		if !now.Before(c.elector.ValidUntil()) {
+			return false
+		}
+	}
+	return true
 }
 
 // Healthy is true once caches synced and while the liveness stamp is fresh.

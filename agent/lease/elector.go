@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -37,9 +38,26 @@ type Elector struct {
 	has     bool
 	poke    chan struct{}
 
+	validUntil atomic.Int64 // unix nanos; 0 when not leading
+
 	// Owned by Run.
 	st  State
 	obj *coordinationv1.Lease
+}
+
+// ValidUntil is when this node's leadership expires unless renewed (zero time if not leading).
+// A node that was frozen can tell from it, before its elector runs again, that it must not
+// announce. Safe to call from any goroutine.
+func (e *Elector) ValidUntil() time.Time {
+	if n := e.validUntil.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+func (e *Elector) renewed(sent time.Time) {
+	e.st.LastRenew, e.st.NextTry = sent, sent.Add(e.params.RetryPeriod)
+	e.validUntil.Store(sent.Add(e.params.RenewDeadline).UnixNano())
 }
 
 // NewElector makes an elector for the Lease `name` in leases' namespace. labels and annotations
@@ -137,6 +155,7 @@ func (e *Elector) lose(reason string) {
 		return
 	}
 	e.st.Leader = false
+	e.validUntil.Store(0)
 	if e.hooks.OnStoppedLeading != nil {
 		e.hooks.OnStoppedLeading(reason)
 	}
@@ -170,7 +189,8 @@ func (e *Elector) acquire(ctx context.Context, action Action) {
 		return
 	}
 	e.observe(got, time.Now())
-	e.st.Leader, e.st.LastRenew, e.st.NextTry = true, sent, sent.Add(e.params.RetryPeriod)
+	e.st.Leader = true
+	e.renewed(sent)
 	if e.hooks.OnStartedLeading != nil {
 		e.hooks.OnStartedLeading()
 	}
@@ -189,7 +209,7 @@ func (e *Elector) renew(ctx context.Context) {
 		return
 	}
 	e.observe(got, time.Now())
-	e.st.LastRenew, e.st.NextTry = sent, sent.Add(e.params.RetryPeriod)
+	e.renewed(sent)
 }
 
 // release clears the holder, as client-go's ReleaseOnCancel does, so observers take over now.

@@ -190,10 +190,10 @@ func TestElectorAgainstRealAPIServer(t *testing.T) {
 		stepped := waitUntil(t, first+" stepping down", 2*time.Second, func() bool { return len(c.leaders()) == 0 })
 		took := waitUntil(t, "a new leader", 3*time.Second, func() bool { return len(c.leaders()) == 1 })
 		t.Logf("stepped down after %v, new leader %v after the cut", stepped.Sub(cutAt), took.Sub(cutAt))
-		if d := stepped.Sub(cutAt); d > p.RenewDeadline+50*time.Millisecond {
+		if d := stepped.Sub(cutAt); d > p.RenewDeadline+150*time.Millisecond {
 			t.Errorf("stepped down %v after the cut, want <= renew deadline %v", d, p.RenewDeadline)
 		}
-		if d := took.Sub(cutAt); d < p.LeaseDuration-p.RetryPeriod || d > p.LeaseDuration+p.RetryPeriod+200*time.Millisecond {
+		if d := took.Sub(cutAt); d < p.LeaseDuration-p.RetryPeriod || d > p.LeaseDuration+p.RetryPeriod+500*time.Millisecond {
 			t.Errorf("took over %v after the cut, want about the lease duration %v", d, p.LeaseDuration)
 		}
 		byName[first].cut.Store(false)
@@ -213,7 +213,7 @@ func TestElectorAgainstRealAPIServer(t *testing.T) {
 			return len(l) == 1 && l[0] != leader
 		})
 		t.Logf("takeover %v after release", took.Sub(at))
-		if d := took.Sub(at); d > 300*time.Millisecond {
+		if d := took.Sub(at); d > 500*time.Millisecond {
 			t.Errorf("takeover after a release took %v", d)
 		}
 	})
