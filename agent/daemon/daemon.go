@@ -214,7 +214,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.startInformers(inner.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), d.synced...) {
-		return ctx.Err()
+		return nil // stopped before the caches synced
 	}
 	d.ready.Store(true)
 	d.log.Info("caches synced", "node", d.cfg.NodeName)
@@ -332,6 +332,7 @@ func (d *Daemon) reconcile() {
 			delete(d.candidates, svc)
 			delete(d.byLease, LeaseName(svc))
 			c.cancel() // the elector releases the Lease; OnStoppedLeading withdraws
+			go d.collectLease(c)
 		}
 	}
 	for svc, a := range want {
@@ -370,6 +371,28 @@ func (d *Daemon) startCandidacy(a l2.Announcement) {
 		defer close(c.done)
 		c.elector.Run(ctx)
 	}()
+}
+
+// collectLease deletes the Lease of a Service that no longer exists, once this node's elector
+// has released it, so Leases do not pile up. Conditional on the version read: a node that took
+// it meanwhile keeps it.
+func (d *Daemon) collectLease(c *candidacy) {
+	<-c.done
+	if _, err := d.svcs.Services(c.svc.Namespace).Get(c.svc.Name); err == nil {
+		return
+	}
+	name := LeaseName(c.svc)
+	leases := d.cs.CoordinationV1().Leases(d.cfg.LeaseNamespace)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, err := leases.Get(ctx, name, metav1.GetOptions{})
+	if err != nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "" && *l.Spec.HolderIdentity != d.cfg.NodeName) {
+		return
+	}
+	rv := l.ResourceVersion
+	if err := leases.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}}); err == nil {
+		d.log.Info("deleted the Lease of a deleted Service", "service", c.svc.String(), "lease", name)
+	}
 }
 
 func (d *Daemon) started(c *candidacy) {
