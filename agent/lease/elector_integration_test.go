@@ -163,6 +163,10 @@ func TestElectorAgainstRealAPIServer(t *testing.T) {
 	first := c.leaders()[0]
 
 	t.Run("API load: the holder writes once per retry period, observers send nothing", func(t *testing.T) {
+		time.Sleep(2 * p.LeaseDuration) // past the start-up races
+		if got := c.leaders(); len(got) != 1 || got[0] != first {
+			t.Fatalf("leadership moved during start-up: %v", got)
+		}
 		before := map[string]int64{}
 		for _, n := range c.nodes {
 			before[n.name] = n.requests.Load()

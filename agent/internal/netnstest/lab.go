@@ -23,7 +23,8 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-const namePrefix = "ptc"
+// namePrefix starts every namespace a lab creates; the sweep touches nothing else.
+const namePrefix = "portico-agent-t"
 
 // RequireRoot skips the test unless it runs as root with iproute2.
 func RequireRoot(t testing.TB) {
@@ -47,7 +48,7 @@ type Lab struct {
 	procs []*Proc
 }
 
-// New creates an empty lab. Namespace names are "ptc<pid>-<name>".
+// New creates an empty lab. Namespace names are "portico-agent-t<pid>-<name>".
 func New(t testing.TB) *Lab {
 	t.Helper()
 	RequireRoot(t)
@@ -67,7 +68,7 @@ func sweep() {
 		}
 		pidText, _, _ := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+		if err != nil || pid <= 1 || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
 			continue
 		}
 		_ = exec.Command("ip", "netns", "del", e.Name()).Run()
