@@ -42,6 +42,8 @@ export interface InstallChartProps extends ChartProps {
    * announces them (local mode uses a loopback range such as 127.0.200.0/24). @default neither is created
    */
   readonly ipPoolBlocks?: IpBlock[];
+  /** Interfaces (RE2) the default L2AnnouncementPolicy announces on. @default every interface */
+  readonly l2Interfaces?: string[];
 }
 
 /** Everything Portico deploys: CRDs, RBAC, the operator, Envoy and the agent per node, the GatewayClass. */
@@ -87,7 +89,10 @@ export class InstallChart extends Chart {
         metadata: { name: 'default' },
         blocks: props.ipPoolBlocks,
       });
-      new L2AnnouncementPolicy(this, 'DefaultL2Policy', { metadata: { name: 'default' } });
+      new L2AnnouncementPolicy(this, 'DefaultL2Policy', {
+        metadata: { name: 'default' },
+        interfaces: props.l2Interfaces,
+      });
     }
     if (props.gatewayClass ?? true) {
       new GatewayClass(this, 'GatewayClass', {

@@ -22,8 +22,11 @@ export interface AgentDaemonSetProps {
 }
 
 /**
- * The node agent: answers ARP for the Gateway addresses whose Lease it holds. It needs the host
- * network, NET_ADMIN (to add VIPs locally) and NET_RAW (ARP sockets), and nothing else.
+ * The node agent: answers ARP and NDP for the Gateway addresses whose Lease it holds, with an XDP
+ * program. It needs the host network, NET_ADMIN (VIP routes, attaching XDP), NET_RAW (gratuitous
+ * ARP), BPF and PERFMON (loading the program and its maps), and nothing else. Nodes should have
+ * net.ipv4.conf.all.arp_ignore=1 (the agent's /proc/sys is read-only, so it cannot set it): the
+ * kernel then leaves ARP for those addresses to the program.
  */
 export class AgentDaemonSet extends Construct {
   readonly daemonSet: plus.DaemonSet;
@@ -41,6 +44,9 @@ export class AgentDaemonSet extends Construct {
         metadata: { name, labels },
         rules: [
           { apiGroups: [''], resources: ['services', 'nodes'], verbs: ['get', 'list', 'watch'] },
+          // The announcing node, as a condition on the Service and an Event on takeover.
+          { apiGroups: [''], resources: ['services/status'], verbs: ['get', 'patch'] },
+          { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
           { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
           {
             apiGroups: [PORTICO_GROUP],
@@ -80,6 +86,8 @@ export class AgentDaemonSet extends Construct {
       hostNetwork: true,
       dns: { policy: plus.DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET },
       serviceAccount: this.serviceAccount,
+      // Leases, informers and status writes: the agent talks to the API.
+      automountServiceAccountToken: true,
       securityContext: { ensureNonRoot: false },
       isolate: false,
     });
@@ -107,7 +115,7 @@ export class AgentDaemonSet extends Construct {
         allowPrivilegeEscalation: false,
         capabilities: {
           drop: [plus.Capability.ALL],
-          add: [plus.Capability.NET_ADMIN, plus.Capability.NET_RAW],
+          add: [plus.Capability.NET_ADMIN, plus.Capability.NET_RAW, plus.Capability.BPF, plus.Capability.PERFMON],
         },
       },
     });

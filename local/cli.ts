@@ -102,14 +102,11 @@ async function up(argv: string[]): Promise<void> {
     kubeconfigPath: cluster.kubeconfigPath,
     server: cluster.controlPlane.server,
     poolCidr: cluster.poolCidr,
-    vipNodeNetns: cluster.vipNode.netns,
     nodes: cluster.nodes.map((n) => ({ name: n.address.name, ip: n.address.ip, netns: n.address.netns })),
     logFile: values.daemon ? path.join(homeDir(), 'up.log') : undefined,
     ready: true,
   });
-  log(
-    `ready. Gateway addresses come from ${cluster.poolCidr}, reached through ${cluster.vipNode.name} (${cluster.vipNode.ip})`,
-  );
+  log(`ready. Gateway addresses come from ${cluster.poolCidr}, announced on the node network by the agents`);
   console.log(`export KUBECONFIG=${cluster.kubeconfigPath}`);
   if (!values.daemon) log('press Ctrl-C to stop');
   void cluster.exited.then((what) => {

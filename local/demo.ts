@@ -6,7 +6,7 @@ import { applyManifests } from './apply.ts';
 import { binomialBounds, echoHost, request, tally, type Reply } from './client.ts';
 import { STAND_IN_IMAGES } from './images/index.ts';
 import { deployLabOnNodes, type Lab } from './lab.ts';
-import { nodeEnvoyAdmin, startNodesCluster, type NodesCluster } from './nodes/cluster.ts';
+import { announcingNode, nodeEnvoyAdmin, startNodesCluster, type NodesCluster } from './nodes/cluster.ts';
 import { waitFor } from './process.ts';
 import { readState } from './state.ts';
 
@@ -258,14 +258,23 @@ export async function runDemo(): Promise<boolean> {
     log(`using the running cluster (pid ${state.pid})`);
     kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfigPath);
-    const netns = state.vipNodeNetns;
-    if (netns) envoyAdmin = async (p) => nodeEnvoyAdmin(netns, p);
+    const nodes = state.nodes ?? [];
+    envoyAdmin = async (p) => {
+      const holder = await announcingNode(kc, 'default', 'portico-my-gateway');
+      const node = nodes.find((n) => n.name === holder);
+      if (!node) throw new Error(`no node announces my-gateway yet (Lease holder: ${holder ?? 'none'})`);
+      return nodeEnvoyAdmin(node.netns, p);
+    };
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-demo-'));
     cluster = await startNodesCluster({ dir, log, networkId: 1 });
     kc = cluster.controlPlane.kubeConfig;
     const c = cluster;
-    envoyAdmin = (p) => c.envoyAdmin(c.vipNode, p);
+    envoyAdmin = async (p) => {
+      const node = await c.announcer('default', 'portico-my-gateway');
+      if (!node) throw new Error('no node announces my-gateway yet');
+      return c.envoyAdmin(node, p);
+    };
   }
   let checks: Check[];
   try {

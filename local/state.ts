@@ -17,8 +17,6 @@ export interface ClusterState {
   readonly operatorMetricsUrl?: string;
   readonly envoyAdminUrl?: string;
   readonly poolCidr: string;
-  /** The node the host reaches Gateway addresses through. */
-  readonly vipNodeNetns?: string;
   readonly nodes?: readonly { name: string; ip: string; netns: string }[];
   readonly logFile?: string;
   /** False while starting; true once every component is up. */

@@ -1,4 +1,12 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type V1Lease,
+} from '@kubernetes/client-node';
+import { gatewayServiceName } from '../operator/translate/types.ts';
 import { readState } from './state.ts';
 import { versions } from './toolchain/versions.ts';
 
@@ -150,10 +158,22 @@ export async function printStatus(): Promise<boolean> {
       ]),
     ]),
   );
+  // The node agents' per-Service Leases: who answers ARP for each Gateway address.
+  const announcers = new Map<string, string>();
+  const leases = await kc
+    .makeApiClient(CoordinationV1Api)
+    .listNamespacedLease({ namespace: 'portico-system' })
+    .catch(() => ({ items: [] as V1Lease[] }));
+  const services = await kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces();
+  for (const svc of services.items) {
+    const { namespace, name } = svc.metadata!;
+    const lease = leases.items.find((l) => l.metadata?.name === `portico-l2-${namespace}-${name}`);
+    if (lease?.spec?.holderIdentity) announcers.set(`${namespace}/${name}`, lease.spec.holderIdentity);
+  }
   console.log('\nGateways:');
   console.log(
     table([
-      ['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'PROGRAMMED', 'ROUTES'],
+      ['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'PROGRAMMED', 'ROUTES', 'ANNOUNCED BY'],
       ...gateways!.map((g) => [
         g.metadata.namespace ?? '',
         g.metadata.name,
@@ -161,6 +181,7 @@ export async function printStatus(): Promise<boolean> {
         g.status?.addresses?.map((a) => a.value).join(',') ?? '',
         cond(g, 'Programmed')?.status ?? 'Unknown',
         String((g.status?.listeners ?? []).reduce((n, l) => n + (l.attachedRoutes ?? 0), 0)),
+        announcers.get(`${g.metadata.namespace}/${gatewayServiceName(g.metadata.name)}`) ?? '-',
       ]),
     ]),
   );

@@ -3,7 +3,9 @@ import { request } from '../local/client.ts';
 import { gatewayAddress, runLabChecks } from '../local/demo.ts';
 import { deployLabOnNodes, type Lab } from '../local/lab.ts';
 import { NAMESPACE, startNodesCluster, type NodesCluster } from '../local/nodes/cluster.ts';
+import { run } from '../local/nodes/network.ts';
 import { waitFor } from '../local/process.ts';
+import { stringify } from 'yaml';
 
 /** Sends requests one after another until stopped; counts what failed and when. */
 function steadyClient(address: string, path: string) {
@@ -76,7 +78,7 @@ describe('the seed lab on real nodes', () => {
     const checks = await runLabChecks(
       cluster.controlPlane.kubeConfig,
       lab,
-      (p) => cluster.envoyAdmin(cluster.vipNode, p),
+      async (p) => cluster.envoyAdmin((await cluster.announcer('default', 'portico-my-gateway'))!, p),
       false,
     );
     expect(checks.filter((c) => !c.ok)).toEqual([]);
@@ -91,6 +93,75 @@ describe('the seed lab on real nodes', () => {
     );
   }, 300000);
 
+  it('reaches Gateways through L2 announcements alone: the leading node answers ARP, no route', async () => {
+    const kc = cluster.controlPlane.kubeConfig;
+    const gw = await gatewayAddress(kc.makeApiClient(CustomObjectsApi), 'my-gateway');
+    const holder = await cluster.announcer('default', 'portico-my-gateway');
+    expect(holder).toBeDefined();
+    // On the bridge's own subnet: the host asks by ARP, through no node in particular.
+    const route = run('ip', ['route', 'get', gw]);
+    expect(route).toContain(`dev ${cluster.network.bridge}`);
+    expect(route).not.toContain(' via ');
+    expect((await request('http', gw, 80, '/details/1')).status).toBe(200);
+    const mac = /link\/ether (\S+)/.exec(run('ip', ['-n', holder!.netns, 'link', 'show', 'eth0']))![1]!;
+    expect(run('ip', ['neigh', 'show', gw, 'dev', cluster.network.bridge])).toContain(mac);
+  });
+
+  it("gives a user's own LoadBalancer Service a pool address, served by kube-proxy where it is announced", async () => {
+    const core = cluster.controlPlane.kubeConfig.makeApiClient(CoreV1Api);
+    await cluster.controlPlane.applyYaml(
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'details-lb', namespace: 'default' },
+        spec: { type: 'LoadBalancer', selector: { app: 'details' }, ports: [{ port: 80, targetPort: 9080 }] },
+      }),
+    );
+    let ip = '';
+    await waitFor('details-lb to get a pool address', async () => {
+      const svc = await core.readNamespacedService({ namespace: 'default', name: 'details-lb' });
+      ip = svc.status?.loadBalancer?.ingress?.[0]?.ip ?? '';
+      return ip !== '';
+    });
+    expect(ip.startsWith(`172.30.${cluster.network.id}.`)).toBe(true);
+    await waitFor(`http://${ip}/details/1 through kube-proxy`, async () => {
+      const r = await request('http', ip, 80, '/details/1', { timeoutMs: 1000 });
+      return r.status === 200 && /William Shakespeare/.test(r.body);
+    });
+  });
+
+  it('moves a Gateway address to another node when the announcing agent goes away', async () => {
+    const kc = cluster.controlPlane.kubeConfig;
+    const core = kc.makeApiClient(CoreV1Api);
+    const gw = await gatewayAddress(kc.makeApiClient(CustomObjectsApi), 'exam-gateway');
+    const before = (await cluster.announcer('default', 'portico-exam-gateway'))!;
+    const agent = (await core.listNamespacedPod({ namespace: NAMESPACE })).items.find(
+      (p) => p.metadata!.name!.startsWith('portico-agent-') && p.spec?.nodeName === before.name,
+    )!;
+    const client = steadyClient(gw, '/exam');
+    await new Promise((r) => setTimeout(r, 1000));
+    await core.deleteNamespacedPod({ namespace: NAMESPACE, name: agent.metadata!.name! });
+    await waitFor(
+      'the DaemonSet to replace the agent and the address to be served',
+      async () => {
+        const ds = await kc
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDaemonSet({ namespace: NAMESPACE, name: 'portico-agent' });
+        return ds.status?.numberReady === 3 && (await request('http', gw, 80, '/exam')).status === 200;
+      },
+      { timeoutMs: 60000, intervalMs: 250 },
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const r = await client.stop();
+    const after = await cluster.announcer('default', 'portico-exam-gateway');
+    console.log(
+      `agent on ${before.name} deleted: address now announced by ${after?.name}; ${r.ok} ok, ${r.failed} failed` +
+        (r.failed ? ` over ${r.lastFailure - r.firstFailure} ms` : ''),
+    );
+    expect(r.ok).toBeGreaterThan(20);
+    expect((await request('http', gw, 80, '/exam')).status).toBe(200);
+  }, 120000);
+
   it("keeps serving one Gateway while an Envoy pod and another Gateway's backend pod are deleted", async () => {
     const kc = cluster.controlPlane.kubeConfig;
     const core = kc.makeApiClient(CoreV1Api);
@@ -100,7 +171,9 @@ describe('the seed lab on real nodes', () => {
       (await core.listNamespacedPod({ namespace: ns })).items.find(
         (p) => p.metadata!.name!.startsWith(prefix) && (!node || p.spec?.nodeName === node),
       )!;
-    const envoyElsewhere = await podOn(NAMESPACE, 'portico-envoy-', cluster.nodes[0]!.address.name);
+    const holder = (await cluster.announcer('default', 'portico-my-gateway'))!;
+    const other = cluster.nodes.find((n) => n.address.name !== holder.name)!;
+    const envoyElsewhere = await podOn(NAMESPACE, 'portico-envoy-', other.address.name);
     const nginx = await podOn('default', 'my-nginx-');
 
     const client = steadyClient(gw, '/details/1');
@@ -128,9 +201,10 @@ describe('the seed lab on real nodes', () => {
     expect(r.ok).toBeGreaterThan(20);
     expect(r.failed).toBe(0);
 
-    // The Envoy on the node the host routes Gateway addresses through: until the agent moves
-    // addresses, its restart is a gap; measure it and require full recovery.
-    const vipEnvoy = await podOn(NAMESPACE, 'portico-envoy-', cluster.vipNode.name);
+    // The Envoy on the node that announces the Gateway's address: the agent keeps the address
+    // there, so its restart is a gap; measure it and require full recovery.
+    const announcer = (await cluster.announcer('default', 'portico-my-gateway'))!;
+    const vipEnvoy = await podOn(NAMESPACE, 'portico-envoy-', announcer.name);
     const client2 = steadyClient(gw, '/details/1');
     await new Promise((res) => setTimeout(res, 1000));
     const deletedAt = Date.now();

@@ -16,6 +16,7 @@ import {
 } from '../local/images/catalog.ts';
 import { ENVOY_IMAGE } from '../constructs/envoy-daemon-set.ts';
 import { importImages, parseImageList } from '../local/images/import.ts';
+import { fullName } from '../local/images/oci.ts';
 import { waitFor } from '../local/process.ts';
 import { startContainerd, type ThrowawayContainerd } from './throwaway-containerd.ts';
 
@@ -41,13 +42,31 @@ afterAll(async () => {
 
 /** Runs `image` to completion (--rm) with `args` replacing its command; returns its output. */
 function runOnce(image: string, id: string, args: string[], flags: string[] = []): Promise<string> {
-  return cd.ctr(['run', '--rm', '--cgroup', `${cd.cgroupParent}/${id}`, ...flags, image, id, ...args]);
+  return cd.ctr([
+    'run',
+    '--rm',
+    '--cgroup',
+    `${cd.cgroupParent}/${id}`,
+    ...flags,
+    fullName(image),
+    id,
+    ...args,
+  ]);
 }
 
 /** Starts `image` detached with its own command; returns the task's pid. */
 async function runDetached(image: string, id: string, flags: string[] = []): Promise<number> {
   started.push(id);
-  await cd.ctr(['run', '-d', '--null-io', '--cgroup', `${cd.cgroupParent}/${id}`, ...flags, image, id]);
+  await cd.ctr([
+    'run',
+    '-d',
+    '--null-io',
+    '--cgroup',
+    `${cd.cgroupParent}/${id}`,
+    ...flags,
+    fullName(image),
+    id,
+  ]);
   return taskPid(id);
 }
 
@@ -75,7 +94,7 @@ test('every image imports under its chart name at the built digest; a second imp
   const first = await importImages(cd.ctrOptions);
   expect([...first.imported].sort()).toEqual(images.map((i) => i.name).sort());
   const listed = parseImageList(await cd.ctr(['images', 'ls']));
-  for (const i of images) expect(listed.get(i.name)).toBe(i.digest);
+  for (const i of images) expect(listed.get(fullName(i.name))).toBe(i.digest);
   const again = await importImages(cd.ctrOptions);
   expect(again.imported).toEqual([]);
   expect(again.skipped).toHaveLength(images.length);

@@ -164,10 +164,20 @@ function removeStaleWork(dir: string): void {
   }
 }
 
-/** Removes older archives of the same image, so the cache holds one version of each. */
+/** Versions of one image kept: other checkouts and runs on this machine may still import theirs. */
+const KEEP_VERSIONS = 4;
+
+/** Removes the oldest archives of the same image beyond KEEP_VERSIONS. */
 function prune(dir: string, safeName: string, keep: string): void {
-  const re = new RegExp(`^${safeName.replace(/[.]/g, '\\.')}-[0-9a-f]{16}\\.(tar|json)$`);
-  for (const f of fs.readdirSync(dir)) {
-    if (re.test(f) && !f.startsWith(`${keep}.`)) fs.rmSync(path.join(dir, f), { force: true });
+  const re = new RegExp(`^${safeName.replace(/[.]/g, '\\.')}-[0-9a-f]{16}\\.tar$`);
+  const old = fs
+    .readdirSync(dir)
+    .filter((f) => re.test(f) && !f.startsWith(`${keep}.`))
+    .map((f) => ({ f, mtime: fs.statSync(path.join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime)
+    .slice(KEEP_VERSIONS - 1);
+  for (const { f } of old) {
+    fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(path.join(dir, f.replace(/\.tar$/, '.json')), { force: true });
   }
 }

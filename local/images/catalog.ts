@@ -17,6 +17,7 @@ import type { LayerEntry } from './tar.ts';
 export const STAND_IN_LABEL = 'dev.portico.stand-in';
 
 export const OPERATOR_IMAGE = `portico/operator:${PORTICO_VERSION_TAG}`;
+export const AGENT_IMAGE = `portico/agent:${PORTICO_VERSION_TAG}`;
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.1';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.12.2';
 export const NGINX_IMAGE = 'docker.io/library/nginx:1.27';
@@ -85,6 +86,39 @@ function pauseBinary(log: (line: string) => void): string {
   return out;
 }
 
+const agentDir = path.join(here, '..', '..', 'agent');
+
+/** Every file `go build` of the agent reads, for the cache key. */
+function agentSources(dir = agentDir): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'testdata' ? [] : agentSources(p);
+    return /(?<!_test)\.go$|\.o$|^go\.(mod|sum)$/.test(e.name) ? [p] : [];
+  });
+}
+
+/** The node agent (agent/, Go), built static once per source version. */
+function agentBinary(log: (line: string) => void): string {
+  const h = crypto.createHash('sha256');
+  for (const f of agentSources().sort()) h.update(path.relative(agentDir, f)).update(fs.readFileSync(f));
+  const out = path.join(cacheDir(), 'images', 'bin', `portico-agent-${h.digest('hex').slice(0, 16)}`);
+  if (fs.existsSync(out)) return out;
+  log('building the node agent (go build ./cmd/portico-agent)');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const r = spawnSync('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', tmp, './cmd/portico-agent'], {
+    cwd: agentDir,
+    encoding: 'utf8',
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
+  if (r.error || r.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`go build of the agent failed: ${r.error?.message ?? r.stderr.trim()}`);
+  }
+  fs.renameSync(tmp, out);
+  return out;
+}
+
 export function imageDefinitions(): ImageDefinition[] {
   let nginxVersion = '?';
   const standIns = Object.entries(STAND_INS).map(([name, [kind, port]]): ImageDefinition => ({
@@ -131,6 +165,14 @@ export function imageDefinitions(): ImageDefinition[] {
         Env: [PATH_ENV],
         User: '101:101',
       },
+    },
+    {
+      name: AGENT_IMAGE,
+      standIn: false,
+      layers: async (log) => [
+        [...baseEntries(), { type: 'file', path: '/portico-agent', mode: 0o755, source: agentBinary(log) }],
+      ],
+      config: { Entrypoint: ['/portico-agent'], ExposedPorts: { '9964/tcp': {} } },
     },
     {
       name: PAUSE_IMAGE,

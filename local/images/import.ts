@@ -1,7 +1,7 @@
 // Imports the built archives into a node's containerd (namespace k8s.io, where the CRI looks).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ensureImages } from './build.ts';
+import { ensureImages, type BuiltImage } from './build.ts';
 import { fullName } from './oci.ts';
 
 const run = promisify(execFile);
@@ -11,6 +11,8 @@ export interface ImportOptions {
   address: string;
   /** Only these images. @default every image of the catalog */
   names?: readonly string[];
+  /** Images already built (by `ensureImages`): imported as they are, nothing is rebuilt. */
+  images?: readonly BuiltImage[];
   /**
    * The command that runs ctr, e.g. `['nsenter', '--mount=/proc/PID/ns/mnt', 'ctr']` when containerd
    * runs in a mount namespace of its own. @default ['ctr']
@@ -52,7 +54,7 @@ export async function importImages(
   opts: ImportOptions,
   log: (line: string) => void = () => {},
 ): Promise<ImportResult> {
-  const images = await ensureImages(log, opts.names);
+  const images = opts.images ?? (await ensureImages(log, opts.names));
   const present = parseImageList(await ctr(opts, ['images', 'ls']));
   const result: ImportResult = { imported: [], skipped: [] };
   for (const image of images) {

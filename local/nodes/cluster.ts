@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdk8s';
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { InstallChart } from '../../charts/install-chart.ts';
 import { kubeConfigFor, startControlPlane, type ControlPlane, type TokenUser } from '../control-plane.ts';
@@ -17,7 +17,6 @@ import {
   deleteNetwork,
   nodeAddress,
   nodeNetwork,
-  routePoolVia,
   run,
   type NodeAddress,
   type NodeNetwork,
@@ -44,8 +43,8 @@ export interface NodesCluster {
   readonly nodes: readonly RunningNode[];
   /** Gateway addresses (a pool on the node network). */
   readonly poolCidr: string;
-  /** The node the host reaches Gateway addresses through. */
-  readonly vipNode: NodeAddress;
+  /** The node whose agent announces a LoadBalancer Service's address (its L2 Lease holder). */
+  announcer(namespace: string, service: string): Promise<NodeAddress | undefined>;
   /** GET on a node's Envoy admin interface (loopback inside the node). */
   envoyAdmin(node: NodeAddress, pathAndQuery: string): Promise<string>;
   /** Resolves with a component's name if one exits on its own. */
@@ -54,6 +53,19 @@ export interface NodesCluster {
 }
 
 export const NAMESPACE = 'portico-system';
+
+/** The node holding a Service's L2 announcement Lease (the agent's `portico-l2-<ns>-<name>`). */
+export async function announcingNode(
+  kc: KubeConfig,
+  namespace: string,
+  service: string,
+): Promise<string | undefined> {
+  const lease = await kc
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ namespace: NAMESPACE, name: `portico-l2-${namespace}-${service}` })
+    .catch(() => undefined);
+  return lease?.spec?.holderIdentity ?? undefined;
+}
 
 /** GET on the Envoy admin interface of the node whose network namespace is `netns`. */
 export function nodeEnvoyAdmin(netns: string, pathAndQuery: string): string {
@@ -82,8 +94,8 @@ export function installYaml(poolCidr: string): string {
   new InstallChart(app, 'portico-install', {
     operatorReplicas: 1,
     ipPoolBlocks: [{ cidr: poolCidr }],
-    // The agent's image does not exist yet; the pool is reached through a route to one node.
-    agent: false,
+    // Each node's link to the node network; pods' veths and the CNI bridge are not announced on.
+    l2Interfaces: ['^eth0$'],
   });
   return app.charts
     .flatMap((c) => c.toJson() as unknown[])
@@ -167,8 +179,6 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
     log(`${names.length} nodes Ready`);
 
     await cp.applyYaml(clusterDnsYaml(net.dnsIp));
-    const vipNode = addresses[Math.min(1, addresses.length - 1)]!;
-    routePoolVia(net, vipNode);
     if (opts.portico !== false) {
       log('installing Portico (operator, Envoy DaemonSet, GatewayClass, IP pool)');
       await cp.applyYaml(installYaml(net.poolCidr));
@@ -184,7 +194,10 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
       network: net,
       nodes,
       poolCidr: net.poolCidr,
-      vipNode,
+      announcer: async (namespace, service) => {
+        const holder = await announcingNode(cp.kubeConfig, namespace, service);
+        return addresses.find((a) => a.name === holder);
+      },
       envoyAdmin: async (node, p) => nodeEnvoyAdmin(node.netns, p),
       exited: Promise.race(watched),
       stop,
@@ -283,13 +296,17 @@ async function waitRollouts(
     timeoutMs: Number(process.env.PORTICO_ROLLOUT_TIMEOUT_MS ?? 120000),
     intervalMs: 500,
   }).catch(diagnose);
-  await waitFor(
-    `portico-envoy ${nodeCount}/${nodeCount} ready`,
-    async () => {
-      const ds = await apps.readNamespacedDaemonSet({ namespace: NAMESPACE, name: 'portico-envoy' });
-      return (ds.status?.numberReady ?? 0) === nodeCount;
-    },
-    { timeoutMs: 120000, intervalMs: 500 },
-  ).catch(diagnose);
-  log(`portico-operator 1/1, portico-envoy ${nodeCount}/${nodeCount}`);
+  for (const name of ['portico-envoy', 'portico-agent']) {
+    await waitFor(
+      `${name} ${nodeCount}/${nodeCount} ready`,
+      async () => {
+        const ds = await apps.readNamespacedDaemonSet({ namespace: NAMESPACE, name });
+        return (ds.status?.numberReady ?? 0) === nodeCount;
+      },
+      { timeoutMs: 120000, intervalMs: 500 },
+    ).catch(diagnose);
+  }
+  log(
+    `portico-operator 1/1, portico-envoy ${nodeCount}/${nodeCount}, portico-agent ${nodeCount}/${nodeCount}`,
+  );
 }

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
  * The node network of one local cluster: a bridge on the host, one network namespace per node
  * joined to it by a veth pair, pod CIDRs routed between nodes as kindnet does. Cluster `id` k owns
  * 172.30.k.0/24 (bridge .1, nodes .10+), pods 10.(200+k).i.0/24 on node i, and no route leaves
- * the machine: the host gets `unreachable` guards for the pod and Service ranges.
+ * the machine: the host gets an `unreachable` guard for the pod range. Gateway addresses are on
+ * the node network; the node agent on the node that leads each one answers ARP for it.
  */
 export interface NodeNetwork {
   readonly id: number;
@@ -97,6 +98,9 @@ export function createNodeNamespace(net: NodeNetwork, n: NodeAddress, all: NodeA
   ip(['route', 'replace', n.podCidr, 'via', n.ip, 'dev', net.bridge]);
   // Node-local knobs that kube-proxy and the kubelet would otherwise look for.
   run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  // The node agent answers ARP for the Gateway addresses this node leads (with XDP); the kernel
+  // must not answer for them too (the agent cannot set this from its read-only /proc/sys).
+  run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1']);
 }
 
 /** Removes the host routes, every node namespace and the bridge; ignores what is already gone. */
@@ -107,15 +111,5 @@ export function deleteNetwork(net: NodeNetwork, nodes: NodeAddress[]): void {
     ip(['link', 'del', vethHost(net, n)], true);
   }
   ip(['route', 'del', 'unreachable', net.podCidr], true);
-  ip(['route', 'del', net.poolCidr], true);
   ip(['link', 'del', net.bridge], true);
-}
-
-/**
- * Until the node agent announces Gateway addresses, the host reaches the pool through one node,
- * which takes the pool's addresses as local so its Envoy (bound with freebind) receives them.
- */
-export function routePoolVia(net: NodeNetwork, n: NodeAddress): void {
-  ip(['route', 'replace', net.poolCidr, 'via', n.ip, 'dev', net.bridge]);
-  nip(n, ['route', 'replace', 'local', net.poolCidr, 'dev', 'lo', 'table', 'local']);
 }
