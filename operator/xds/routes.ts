@@ -133,6 +133,8 @@ export function envoyRoute(r: Route): EnvoyRoute {
 export function routeConfiguration(l: HttpListener): RouteConfiguration {
   return {
     name: l.name,
+    // Match Host without its port, but forward it unchanged (the backend sees what the client sent).
+    ignore_port_in_host_matching: true,
     virtual_hosts: l.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
