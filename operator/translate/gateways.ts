@@ -196,8 +196,10 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
     for (const a of arr(spec.addresses)) {
       const type = str(obj(a).type) ?? 'IPAddress';
       const value = str(obj(a).value) ?? '';
-      if (type === 'IPAddress' && value) requestedIPs.push(value);
-      else unsupportedAddress = `address type ${type} is not supported`;
+      // An IPAddress without a value asks for any address: the pool picks one (GatewayAddressEmpty).
+      if (type === 'IPAddress') {
+        if (value) requestedIPs.push(value);
+      } else unsupportedAddress = `address type ${type} is not supported`;
     }
     out.push({
       meta: md,

@@ -133,6 +133,19 @@ describe('listener conflicts and protocols', () => {
   });
 });
 
+it('an IPAddress entry without a value asks the pool for any address', () => {
+  type Address = NonNullable<Gateway['spec']['addresses']>[number];
+  const withAddress = (a: Record<string, string>): Gateway => {
+    const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 8080 }]);
+    g.spec.addresses = [a as unknown as Address];
+    return g;
+  };
+  const accepted = (g: Gateway) =>
+    cond(translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions, 'Accepted');
+  expect(accepted(withAddress({ type: 'IPAddress' }))).toBe('True/Accepted');
+  expect(accepted(withAddress({ type: 'Hostname', value: 'gw.example' }))).toBe('False/UnsupportedAddress');
+});
+
 it('a Gateway without an address is AddressNotAssigned and gets no listener', () => {
   const r = translate(snap({ gateways: [tlsGateway()], secrets: [tlsSecret('demo-cert')] }));
   expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/AddressNotAssigned');

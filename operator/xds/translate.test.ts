@@ -158,6 +158,22 @@ describe('routeMatch / envoyRoute', () => {
     });
   });
 
+  it('redirects to the listener port when the filter names neither scheme nor port', () => {
+    // HTTPRouteRedirectPortAndScheme: a listener on 8080 must keep 8080 in Location.
+    const bare = route({ action: { type: 'Redirect', statusCode: 302 } });
+    expect(envoyRoute(bare, { port: 8080, protocol: 'HTTP' }).redirect?.port_redirect).toBe(8080);
+    expect(envoyRoute(bare, { port: 80, protocol: 'HTTP' }).redirect?.port_redirect).toBeUndefined();
+    expect(envoyRoute(bare, { port: 443, protocol: 'HTTPS' }).redirect?.port_redirect).toBeUndefined();
+    const toHttps = route({ action: { type: 'Redirect', statusCode: 302, scheme: 'https' } });
+    expect(envoyRoute(toHttps, { port: 8080, protocol: 'HTTP' }).redirect?.port_redirect).toBeUndefined();
+    const rc = routeConfiguration({
+      ...http,
+      port: 8080,
+      virtualHosts: [{ name: '*', domains: ['*'], routes: [bare] }],
+    });
+    expect(rc.virtual_hosts?.[0]?.routes?.[0]?.redirect?.port_redirect).toBe(8080);
+  });
+
   it('maps header modifiers and URL rewrites', () => {
     const r = envoyRoute(
       route({

@@ -197,7 +197,7 @@ export function translateIr(ir: IR, version: string): Snapshot {
     if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) continue;
     const key = JSON.stringify([l.name, l.address, l.port, l.protocol, l.tls]);
     listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
-    routes[l.name] = reuse(next, `r\0${l.name}\0${JSON.stringify(l.virtualHosts)}`, () =>
+    routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${JSON.stringify(l.virtualHosts)}`, () =>
       routeConfiguration(l),
     );
     for (const cert of l.tls?.certificates ?? []) {
