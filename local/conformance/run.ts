@@ -34,6 +34,8 @@ export interface ConformanceOptions {
   profiles?: readonly string[];
   runTest?: string;
   skipTests?: readonly string[];
+  /** Features to test besides the GatewayClass's (unclaimed ones, to see whether they pass). */
+  extraFeatures?: readonly string[];
   /** ConformanceReport output; omitted for partial runs unless given. */
   reportPath?: string;
   /** Folder for the cluster's data and the suite's full log. @default a temp dir */
@@ -171,6 +173,7 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
         version: `v${PORTICO_VERSION_TAG}`,
         contact: '@portico/maintainers',
       },
+      supportedFeatures: opts.extraFeatures?.length ? [...features, ...opts.extraFeatures] : undefined,
       runTest: opts.runTest,
       skipTests: opts.skipTests,
       timeout: '90m',

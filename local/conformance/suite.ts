@@ -15,13 +15,15 @@ export interface SuiteArgsOptions {
   implementation: { organization: string; project: string; url: string; version: string; contact: string };
   runTest?: string;
   skipTests?: readonly string[];
+  /** Test these features instead of the GatewayClass's (to try a feature before claiming it). */
+  supportedFeatures?: readonly string[];
   /** go test's own -timeout (the suite's 10-minute default is too short for a full run here). */
   timeout: string;
 }
 
 /**
- * Flags for the `go test -c` binary. No feature flags: the suite reads the features from the
- * GatewayClass's status.supportedFeatures, so the report grades what Portico claims.
+ * Flags for the `go test -c` binary. Without `supportedFeatures` the suite reads the features from
+ * the GatewayClass's status.supportedFeatures, so the report grades what Portico claims.
  */
 export function suiteArgs(o: SuiteArgsOptions): string[] {
   const args = [
@@ -32,6 +34,7 @@ export function suiteArgs(o: SuiteArgsOptions): string[] {
     `-conformance-profiles=${o.profiles.join(',')}`,
     '-cleanup-base-resources=true',
   ];
+  if (o.supportedFeatures) args.push(`-supported-features=${o.supportedFeatures.join(',')}`);
   if (o.runTest) args.push(`-run-test=${o.runTest}`);
   if (o.skipTests?.length) args.push(`-skip-tests=${o.skipTests.join(',')}`);
   if (o.reportPath) {
@@ -84,12 +87,15 @@ function counts(s: ReportStatus | undefined) {
   };
 }
 
-/** Per-profile counts from a ConformanceReport YAML. */
+/** Per-profile counts from a ConformanceReport YAML, by profile name. */
 export function summarizeReport(yamlText: string): ProfileSummary[] {
   const report = parse(yamlText) as {
     profiles?: { name: string; core?: ReportStatus; extended?: ReportStatus }[];
   };
-  return (report.profiles ?? []).map((p) => ({
+  const profiles = [...(report.profiles ?? [])].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return profiles.map((p) => ({
     name: p.name,
     core: counts(p.core),
     ...(p.extended
