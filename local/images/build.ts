@@ -81,7 +81,10 @@ interface Sidecar {
   standIn: boolean;
 }
 
-/** Builds (or finds in the cache) every image, or only `names`; returns them in catalog order. */
+/**
+ * Builds (or finds in the cache) every image that is in no group, or only `names`; returns them
+ * in catalog order.
+ */
 export async function ensureImages(
   log: (line: string) => void = () => {},
   names?: readonly string[],
@@ -89,7 +92,7 @@ export async function ensureImages(
   const all = imageDefinitions();
   const unknown = (names ?? []).filter((n) => !all.some((d) => d.name === n));
   if (unknown.length > 0) throw new Error(`no image definition for ${unknown.join(', ')}`);
-  const defs = names ? all.filter((d) => names.includes(d.name)) : all;
+  const defs = names ? all.filter((d) => names.includes(d.name)) : all.filter((d) => !d.group);
   const dir = imagesDir();
   fs.mkdirSync(dir, { recursive: true });
   removeStaleWork(dir);

@@ -1,7 +1,14 @@
 import { Testing } from 'cdk8s';
 import { InstallChart } from '../../charts/install-chart.ts';
 import { addSeedLab } from '../../charts/examples/index.ts';
-import { imageDefinitions, STAND_IN_IMAGES, STAND_IN_LABEL } from './catalog.ts';
+import {
+  COREDNS_IMAGE,
+  ECHO_BASIC_IMAGES,
+  imageDefinitions,
+  imageNames,
+  STAND_IN_IMAGES,
+  STAND_IN_LABEL,
+} from './catalog.ts';
 
 function chartImages(): Set<string> {
   const app = Testing.app();
@@ -34,6 +41,12 @@ describe('image catalog', () => {
       expect(d.standIn).toBe(STAND_IN_IMAGES.includes(d.name));
       expect(d.config.Labels?.[STAND_IN_LABEL] === 'true').toBe(d.standIn);
     }
+  });
+
+  it('builds the conformance images only for conformance runs', () => {
+    expect(imageNames('conformance')).toEqual(ECHO_BASIC_IMAGES);
+    expect(imageNames()).not.toContain(ECHO_BASIC_IMAGES[0]);
+    expect(imageNames()).toContain(COREDNS_IMAGE);
   });
 
   it('has one definition per name', () => {

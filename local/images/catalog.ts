@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTICO_VERSION_TAG } from '../../constructs/agent-daemon-set.ts';
 import { ENVOY_IMAGE } from '../../constructs/envoy-daemon-set.ts';
+import { ensureEchoBasic } from '../toolchain/install.ts';
 import { cacheDir, toolchainPaths } from '../toolchain/paths.ts';
 import { libraryEntries } from './ldd.ts';
 import { nginxEntries, nginxTree } from './nginx.ts';
@@ -22,6 +23,10 @@ export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.1';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.12.2';
 export const NGINX_IMAGE = 'docker.io/library/nginx:1.27';
 export const ECHO_IMAGE = 'registry.k8s.io/e2e-test-images/echoserver:2.5';
+/** echo-basic at every tag the pinned conformance suite's manifests name (base and tests). */
+export const ECHO_BASIC_IMAGES: readonly string[] = ['v1.5.1', 'v1.6.0-dev.2', 'v1.6.0-dev.3'].map(
+  (tag) => `registry.k8s.io/gateway-api/echo-basic:${tag}`,
+);
 const bookinfo = (name: string) => `docker.io/istio/examples-bookinfo-${name}:1.20.2`;
 
 /** Images served by local/backends/server.ts instead of the upstream program: name -> [kind, port]. */
@@ -38,9 +43,14 @@ const STAND_INS: Record<string, [kind: string, port: number]> = {
 /** Names of the images that are our stand-ins, not the upstream programs (the demo says so). */
 export const STAND_IN_IMAGES: readonly string[] = Object.keys(STAND_INS);
 
+/** Images only some runs need; `portico up` builds and imports only the ungrouped ones. */
+export type ImageGroup = 'conformance';
+
 export interface ImageDefinition {
   name: string;
   standIn: boolean;
+  /** Built only when asked for by name or group. @default built for every cluster */
+  group?: ImageGroup;
   /** Shown beside the name, e.g. which program really runs (a function: known after `layers`). */
   note?: string | (() => string);
   /** Layers, bottom first; images that share a layer share its blob and snapshot in containerd. */
@@ -209,5 +219,23 @@ export function imageDefinitions(): ImageDefinition[] {
       },
     },
     ...standIns,
+    // The suite's own backend, built from its module: one binary under every tag its manifests use.
+    ...ECHO_BASIC_IMAGES.map((name): ImageDefinition => ({
+      name,
+      standIn: false,
+      group: 'conformance',
+      note: 'echo-basic from sigs.k8s.io/gateway-api/conformance',
+      layers: async (log) => [
+        [...baseEntries(), { type: 'file', path: '/echo-basic', mode: 0o755, source: ensureEchoBasic(log) }],
+      ],
+      config: { Entrypoint: ['/echo-basic'], User: '65532:65532', WorkingDir: '/' },
+    })),
   ];
+}
+
+/** Names of the images of `group`, or of the images every cluster gets. */
+export function imageNames(group?: ImageGroup): string[] {
+  return imageDefinitions()
+    .filter((d) => d.group === group)
+    .map((d) => d.name);
 }

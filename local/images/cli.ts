@@ -1,9 +1,19 @@
-// `npm run images`: builds every image the local cluster runs (cached), one line per image.
+// `npm run images [-- --group conformance]`: builds every image the local cluster runs (or a
+// group's), cached, one line per image.
+import { parseArgs } from 'node:util';
 import { ensureImages } from './build.ts';
+import { imageNames, type ImageGroup } from './catalog.ts';
 
 const started = Date.now();
 try {
-  const images = await ensureImages((line) => console.log(`images: ${line}`));
+  const { values } = parseArgs({ options: { group: { type: 'string' } }, strict: true });
+  if (values.group !== undefined && values.group !== 'conformance')
+    throw new Error(`unknown image group "${values.group}" (known: conformance)`);
+  const group = values.group as ImageGroup | undefined;
+  const images = await ensureImages(
+    (line) => console.log(`images: ${line}`),
+    group ? imageNames(group) : undefined,
+  );
   const width = Math.max(...images.map((i) => i.name.length));
   for (const i of images) {
     const mb = `${(i.size / 1e6).toFixed(1)} MB`.padStart(9);

@@ -7,7 +7,7 @@ import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kuber
 import { stringify } from 'yaml';
 import { InstallChart } from '../../charts/install-chart.ts';
 import { kubeConfigFor, startControlPlane, type ControlPlane, type TokenUser } from '../control-plane.ts';
-import { ensureImages, importImages } from '../images/index.ts';
+import { ensureImages, imageNames, importImages, type ImageGroup } from '../images/index.ts';
 import { waitFor } from '../process.ts';
 import { cniBinDir, ensureToolchain } from '../toolchain/install.ts';
 import { clusterDnsYaml } from './cluster-dns.ts';
@@ -31,6 +31,10 @@ export interface NodesClusterOptions {
   /** Which node network (172.30.<id>.0/24): clusters that run at once need different ids. @default 0 */
   networkId?: number;
   apiserverPort?: number;
+  /** Gateway pool prefix length: 29 gives the lab's 6 addresses, 26 gives 62. @default 29 */
+  poolPrefix?: number;
+  /** Image groups to build and import besides the cluster's own images. @default none */
+  imageGroups?: readonly ImageGroup[];
   /** Install Portico (operator, Envoy DaemonSet, GatewayClass, IP pool). @default true */
   portico?: boolean;
   log?: (line: string) => void;
@@ -111,8 +115,9 @@ export function installYaml(poolCidr: string): string {
 export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise<NodesCluster> {
   const log = opts.log ?? (() => {});
   const tools = ensureToolchain(log);
-  const images = await ensureImages(log);
-  const net = nodeNetwork(opts.networkId ?? 0);
+  const wanted = [...imageNames(), ...(opts.imageGroups ?? []).flatMap((g) => imageNames(g))];
+  const images = await ensureImages(log, wanted);
+  const net = nodeNetwork(opts.networkId ?? 0, opts.poolPrefix);
   const names = nodeNames(opts.nodes ?? 3);
   const addresses = names.map((n, i) => nodeAddress(net, n, i));
   const ownDir = !opts.dir;

@@ -26,6 +26,12 @@ describe('node network layout', () => {
     expect(nodeAddress(nodeNetwork(0), 'a', 0).netns).not.toBe(nodeAddress(nodeNetwork(1), 'a', 0).netns);
   });
 
+  it('widens the Gateway pool to the top of the /24 on request', () => {
+    expect(nodeNetwork(3, 26).poolCidr).toBe('172.30.3.192/26');
+    expect(nodeNetwork(3, 28).poolCidr).toBe('172.30.3.240/28');
+    expect(() => nodeNetwork(3, 24)).toThrow(/26-29/);
+  });
+
   it('refuses ids whose ranges would not fit', () => {
     expect(() => nodeNetwork(51)).toThrow(/0-50/);
     expect(() => nodeNetwork(-1)).toThrow(/0-50/);

@@ -32,8 +32,15 @@ export interface NodeAddress {
   readonly podGateway: string;
 }
 
-export function nodeNetwork(id: number): NodeNetwork {
+/**
+ * Cluster `id`'s network. The Gateway pool is 172.30.id.200/29 (6 addresses, as the lab's pool);
+ * a shorter `poolPrefix` (26-28) takes the top of the /24 instead, for runs with more Gateways.
+ */
+export function nodeNetwork(id: number, poolPrefix = 29): NodeNetwork {
   if (!Number.isInteger(id) || id < 0 || id > 50) throw new Error(`node network id must be 0-50, got ${id}`);
+  if (!Number.isInteger(poolPrefix) || poolPrefix < 26 || poolPrefix > 29)
+    throw new Error(`pool prefix must be 26-29, got ${poolPrefix}`);
+  const poolBase = poolPrefix === 29 ? 200 : 256 - 2 ** (32 - poolPrefix);
   return {
     id,
     bridge: `ptcbr${id}`,
@@ -42,7 +49,7 @@ export function nodeNetwork(id: number): NodeNetwork {
     podCidr: `10.${200 + id}.0.0/16`,
     serviceCidr: '10.96.0.0/16',
     dnsIp: '10.96.0.10',
-    poolCidr: `172.30.${id}.200/29`,
+    poolCidr: `172.30.${id}.${poolBase}/${poolPrefix}`,
   };
 }
 

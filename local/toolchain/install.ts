@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toolchainPaths, toolchainSrc, type Toolchain } from './paths.ts';
+import {
+  conformancePaths,
+  toolchainPaths,
+  toolchainSrc,
+  type ConformanceTools,
+  type Toolchain,
+} from './paths.ts';
 import { versions } from './versions.ts';
 
 /** A missing prerequisite, with a message that says what to do. */
@@ -39,9 +45,11 @@ function atomically(target: string, make: (tmp: string) => void): void {
   }
 }
 
-function goBuild(moduleDir: string, pkg: string, out: string, ldflags: string[] = []): void {
+/** `go build` a command, or with `test` `go test -c` a package's tests, into `out`. */
+function goBuild(moduleDir: string, pkg: string, out: string, ldflags: string[] = [], test = false): void {
+  const verb = test ? ['test', '-c'] : ['build'];
   atomically(out, (tmp) =>
-    run('go', ['build', '-trimpath', '-ldflags', ['-s', '-w', ...ldflags].join(' '), '-o', tmp, pkg], {
+    run('go', [...verb, '-trimpath', '-ldflags', ['-s', '-w', ...ldflags].join(' '), '-o', tmp, pkg], {
       cwd: moduleDir,
       env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
     }),
@@ -132,6 +140,33 @@ export function ensureGatewayCrds(t: Toolchain, log: Log): void {
       if (f.endsWith('.yaml') && !f.includes('vap_')) fs.copyFileSync(path.join(src, f), path.join(tmp, f));
     }
   });
+}
+
+const conformanceModule = () => path.join(toolchainSrc, 'conformance');
+
+/** echo-basic, the suite's backend (its images are built from this binary). */
+export function ensureEchoBasic(log: Log = () => {}): string {
+  const c = conformancePaths();
+  if (fs.existsSync(c.echoBasic)) return c.echoBasic;
+  need('go', 'version', 'install Go 1.26+ (it builds echo-basic from the conformance module)');
+  log(`building echo-basic ${versions.gatewayApi} (sigs.k8s.io/gateway-api/conformance/echo-basic)`);
+  goBuild(conformanceModule(), 'sigs.k8s.io/gateway-api/conformance/echo-basic', c.echoBasic);
+  return c.echoBasic;
+}
+
+/**
+ * The conformance suite's test binary and echo-basic, from the wrapper module that pins both
+ * sigs.k8s.io/gateway-api modules. Not part of ensureToolchain: only a conformance run needs them.
+ */
+export function ensureConformanceTools(log: Log = () => {}): ConformanceTools {
+  const c = conformancePaths();
+  ensureEchoBasic(log);
+  if (!fs.existsSync(c.suite)) {
+    need('go', 'version', 'install Go 1.26+ (it builds the conformance suite from its module)');
+    log(`building the conformance suite ${versions.gatewayApi} (go test -c; cold: ~1-2 min on 2 cores)`);
+    goBuild(conformanceModule(), 'sigs.k8s.io/gateway-api/conformance', c.suite, [], true);
+  }
+  return c;
 }
 
 /** Debian packages a node runs: its container runtime, kube-proxy's iptables, the CNI plugins. */

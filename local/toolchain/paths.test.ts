@@ -1,4 +1,6 @@
-import { toolchainPaths } from './paths.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { conformancePaths, toolchainPaths, toolchainSrc } from './paths.ts';
 import { versions } from './versions.ts';
 
 describe('toolchainPaths', () => {
@@ -9,5 +11,29 @@ describe('toolchainPaths', () => {
     expect(t.envoy).toBe(`/cache/envoy-${versions.envoy}/envoy`);
     expect(t.coredns).toBe(`/cache/coredns-${versions.coredns}/coredns`);
     expect(t.gatewayCrds).toBe(`/cache/gateway-api-${versions.gatewayApi}/crds`);
+  });
+});
+
+describe('conformancePaths', () => {
+  it('keys the suite and echo-basic by the pinned Gateway API version', () => {
+    const c = conformancePaths('/cache');
+    expect(c.suite).toBe(`/cache/gateway-api-conformance-${versions.gatewayApi}/conformance.test`);
+    expect(c.echoBasic).toBe(`/cache/gateway-api-conformance-${versions.gatewayApi}/echo-basic`);
+  });
+
+  it('builds them from a wrapper module that pins both modules at that version', () => {
+    const mod = fs.readFileSync(path.join(toolchainSrc, 'conformance', 'go.mod'), 'utf8');
+    const required = (m: string) =>
+      mod.split('\n').some(
+        (line) =>
+          line
+            .replace(/\/\/.*/, '')
+            .trim()
+            .split(/\s+/)
+            .slice(-2)
+            .join(' ') === `${m} ${versions.gatewayApi}`,
+      );
+    expect(required('sigs.k8s.io/gateway-api')).toBe(true);
+    expect(required('sigs.k8s.io/gateway-api/conformance')).toBe(true);
   });
 });

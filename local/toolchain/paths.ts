@@ -38,3 +38,16 @@ export function toolchainPaths(root = cacheDir()): Toolchain {
     gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),
   };
 }
+
+/** The upstream conformance suite and its echo server: built only when a conformance run needs them. */
+export interface ConformanceTools {
+  /** `go test -c sigs.k8s.io/gateway-api/conformance`: the suite, its manifests embedded. */
+  suite: string;
+  /** sigs.k8s.io/gateway-api/conformance/echo-basic, the backend every suite manifest runs. */
+  echoBasic: string;
+}
+
+export function conformancePaths(root = cacheDir()): ConformanceTools {
+  const dir = path.join(root, `gateway-api-conformance-${versions.gatewayApi}`);
+  return { suite: path.join(dir, 'conformance.test'), echoBasic: path.join(dir, 'echo-basic') };
+}

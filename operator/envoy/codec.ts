@@ -12,6 +12,7 @@ import type { HttpConnectionManager } from './generated/envoy/extensions/filters
 import type { Router } from './generated/envoy/extensions/filters/http/router/v3/Router.ts';
 import type { TlsInspector } from './generated/envoy/extensions/filters/listener/tls_inspector/v3/TlsInspector.ts';
 import type { TcpProxy } from './generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy.ts';
+import type { Config as DirectResponse } from './generated/envoy/extensions/filters/network/direct_response/v3/Config.ts';
 import type { DownstreamTlsContext } from './generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.ts';
 import type { HttpProtocolOptions } from './generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.ts';
 
@@ -26,6 +27,7 @@ export interface EnvoyMessages {
   'envoy.extensions.filters.http.router.v3.Router': Router;
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': TlsInspector;
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': TcpProxy;
+  'envoy.extensions.filters.network.direct_response.v3.Config': DirectResponse;
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext;
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions;
 }

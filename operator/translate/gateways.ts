@@ -85,7 +85,11 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   const mode = str(tls.mode) ?? 'Terminate';
   const passthrough = protocol === 'TLS' && mode === 'Passthrough';
   const allowed = obj(o.allowedRoutes);
-  const { kinds, invalid } = listenerKinds(protocol, allowed.kinds);
+  // TLS termination is not supported (TLSRouteModeTerminate): such a listener admits no kind at all.
+  const terminatesTls = protocol === 'TLS' && !passthrough;
+  const { kinds, invalid } = terminatesTls
+    ? { kinds: [], invalid: [] }
+    : listenerKinds(protocol, allowed.kinds);
   const fromRaw = obj(allowed.namespaces).from ?? 'Same';
   const from = fromRaw === 'Same' || fromRaw === 'All' || fromRaw === 'Selector' ? fromRaw : 'Invalid';
   const base = {
@@ -102,8 +106,8 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   } as const;
   let notAccepted: Problem | undefined;
   if (!SUPPORTED[protocol]) notAccepted = { reason: 'UnsupportedProtocol', message: `protocol ${protocol}` };
-  else if (protocol === 'TLS' && !passthrough)
-    notAccepted = { reason: 'UnsupportedProtocol', message: 'TLS listeners support only mode Passthrough' };
+  else if (terminatesTls)
+    notAccepted = { reason: 'UnsupportedValue', message: 'TLS listeners support only mode Passthrough' };
   else if (protocol === 'HTTPS' && mode !== 'Terminate')
     notAccepted = { reason: 'UnsupportedValue', message: 'HTTPS listeners support only mode Terminate' };
   else if (port < 1 || port > 65535) notAccepted = { reason: 'PortUnavailable', message: `port ${port}` };
@@ -192,8 +196,10 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
     for (const a of arr(spec.addresses)) {
       const type = str(obj(a).type) ?? 'IPAddress';
       const value = str(obj(a).value) ?? '';
-      if (type === 'IPAddress' && value) requestedIPs.push(value);
-      else unsupportedAddress = `address type ${type} is not supported`;
+      // An IPAddress without a value asks for any address: the pool picks one (GatewayAddressEmpty).
+      if (type === 'IPAddress') {
+        if (value) requestedIPs.push(value);
+      } else unsupportedAddress = `address type ${type} is not supported`;
     }
     out.push({
       meta: md,

@@ -86,6 +86,27 @@ describe('listener conflicts and protocols', () => {
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Accepted')).toBe('False/ListenersNotValid');
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/Invalid');
   });
+  it('a TLS listener in mode Terminate is UnsupportedValue and supports no route kind', () => {
+    // TLSRouteListenerTerminateNotSupported: Portico does not claim TLSRouteModeTerminate.
+    const g = gateway('my-gateway', [
+      {
+        name: 'tls-terminate',
+        protocol: 'TLS',
+        port: 8443,
+        hostname: 'terminate.example.com',
+        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert' }] },
+      },
+    ]);
+    const l = listener(
+      translate(snap({ gateways: [g], secrets: [tlsSecret('cert')] })),
+      'my-gateway',
+      'tls-terminate',
+    );
+    expect(cond(l?.conditions, 'Accepted')).toBe('False/UnsupportedValue');
+    expect(l?.supportedKinds).toEqual([]);
+    expect(l?.attachedRoutes).toBe(0);
+  });
   it('a TLS passthrough listener accepts only TLSRoutes', () => {
     const g = gateway('my-gateway', [
       { name: 'tls', protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } },
@@ -110,6 +131,19 @@ describe('listener conflicts and protocols', () => {
       { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
     ]);
   });
+});
+
+it('an IPAddress entry without a value asks the pool for any address', () => {
+  type Address = NonNullable<Gateway['spec']['addresses']>[number];
+  const withAddress = (a: Record<string, string>): Gateway => {
+    const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 8080 }]);
+    g.spec.addresses = [a as unknown as Address];
+    return g;
+  };
+  const accepted = (g: Gateway) =>
+    cond(translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions, 'Accepted');
+  expect(accepted(withAddress({ type: 'IPAddress' }))).toBe('True/Accepted');
+  expect(accepted(withAddress({ type: 'Hostname', value: 'gw.example' }))).toBe('False/UnsupportedAddress');
 });
 
 it('a Gateway without an address is AddressNotAssigned and gets no listener', () => {

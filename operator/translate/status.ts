@@ -15,9 +15,14 @@ import type { GatewayClassStatusResult, OwnedService, Snapshot } from './types.t
 /** Only what Portico really implements (the spec's feature names), sorted. */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
+  'GatewayAddressEmpty',
+  'GatewayPort8080',
   'HTTPRoute',
+  'HTTPRouteDestinationPortMatching',
   'HTTPRouteHostRewrite',
   'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRouteParentRefPort',
   'HTTPRoutePathRedirect',
   'HTTPRoutePathRewrite',
   'HTTPRoutePortRedirect',

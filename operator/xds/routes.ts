@@ -102,24 +102,37 @@ function forward(action: Extract<HttpAction, { type: 'Forward' }>, r: Route): Ro
   return out;
 }
 
-function redirect(a: Extract<HttpAction, { type: 'Redirect' }>, match: HttpMatch): RedirectAction {
+/** The listener a route is served on: a redirect without scheme or port keeps its port. */
+export interface ServedOn {
+  readonly port: number;
+  readonly protocol: 'HTTP' | 'HTTPS';
+}
+
+function redirect(
+  a: Extract<HttpAction, { type: 'Redirect' }>,
+  match: HttpMatch,
+  on: ServedOn | undefined,
+): RedirectAction {
   const out: RedirectAction = { response_code: REDIRECT_CODES[a.statusCode] ?? 'FOUND' };
   if (a.scheme) out.scheme_redirect = a.scheme;
   if (a.hostname) out.host_redirect = a.hostname;
   if (a.port !== undefined) out.port_redirect = a.port;
+  // The spec: with neither scheme nor port, the redirect goes to the listener's port (left out of
+  // Location when it is the scheme's well-known one). Envoy alone would drop a port like 8080.
+  else if (!a.scheme && on && on.port !== (on.protocol === 'HTTPS' ? 443 : 80)) out.port_redirect = on.port;
   if (a.path?.type === 'ReplaceFullPath') out.path_redirect = a.path.value;
   else if (a.path) Object.assign(out, pathRewrite(a.path, match));
   return out;
 }
 
-export function envoyRoute(r: Route): EnvoyRoute {
+export function envoyRoute(r: Route, on?: ServedOn): EnvoyRoute {
   const out: EnvoyRoute = { name: r.name, match: routeMatch(r.match) };
   if (r.action.type === 'Forward') {
     // An empty backend list cannot be forwarded anywhere: the spec asks for a 500.
     if (r.action.backends.length === 0) out.direct_response = { status: 500 };
     else out.route = forward(r.action, r);
   } else if (r.action.type === 'DirectResponse') out.direct_response = { status: r.action.status };
-  else out.redirect = redirect(r.action, r.match);
+  else out.redirect = redirect(r.action, r.match, on);
   const req = headerOptions(r.requestHeaders);
   if (req.length) out.request_headers_to_add = req;
   if (r.requestHeaders?.remove.length) out.request_headers_to_remove = [...r.requestHeaders.remove];
@@ -133,10 +146,12 @@ export function envoyRoute(r: Route): EnvoyRoute {
 export function routeConfiguration(l: HttpListener): RouteConfiguration {
   return {
     name: l.name,
+    // Match Host without its port, but forward it unchanged (the backend sees what the client sent).
+    ignore_port_in_host_matching: true,
     virtual_hosts: l.virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
-      routes: vh.routes.map(envoyRoute),
+      routes: vh.routes.map((r) => envoyRoute(r, l)),
     })),
   };
 }

@@ -158,6 +158,22 @@ describe('routeMatch / envoyRoute', () => {
     });
   });
 
+  it('redirects to the listener port when the filter names neither scheme nor port', () => {
+    // HTTPRouteRedirectPortAndScheme: a listener on 8080 must keep 8080 in Location.
+    const bare = route({ action: { type: 'Redirect', statusCode: 302 } });
+    expect(envoyRoute(bare, { port: 8080, protocol: 'HTTP' }).redirect?.port_redirect).toBe(8080);
+    expect(envoyRoute(bare, { port: 80, protocol: 'HTTP' }).redirect?.port_redirect).toBeUndefined();
+    expect(envoyRoute(bare, { port: 443, protocol: 'HTTPS' }).redirect?.port_redirect).toBeUndefined();
+    const toHttps = route({ action: { type: 'Redirect', statusCode: 302, scheme: 'https' } });
+    expect(envoyRoute(toHttps, { port: 8080, protocol: 'HTTP' }).redirect?.port_redirect).toBeUndefined();
+    const rc = routeConfiguration({
+      ...http,
+      port: 8080,
+      virtualHosts: [{ name: '*', domains: ['*'], routes: [bare] }],
+    });
+    expect(rc.virtual_hosts?.[0]?.routes?.[0]?.redirect?.port_redirect).toBe(8080);
+  });
+
   it('maps header modifiers and URL rewrites', () => {
     const r = envoyRoute(
       route({
@@ -254,10 +270,10 @@ describe('translateIr', () => {
     expect(snap.routes[https.name]).toBeDefined();
   });
 
-  it('routes TLS passthrough by SNI to tcp_proxy with weights, leaving invalid routes unmatched', () => {
+  it('routes TLS passthrough by SNI to tcp_proxy with weights', () => {
     const l = snap.listeners[passthrough.name]!;
     expect(l.listener_filters?.[0]?.name).toBe('envoy.filters.listener.tls_inspector');
-    expect(l.filter_chains).toHaveLength(1);
+    expect(l.filter_chains).toHaveLength(2);
     expect(l.filter_chains?.[0]?.filter_chain_match).toEqual({ server_names: ['x.example'] });
     expect(unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config)).toMatchObject({
       weighted_clusters: {
@@ -268,6 +284,26 @@ describe('translateIr', () => {
       },
     });
     expect(snap.routes[passthrough.name]).toBeUndefined();
+  });
+
+  it('accepts, then closes, connections for a TLS route with no valid backend', () => {
+    // The conformance suite (TLSRouteInvalidBackendRef*) dials and expects EOF, not a refusal.
+    const onlyInvalid = translateIr(
+      { ...ir, tlsPassthroughListeners: [{ ...passthrough, routes: [passthrough.routes[1]!] }] },
+      'v3',
+    );
+    const chains = onlyInvalid.listeners[passthrough.name]?.filter_chains;
+    expect(chains?.map((c) => c.filter_chain_match)).toEqual([{ server_names: ['y.example'] }]);
+    expect(chains?.[0]?.filters?.map((f) => f.name)).toEqual(['envoy.filters.network.direct_response']);
+    expect(unpack(chains?.[0]?.filters?.[0]?.typed_config)).toEqual({});
+  });
+
+  it('forwards the Host header with its port, matching virtual hosts without it', () => {
+    // HTTPRouteHostnameIntersection: the backend must see `Host: a.example:80` as sent.
+    const hcm = unpack(snap.listeners[http.name]?.filter_chains?.[0]?.filters?.[0]?.typed_config);
+    expect(hcm.strip_any_host_port).toBeFalsy();
+    expect(hcm.strip_matching_host_port).toBeFalsy();
+    expect(snap.routes[http.name]?.ignore_port_in_host_matching).toBe(true);
   });
 
   it('omits listeners that Envoy would refuse for having no filter chain', () => {

@@ -4,6 +4,7 @@ import type {
   GatewayRef,
   HttpListener,
   IR,
+  SniRoute,
   TlsCertificate,
   TlsPassthroughListener,
 } from '../ir/index.ts';
@@ -56,8 +57,6 @@ function httpConnectionManager(l: HttpListener): Filter {
     typed_config: pack('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix(l.name),
       rds: { config_source: ADS, route_config_name: l.name },
-      // Host headers carry ports; Gateway hostnames never do.
-      strip_any_host_port: true,
       use_remote_address: { value: true },
       normalize_path: { value: true },
       http_filters: [
@@ -122,29 +121,36 @@ export function httpListener(l: HttpListener): Listener | undefined {
   };
 }
 
-/** Undefined when no route has a backend: nothing to bind, and every SNI is refused anyway. */
-export function tlsPassthroughListener(l: TlsPassthroughListener): Listener | undefined {
-  const chains: FilterChain[] = l.routes
-    .filter((r) => r.backends.length > 0)
-    .map((r) => ({
-      name: r.name,
-      filter_chain_match: sniMatch(r.sniHostnames),
-      filters: [
-        {
-          name: 'envoy.filters.network.tcp_proxy',
-          typed_config: pack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', {
-            stat_prefix: statPrefix(r.name),
-            ...(r.backends.length === 1
-              ? { cluster: r.backends[0]!.cluster }
-              : {
-                  weighted_clusters: {
-                    clusters: r.backends.map((b) => ({ name: b.cluster, weight: b.weight })),
-                  },
-                }),
+/** Accepts the connection, then closes it: what a client of a route with no valid backend gets. */
+const closeConnection: Filter = {
+  name: 'envoy.filters.network.direct_response',
+  typed_config: pack('envoy.extensions.filters.network.direct_response.v3.Config', {}),
+};
+
+function tcpProxy(r: SniRoute): Filter {
+  return {
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: pack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', {
+      stat_prefix: statPrefix(r.name),
+      ...(r.backends.length === 1
+        ? { cluster: r.backends[0]!.cluster }
+        : {
+            weighted_clusters: {
+              clusters: r.backends.map((b) => ({ name: b.cluster, weight: b.weight })),
+            },
           }),
-        },
-      ],
-    }));
+    }),
+  };
+}
+
+/** Undefined when the listener has no routes: nothing to bind. */
+export function tlsPassthroughListener(l: TlsPassthroughListener): Listener | undefined {
+  // A route whose backends are all invalid still owns its SNI: connections are accepted, then closed.
+  const chains: FilterChain[] = l.routes.map((r) => ({
+    name: r.name,
+    filter_chain_match: sniMatch(r.sniHostnames),
+    filters: [r.backends.length === 0 ? closeConnection : tcpProxy(r)],
+  }));
   if (chains.length === 0) return undefined;
   return {
     name: l.name,
@@ -191,7 +197,7 @@ export function translateIr(ir: IR, version: string): Snapshot {
     if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) continue;
     const key = JSON.stringify([l.name, l.address, l.port, l.protocol, l.tls]);
     listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
-    routes[l.name] = reuse(next, `r\0${l.name}\0${JSON.stringify(l.virtualHosts)}`, () =>
+    routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${JSON.stringify(l.virtualHosts)}`, () =>
       routeConfiguration(l),
     );
     for (const cert of l.tls?.certificates ?? []) {

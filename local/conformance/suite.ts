@@ -1,0 +1,124 @@
+// The upstream conformance suite's command line, the images its manifests name, and its report:
+// pure helpers for local/conformance/run.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+/** Profiles Portico claims: their core features are all in the GatewayClass's supportedFeatures. */
+export const DEFAULT_PROFILES: readonly string[] = ['GATEWAY-HTTP', 'GATEWAY-TLS'];
+
+export interface SuiteArgsOptions {
+  gatewayClass: string;
+  profiles: readonly string[];
+  /** Where the ConformanceReport YAML goes; none for partial runs. */
+  reportPath?: string;
+  implementation: { organization: string; project: string; url: string; version: string; contact: string };
+  runTest?: string;
+  skipTests?: readonly string[];
+  /** Test these features instead of the GatewayClass's (to try a feature before claiming it). */
+  supportedFeatures?: readonly string[];
+  /** go test's own -timeout (the suite's 10-minute default is too short for a full run here). */
+  timeout: string;
+}
+
+/**
+ * Flags for the `go test -c` binary. Without `supportedFeatures` the suite reads the features from
+ * the GatewayClass's status.supportedFeatures, so the report grades what Portico claims.
+ */
+export function suiteArgs(o: SuiteArgsOptions): string[] {
+  const args = [
+    '-test.run=^TestConformance$',
+    '-test.v',
+    `-test.timeout=${o.timeout}`,
+    `-gateway-class=${o.gatewayClass}`,
+    `-conformance-profiles=${o.profiles.join(',')}`,
+    '-cleanup-base-resources=true',
+  ];
+  if (o.supportedFeatures) args.push(`-supported-features=${o.supportedFeatures.join(',')}`);
+  if (o.runTest) args.push(`-run-test=${o.runTest}`);
+  if (o.skipTests?.length) args.push(`-skip-tests=${o.skipTests.join(',')}`);
+  if (o.reportPath) {
+    const i = o.implementation;
+    args.push(
+      `-report-output=${o.reportPath}`,
+      `-organization=${i.organization}`,
+      `-project=${i.project}`,
+      `-url=${i.url}`,
+      `-version=${i.version}`,
+      `-contact=${i.contact}`,
+    );
+  }
+  return args;
+}
+
+/** Every `image:` of the suite's Gateway manifests (base and tests; mesh is out of scope). */
+export function manifestImages(moduleDir: string): string[] {
+  const images = new Set<string>();
+  for (const dir of ['base', 'tests']) {
+    for (const f of fs.readdirSync(path.join(moduleDir, dir))) {
+      if (!f.endsWith('.yaml')) continue;
+      for (const m of fs
+        .readFileSync(path.join(moduleDir, dir, f), 'utf8')
+        .matchAll(/^\s*-?\s*image:\s*(\S+)/gm))
+        images.add(m[1]!.replace(/^["']|["']$/g, ''));
+    }
+  }
+  return [...images].sort();
+}
+
+export interface ProfileSummary {
+  name: string;
+  core: { passed: number; failed: number; skipped: number; failedTests: string[] };
+  extended?: { passed: number; failed: number; skipped: number; failedTests: string[]; features: string[] };
+}
+
+interface ReportStatus {
+  statistics?: { Passed?: number; Failed?: number; Skipped?: number };
+  failedTests?: string[];
+  supportedFeatures?: string[];
+}
+
+function counts(s: ReportStatus | undefined) {
+  return {
+    passed: s?.statistics?.Passed ?? 0,
+    failed: s?.statistics?.Failed ?? 0,
+    skipped: s?.statistics?.Skipped ?? 0,
+    failedTests: s?.failedTests ?? [],
+  };
+}
+
+/** Per-profile counts from a ConformanceReport YAML, by profile name. */
+export function summarizeReport(yamlText: string): ProfileSummary[] {
+  const report = parse(yamlText) as {
+    profiles?: { name: string; core?: ReportStatus; extended?: ReportStatus }[];
+  };
+  const profiles = [...(report.profiles ?? [])].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  return profiles.map((p) => ({
+    name: p.name,
+    core: counts(p.core),
+    ...(p.extended
+      ? { extended: { ...counts(p.extended), features: p.extended.supportedFeatures ?? [] } }
+      : {}),
+  }));
+}
+
+/** A Markdown table: one row per profile, core and extended passed/failed/skipped. */
+export function summaryTable(profiles: readonly ProfileSummary[]): string {
+  const cell = (c: { passed: number; failed: number; skipped: number } | undefined) =>
+    c ? `${c.passed} / ${c.failed} / ${c.skipped}` : '-';
+  return [
+    '| profile | core passed / failed / skipped | extended passed / failed / skipped |',
+    '| --- | --- | --- |',
+    ...profiles.map((p) => `| ${p.name} | ${cell(p.core)} | ${cell(p.extended)} |`),
+  ].join('\n');
+}
+
+/** Test results from `go test -v` output: `--- PASS: TestConformance/Name (1.2s)`, top-level tests only. */
+export function testResults(output: string): { name: string; result: 'PASS' | 'FAIL' | 'SKIP' }[] {
+  const out: { name: string; result: 'PASS' | 'FAIL' | 'SKIP' }[] = [];
+  for (const m of output.matchAll(/^ {4}--- (PASS|FAIL|SKIP): TestConformance\/([^/\s]+) /gm))
+    out.push({ name: m[2]!, result: m[1] as 'PASS' | 'FAIL' | 'SKIP' });
+  return out;
+}

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runConformance, type ConformanceResult } from '../local/conformance/run.ts';
+
+// The upstream Gateway API conformance suite (GATEWAY-HTTP and GATEWAY-TLS, the features the
+// GatewayClass claims) on a real-node cluster: about 90 s warm, plus building the suite once.
+describe('Gateway API conformance', () => {
+  let dir: string;
+  let result: ConformanceResult;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-conformance-test-'));
+    result = await runConformance({ dir, reportPath: path.join(dir, 'report.yaml') });
+  }, 1200000);
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes every test it runs', () => {
+    const failed = result.tests.filter((t) => t.result === 'FAIL').map((t) => t.name);
+    expect(failed).toEqual([]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('passes every core test and every test of the claimed extended features', () => {
+    const byName = Object.fromEntries((result.profiles ?? []).map((p) => [p.name, p]));
+    expect(byName['GATEWAY-HTTP']?.core).toMatchObject({ passed: 36, failed: 0, skipped: 0 });
+    expect(byName['GATEWAY-TLS']?.core).toMatchObject({ passed: 19, failed: 0, skipped: 0 });
+    for (const p of Object.values(byName)) expect(p.extended?.failed ?? 0).toBe(0);
+  });
+});
