@@ -115,7 +115,12 @@ export class AgentDaemonSet extends Construct {
         allowPrivilegeEscalation: false,
         capabilities: {
           drop: [plus.Capability.ALL],
-          add: [plus.Capability.NET_ADMIN, plus.Capability.NET_RAW, plus.Capability.BPF, plus.Capability.PERFMON],
+          add: [
+            plus.Capability.NET_ADMIN,
+            plus.Capability.NET_RAW,
+            plus.Capability.BPF,
+            plus.Capability.PERFMON,
+          ],
         },
       },
     });
