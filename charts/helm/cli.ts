@@ -7,6 +7,7 @@ import { ensureGatewayCrds, ensureHelm } from '../../local/toolchain/install.ts'
 import { toolchainPaths } from '../../local/toolchain/paths.ts';
 import { repoRoot } from '../../local/images/node-apps.ts';
 import { CHART_NAME, generateChart } from './generate.ts';
+import { updateValuesTable } from './values-table.ts';
 
 /** Runs helm; returns stdout, or throws with its stderr. */
 export function helm(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): string {
@@ -40,5 +41,7 @@ export function buildChart(outDir: string, log: (line: string) => void = () => {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const tgz = buildChart(path.resolve(process.argv[2] ?? path.join(repoRoot, 'dist')), (l) => console.log(l));
+  if (updateValuesTable(path.join(repoRoot, 'README.md')))
+    console.log('updated the values table in README.md');
   console.log(`wrote ${path.relative(process.cwd(), tgz)}`);
 }
