@@ -59,7 +59,7 @@ function ir(n: number, svc0Port = backendPort): IR {
 }
 
 const server = new AdsServer({ logger: pino({ level: 'warn' }) });
-const xdsPort = await server.listen('127.0.0.1');
+const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
 const envoy = await startEnvoy(
   renderBootstrap({ nodeId: 'bench', xdsAddress: '127.0.0.1', xdsPort, delta }),
   {

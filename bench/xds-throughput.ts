@@ -20,7 +20,7 @@ const backendPort = (backend.address() as AddressInfo).port;
 const [xdsListenPort, staticPort] = await Promise.all([freePort(), freePort()]);
 
 const server = new AdsServer({ logger: pino({ level: 'warn' }) });
-const xdsPort = await server.listen('127.0.0.1');
+const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
 const envoys: EnvoyHandle[] = [];
 try {
   envoys.push(

@@ -1,10 +1,11 @@
-import { Chart, type ChartProps, Include } from 'cdk8s';
+import { ApiObject, Chart, type ChartProps, Include } from 'cdk8s';
 import { KubeNamespace } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   AgentDaemonSet,
+  ENVOY_XDS_TLS_DIR,
   EnvoyDaemonSet,
   GatewayClass,
   type IpBlock,
@@ -15,8 +16,11 @@ import {
   clusterScoped,
   l2AnnouncementPolicyCrd,
   loadBalancerIpPoolCrd,
+  XDS_CLIENT_SECRET,
+  XDS_SERVER_SECRET,
+  XdsCertgen,
 } from '../constructs/index.ts';
-import { renderBootstrap } from '../operator/xds/bootstrap.ts';
+import { renderBootstrap, renderXdsClientSds } from '../operator/xds/bootstrap.ts';
 
 export interface InstallChartProps extends ChartProps {
   /** Namespace Portico runs in. @default "portico-system" */
@@ -44,13 +48,23 @@ export interface InstallChartProps extends ChartProps {
   readonly ipPoolBlocks?: IpBlock[];
   /** Interfaces (RE2) the default L2AnnouncementPolicy announces on. @default every interface */
   readonly l2Interfaces?: string[];
+  /** @default "info" */
+  readonly operatorLogLevel?: string;
+  /** @default "info" */
+  readonly envoyLogLevel?: string;
+  /** A Prometheus Operator ServiceMonitor for the operator's metrics. @default false */
+  readonly serviceMonitor?: boolean;
 }
+
+/** The SDS file (in Envoy's bootstrap ConfigMap) that points at its xDS client certificate. */
+const XDS_CLIENT_SDS_FILE = 'xds-client-sds.json';
 
 /** Everything Portico deploys: CRDs, RBAC, the operator, Envoy and the agent per node, the GatewayClass. */
 export class InstallChart extends Chart {
   readonly operator: Operator;
   readonly envoy: EnvoyDaemonSet;
   readonly agent?: AgentDaemonSet;
+  readonly certgen: XdsCertgen;
 
   constructor(scope: Construct, id: string, props: InstallChartProps = {}) {
     const namespace = props.namespace ?? 'portico-system';
@@ -70,19 +84,42 @@ export class InstallChart extends Chart {
     clusterScoped(new KubeNamespace(this, 'Namespace', { metadata: { name: namespace } }));
     new PorticoCrd(this, 'LoadBalancerIPPoolCrd', loadBalancerIpPoolCrd);
     new PorticoCrd(this, 'L2AnnouncementPolicyCrd', l2AnnouncementPolicyCrd);
+    this.certgen = new XdsCertgen(this, 'XdsCertgen', { image: props.operatorImage });
     this.operator = new Operator(this, 'Operator', {
       image: props.operatorImage,
       replicas: props.operatorReplicas,
       xdsPort: props.xdsPort,
+      logLevel: props.operatorLogLevel,
+      xdsTlsSecret: XDS_SERVER_SECRET,
     });
+    const xdsHost = `${this.operator.xdsService.name}.${namespace}.svc.cluster.local`;
     this.envoy = new EnvoyDaemonSet(this, 'Envoy', {
       image: props.envoyImage,
+      logLevel: props.envoyLogLevel,
       bootstrap: renderBootstrap({
-        xdsAddress: `${this.operator.xdsService.name}.${namespace}.svc.cluster.local`,
+        xdsAddress: xdsHost,
         xdsPort: this.operator.xdsPort,
         delta: true,
+        tls: {
+          certDir: ENVOY_XDS_TLS_DIR,
+          sdsPath: `/etc/envoy/${XDS_CLIENT_SDS_FILE}`,
+          serverName: xdsHost,
+        },
       }),
+      files: { [XDS_CLIENT_SDS_FILE]: JSON.stringify(renderXdsClientSds(ENVOY_XDS_TLS_DIR), null, 2) },
+      xdsTlsSecret: XDS_CLIENT_SECRET,
     });
+    if (props.serviceMonitor) {
+      new ApiObject(this, 'ServiceMonitor', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: this.operator.metricsService.name },
+        spec: {
+          selector: { matchLabels: this.operator.metricsService.metadata.toJson().labels },
+          endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+        },
+      });
+    }
     if (props.agent ?? true) this.agent = new AgentDaemonSet(this, 'Agent', { image: props.agentImage });
     if (props.ipPoolBlocks) {
       new LoadBalancerIpPool(this, 'DefaultIpPool', {

@@ -21,7 +21,14 @@ export interface EnvoyDaemonSetProps {
   readonly resources?: plus.ContainerResources;
   /** @default "info" */
   readonly logLevel?: string;
+  /** More files for the bootstrap ConfigMap, mounted beside bootstrap.json in /etc/envoy. @default none */
+  readonly files?: Record<string, string>;
+  /** Secret with Envoy's xDS client certificate, mounted read-only at /etc/portico/xds-tls. @default none */
+  readonly xdsTlsSecret?: string;
 }
+
+/** Where Envoy reads its xDS client certificate. */
+export const ENVOY_XDS_TLS_DIR = '/etc/portico/xds-tls';
 
 /** One Envoy per node on the host network, configured over ADS by the operator. */
 export class EnvoyDaemonSet extends Construct {
@@ -58,7 +65,7 @@ export class EnvoyDaemonSet extends Construct {
     });
     this.configMap = new plus.ConfigMap(this, 'Bootstrap', {
       metadata: { name: `${name}-bootstrap`, labels },
-      data: { 'bootstrap.json': JSON.stringify(props.bootstrap, null, 2) },
+      data: { 'bootstrap.json': JSON.stringify(props.bootstrap, null, 2), ...props.files },
     });
     this.daemonSet = new plus.DaemonSet(this, 'Resource', {
       metadata: { name, labels },
@@ -113,5 +120,13 @@ export class EnvoyDaemonSet extends Construct {
       readOnly: true,
     });
     container.mount('/tmp', plus.Volume.fromEmptyDir(this, 'Tmp', 'tmp'));
+    if (props.xdsTlsSecret) {
+      const secret = plus.Secret.fromSecretName(this, 'XdsTlsSecret', props.xdsTlsSecret);
+      container.mount(
+        ENVOY_XDS_TLS_DIR,
+        plus.Volume.fromSecret(this, 'XdsTls', secret, { name: 'xds-tls', defaultMode: 0o400 }),
+        { readOnly: true },
+      );
+    }
   }
 }

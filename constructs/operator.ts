@@ -8,6 +8,7 @@ import {
   type PolicyRule,
 } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { Construct } from 'constructs';
+import { NONROOT_ID, nonRootContainer } from './security.ts';
 import { PORTICO_VERSION_TAG } from './agent-daemon-set.ts';
 import { clusterScoped } from './cluster-scoped.ts';
 import { PORTICO_CONTROLLER_NAME } from './gateway-class.ts';
@@ -31,7 +32,16 @@ export interface OperatorProps {
   readonly controllerName?: string;
   /** @default requests 100m CPU / 128Mi, limit 512Mi memory */
   readonly resources?: plus.ContainerResources;
+  /** @default "info" */
+  readonly logLevel?: string;
+  /** Elect a leader that alone writes statuses and objects; off only for a single replica. @default true */
+  readonly leaderElection?: boolean;
+  /** Secret with the xDS server certificate, key and client CA (made by XdsCertgen). @default "portico-xds-server" */
+  readonly xdsTlsSecret?: string;
 }
+
+/** Where the operator reads its xDS server certificate. */
+export const OPERATOR_XDS_TLS_DIR = '/etc/portico/xds-tls';
 
 const GW = 'gateway.networking.k8s.io';
 const READ = ['get', 'list', 'watch'];
@@ -67,6 +77,7 @@ export class Operator extends Construct {
   readonly deployment: plus.Deployment;
   readonly serviceAccount: plus.ServiceAccount;
   readonly xdsService: plus.Service;
+  readonly metricsService: plus.Service;
   readonly xdsPort: number;
 
   constructor(scope: Construct, id: string, props: OperatorProps = {}) {
@@ -116,8 +127,10 @@ export class Operator extends Construct {
       // cdk8s-plus leaves the token out by default; the operator talks to the API.
       automountServiceAccountToken: true,
       isolate: false,
+      // The xDS key is group-readable by the operator's group only.
+      securityContext: { ensureNonRoot: true, user: NONROOT_ID, group: NONROOT_ID, fsGroup: NONROOT_ID },
     });
-    this.deployment.addContainer({
+    const container = this.deployment.addContainer({
       name: 'operator',
       image: props.image ?? `portico/operator:${PORTICO_VERSION_TAG}`,
       imagePullPolicy: plus.ImagePullPolicy.IF_NOT_PRESENT,
@@ -125,6 +138,9 @@ export class Operator extends Construct {
         `--controller-name=${props.controllerName ?? PORTICO_CONTROLLER_NAME}`,
         `--xds-port=${this.xdsPort}`,
         `--metrics-port=${metricsPort}`,
+        `--log-level=${props.logLevel ?? 'info'}`,
+        `--leader-election-id=${props.leaderElection === false ? '' : name}`,
+        `--xds-tls-dir=${OPERATOR_XDS_TLS_DIR}`,
       ],
       envVariables: { POD_NAMESPACE: plus.EnvValue.fromFieldRef(plus.EnvFieldPaths.POD_NAMESPACE) },
       ports: [
@@ -137,19 +153,23 @@ export class Operator extends Construct {
         cpu: { request: plus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },
       },
-      securityContext: {
-        ensureNonRoot: true,
-        user: 65532,
-        group: 65532,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: [plus.Capability.ALL] },
-      },
+      securityContext: nonRootContainer,
     });
+    const tls = plus.Secret.fromSecretName(this, 'XdsTlsSecret', props.xdsTlsSecret ?? 'portico-xds-server');
+    container.mount(
+      OPERATOR_XDS_TLS_DIR,
+      plus.Volume.fromSecret(this, 'XdsTls', tls, { name: 'xds-tls', defaultMode: 0o440 }),
+      { readOnly: true },
+    );
     this.xdsService = new plus.Service(this, 'XdsService', {
       metadata: { name: props.xdsServiceName ?? 'portico-xds', labels },
       selector: this.deployment,
       ports: [{ name: 'xds', port: this.xdsPort, targetPort: this.xdsPort }],
+    });
+    this.metricsService = new plus.Service(this, 'MetricsService', {
+      metadata: { name: `${name}-metrics`, labels },
+      selector: this.deployment,
+      ports: [{ name: 'metrics', port: metricsPort, targetPort: metricsPort }],
     });
   }
 }

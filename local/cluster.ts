@@ -81,6 +81,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       path.join(root, 'operator', 'main.ts'),
       `--kubeconfig=${controlPlane.kubeconfigPath}`,
       '--xds-address=127.0.0.1',
+      // Envoy runs on this host and dials loopback: plain text never leaves the machine.
+      '--insecure-xds-plaintext-loopback',
       `--xds-port=${xdsPort}`,
       '--metrics-address=127.0.0.1',
       `--metrics-port=${metricsPort}`,

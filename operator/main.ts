@@ -1,6 +1,8 @@
 // The operator process: flags, logs, metrics/health endpoints, the xDS server and the loop.
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -11,9 +13,10 @@ import { rfc3339Now } from './controller/reconciler.ts';
 import { AdsSink } from './controller/xds-sink.ts';
 import { createMetrics } from './metrics.ts';
 import { CONTROLLER_NAME } from './translate/types.ts';
-import { AdsServer } from './xds/server.ts';
+import { certgenMain } from './certgen/certgen.ts';
+import { AdsServer, type XdsTlsFiles } from './xds/server.ts';
 
-const HELP = `portico operator
+const HELP = `portico operator [certgen --help]
 
   --kubeconfig PATH          kubeconfig (default: $KUBECONFIG, then in-cluster)
   --controller-name NAME     GatewayClass controllerName to serve (only ${CONTROLLER_NAME})
@@ -21,6 +24,11 @@ const HELP = `portico operator
   --metrics-port PORT        (default 8080)
   --xds-address ADDR         ADS gRPC address (default 0.0.0.0)
   --xds-port PORT            (default 18000; -1 disables xDS)
+  --xds-tls-dir DIR          xDS mutual TLS: tls.crt, tls.key (the server's) and ca.crt (signs Envoy's
+                             client certificates); re-read every minute (default /etc/portico/xds-tls)
+  --insecure-xds-plaintext-loopback
+                             serve xDS as plain text, for the host-process test harness only: refused
+                             unless --xds-address is a loopback address. Never in a cluster.
   --leader-election-id NAME  Lease name (default portico-operator; "" disables leader election)
   --leader-election-namespace NS  (default $POD_NAMESPACE or portico-system)
   --identity ID              this replica's Lease identity (default hostname-pid)
@@ -35,6 +43,9 @@ export interface OperatorFlags {
   metricsPort: number;
   xdsAddress: string;
   xdsPort: number;
+  /** Folder with the xDS server certificate, key and client CA; unused with xdsPlaintextLoopback. */
+  xdsTlsDir: string;
+  xdsPlaintextLoopback: boolean;
   leaderElectionId: string;
   leaderElectionNamespace: string;
   identity: string;
@@ -53,6 +64,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'metrics-port': { type: 'string', default: '8080' },
       'xds-address': { type: 'string', default: '0.0.0.0' },
       'xds-port': { type: 'string', default: '18000' },
+      'xds-tls-dir': { type: 'string', default: '/etc/portico/xds-tls' },
+      'insecure-xds-plaintext-loopback': { type: 'boolean', default: false },
       'leader-election-id': { type: 'string', default: 'portico-operator' },
       'leader-election-namespace': { type: 'string', default: env.POD_NAMESPACE ?? 'portico-system' },
       identity: { type: 'string', default: `${os.hostname()}-${process.pid}` },
@@ -83,6 +96,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     metricsPort: int('metrics-port', values['metrics-port']),
     xdsAddress: values['xds-address'],
     xdsPort: int('xds-port', values['xds-port']),
+    xdsTlsDir: values['xds-tls-dir'],
+    xdsPlaintextLoopback: values['insecure-xds-plaintext-loopback'],
     leaderElectionId: values['leader-election-id'],
     leaderElectionNamespace: values['leader-election-namespace'],
     identity: values.identity,
@@ -90,6 +105,22 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     resyncMs: int('resync-ms', values['resync-ms']),
     logLevel: values['log-level'],
   };
+}
+
+/** The mounted xDS Secret's files, or an error that says where they should come from. */
+export function xdsTlsFiles(dir: string): XdsTlsFiles {
+  const files = {
+    certFile: path.join(dir, 'tls.crt'),
+    keyFile: path.join(dir, 'tls.key'),
+    caFile: path.join(dir, 'ca.crt'),
+  };
+  const missing = Object.values(files).filter((f) => !fs.existsSync(f));
+  if (missing.length > 0) {
+    throw new Error(
+      `--xds-tls-dir: missing ${missing.join(', ')}: mount the xDS server Secret made by \`certgen\` there`,
+    );
+  }
+  return files;
 }
 
 export interface RunningOperator {
@@ -116,7 +147,9 @@ export async function runOperator(
   let xdsPort: number | undefined;
   if (flags.xdsPort >= 0) {
     ads = new AdsServer({ logger: logger.child({ component: 'xds' }) });
-    xdsPort = await ads.listen(flags.xdsAddress, flags.xdsPort);
+    xdsPort = flags.xdsPlaintextLoopback
+      ? await ads.listenPlaintextLoopback(flags.xdsAddress, flags.xdsPort)
+      : await ads.listen(flags.xdsAddress, flags.xdsPort, xdsTlsFiles(flags.xdsTlsDir));
     sink = new AdsSink(ads);
   }
   const controller = new Controller({
@@ -180,7 +213,12 @@ export async function runOperator(
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'certgen') {
+    await certgenMain(argv.slice(1), pino({ name: 'portico-certgen' }));
+    return;
+  }
+  const flags = parseFlags(argv);
   const op = await runOperator(flags);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,42 +1,11 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { request } from '../local/client.ts';
+import { request, steadyClient } from '../local/client.ts';
 import { gatewayAddress, runLabChecks } from '../local/demo.ts';
 import { deployLabOnNodes, type Lab } from '../local/lab.ts';
 import { NAMESPACE, startNodesCluster, type NodesCluster } from '../local/nodes/cluster.ts';
 import { run } from '../local/nodes/network.ts';
 import { waitFor } from '../local/process.ts';
 import { stringify } from 'yaml';
-
-/** Sends requests one after another until stopped; counts what failed and when. */
-function steadyClient(address: string, path: string) {
-  let running = true;
-  const result = { ok: 0, failed: 0, firstFailure: 0, lastFailure: 0, errors: new Map<string, number>() };
-  const done = (async () => {
-    while (running) {
-      const r = await request('http', address, 80, path, { timeoutMs: 2000 }).catch((e: Error) => ({
-        status: 0,
-        body: e.message,
-      }));
-      if (r.status === 200) result.ok++;
-      else {
-        const now = Date.now();
-        result.failed++;
-        result.firstFailure ||= now;
-        result.lastFailure = now;
-        const why = r.status ? `HTTP ${r.status}` : r.body.split('\n')[0]!;
-        result.errors.set(why, (result.errors.get(why) ?? 0) + 1);
-      }
-      await new Promise((res) => setTimeout(res, 20));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      return result;
-    },
-  };
-}
 
 // The seed lab on real nodes: a control plane and two workers, each with containerd, kubelet and
 // kube-proxy; Portico installed as a user installs it (operator Deployment, Envoy DaemonSet);

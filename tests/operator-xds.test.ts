@@ -28,9 +28,13 @@ describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Env
     ({ cp, client } = await startCluster());
     port = await freePort();
     await cp.applyYaml(`${webGatewayYaml([{ name: 'http', port }])}---\n${POOL_YAML}`);
-    const flags = operatorFlags(cp.kubeconfigPath, ['--xds-address', '127.0.0.1', '--xds-port', '0']).filter(
-      (f) => f !== '--xds-port=-1',
-    );
+    const flags = operatorFlags(cp.kubeconfigPath, [
+      '--xds-address',
+      '127.0.0.1',
+      '--xds-port',
+      '0',
+      '--insecure-xds-plaintext-loopback',
+    ]).filter((f) => f !== '--xds-port=-1');
     op = await runOperator(parseFlags(flags));
   });
   afterAll(async () => {

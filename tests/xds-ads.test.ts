@@ -77,7 +77,7 @@ describe.each([
     server = new AdsServer({ logger: pino({ level: 'warn' }) });
     server.on('nack', (e) => nacks.push(e));
     server.on('connect', (e) => modes.push(e.delta));
-    const xdsPort = await server.listen('127.0.0.1');
+    const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
     envoy = await startEnvoy(renderBootstrap({ nodeId: NODE, xdsAddress: '127.0.0.1', xdsPort, delta }), {
       waitReady: false,
     });

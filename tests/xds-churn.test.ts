@@ -75,7 +75,7 @@ describe.each([
     }
     port = await freePort();
     server = new AdsServer({ logger: pino({ level: 'warn' }) });
-    const xdsPort = await server.listen('127.0.0.1');
+    const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
     envoy = await startEnvoy(renderBootstrap({ nodeId: 'churn', xdsAddress: '127.0.0.1', xdsPort, delta }), {
       waitReady: false,
     });

@@ -63,7 +63,7 @@ describe.each([
     ports.push(await freePort(), await freePort());
     server = new AdsServer({ logger: pino({ level: 'silent' }) });
     server.on('applied', (e) => applied.push(e));
-    const xdsPort = await server.listen('127.0.0.1');
+    const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
     envoy = await startEnvoy(renderBootstrap({ nodeId: 'iso', xdsAddress: '127.0.0.1', xdsPort, delta }), {
       waitReady: false,
     });

@@ -59,7 +59,7 @@ describe.each([
     // Both Envoys bind both listeners (every node binds every Gateway; Envoy sets SO_REUSEPORT).
     ports.push(await freePort(), await freePort());
     server = new AdsServer({ logger: pino({ level: 'warn' }) });
-    xdsPort = await server.listen('127.0.0.1');
+    xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
   });
 
   afterAll(async () => {
@@ -88,7 +88,7 @@ describe.each([
     await waitFor('nodes see the disconnect', async () => server.connectedNodes().length === 0);
     expect(await configOf(ports[0]!)).toBe('one');
     server = new AdsServer({ logger: pino({ level: 'warn' }) });
-    expect(await server.listen('127.0.0.1', xdsPort)).toBe(xdsPort);
+    expect(await server.listenPlaintextLoopback('127.0.0.1', xdsPort)).toBe(xdsPort);
     server.setSnapshot(translateIr(ir('two'), 'v2'));
     await waitFor('both nodes reconnected', async () => server.connectedNodes().length === 2, {
       timeoutMs: 60000,

@@ -182,7 +182,7 @@ describe.each([
     await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
     [httpsPort, passPort] = await Promise.all([freePort(), freePort()]);
     server = new AdsServer({ logger: pino({ level: 'warn' }) });
-    const xdsPort = await server.listen('127.0.0.1');
+    const xdsPort = await server.listenPlaintextLoopback('127.0.0.1');
     envoy = await startEnvoy(
       renderBootstrap({ nodeId: 'translate-test', xdsAddress: '127.0.0.1', xdsPort, delta }),
       {

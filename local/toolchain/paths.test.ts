@@ -10,6 +10,7 @@ describe('toolchainPaths', () => {
     expect(t.etcd).toBe(`/cache/etcd-${versions.etcd}/etcd`);
     expect(t.envoy).toBe(`/cache/envoy-${versions.envoy}/envoy`);
     expect(t.coredns).toBe(`/cache/coredns-${versions.coredns}/coredns`);
+    expect(t.helm).toBe(`/cache/helm-${versions.helm}/helm`);
     expect(t.gatewayCrds).toBe(`/cache/gateway-api-${versions.gatewayApi}/crds`);
   });
 });

@@ -22,6 +22,8 @@ export interface Toolchain {
   coredns: string;
   /** Folder with the Gateway API CRD manifests (standard channel, TLSRoute included). */
   gatewayCrds: string;
+  /** Helm (packages, lints and installs the `portico` chart). */
+  helm: string;
 }
 
 export function toolchainPaths(root = cacheDir()): Toolchain {
@@ -36,6 +38,7 @@ export function toolchainPaths(root = cacheDir()): Toolchain {
     envoy: path.join(root, `envoy-${versions.envoy}`, 'envoy'),
     coredns: path.join(root, `coredns-${versions.coredns}`, 'coredns'),
     gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),
+    helm: path.join(root, `helm-${versions.helm}`, 'helm'),
   };
 }
 

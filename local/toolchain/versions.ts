@@ -5,4 +5,5 @@ export const versions = {
   envoy: '1.40.0',
   gatewayApi: 'v1.6.3',
   coredns: 'v1.12.2',
+  helm: 'v4.3.2',
 } as const;

@@ -18,6 +18,68 @@ export interface BootstrapOptions {
   delta?: boolean;
   /** Keep only the stats dashboards need; per-cluster stats otherwise grow with the route count. @default true */
   leanStats?: boolean;
+  /** Mutual TLS to the ADS server (production); without it ADS is plain text (loopback test harness only). */
+  tls?: XdsClientTls;
+}
+
+/** Envoy's side of the xDS mutual TLS. */
+export interface XdsClientTls {
+  /** Folder of the client Secret volume: tls.crt, tls.key and ca.crt (the CA that signed the server). */
+  certDir: string;
+  /** Path of the SDS file from `renderXdsClientSds` (it points at certDir, so renewals reload). */
+  sdsPath: string;
+  /** DNS name the server certificate must carry (the xDS Service's FQDN). */
+  serverName: string;
+}
+
+/** Name of the SDS secret with Envoy's xDS client certificate. */
+export const XDS_CLIENT_SECRET = 'xds_client_certificate';
+
+/**
+ * The file SDS source of Envoy's client certificate. Envoy watches `certDir`, so when the kubelet
+ * swaps in a renewed Secret the next connection to the ADS server presents the new certificate.
+ */
+export function renderXdsClientSds(certDir: string): Record<string, unknown> {
+  return {
+    resources: [
+      {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        name: XDS_CLIENT_SECRET,
+        tls_certificate: {
+          certificate_chain: { filename: `${certDir}/tls.crt` },
+          private_key: { filename: `${certDir}/tls.key` },
+          watched_directory: { path: certDir },
+        },
+      },
+    ],
+  };
+}
+
+function upstreamTls(tls: XdsClientTls): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      sni: tls.serverName,
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+        alpn_protocols: ['h2'],
+        tls_certificate_sds_secret_configs: [
+          {
+            name: XDS_CLIENT_SECRET,
+            sds_config: {
+              path_config_source: { path: tls.sdsPath, watched_directory: { path: tls.certDir } },
+              resource_api_version: 'V3',
+            },
+          },
+        ],
+        validation_context: {
+          trusted_ca: { filename: `${tls.certDir}/ca.crt` },
+          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }],
+        },
+      },
+    },
+  };
 }
 
 /** Name of the static cluster that points at the ADS server. */
@@ -93,6 +155,7 @@ export function renderBootstrap(opts: BootstrapOptions): Record<string, unknown>
           name: XDS_CLUSTER,
           type: xdsIsIp ? 'STATIC' : 'STRICT_DNS',
           connect_timeout: '1s',
+          ...(opts.tls ? { transport_socket: upstreamTls(opts.tls) } : {}),
           typed_extension_protocol_options: {
             'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
               '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',

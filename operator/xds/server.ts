@@ -23,6 +23,19 @@ export interface AppliedEvent {
   rejected: RejectedResource[];
 }
 
+/** PEM files of the operator's xDS identity and of the CA that signs Envoy's client certificates. */
+export interface XdsTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** @default 60000 */
+  refreshIntervalMs?: number;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export interface AdsServerOptions {
   logger?: Logger;
   /** Registry for `portico_xds_*` metrics. @default a private registry */
@@ -37,7 +50,8 @@ export interface AdsServerEvents {
   disconnect: [{ nodeId: string }];
 }
 
-function loadAdsService(): grpc.ServiceDefinition {
+/** The ADS gRPC service definition, from the protos @grpc/grpc-js-xds ships. */
+export function loadAdsService(): grpc.ServiceDefinition {
   const def = loadSync('envoy/service/discovery/v3/ads.proto', {
     keepCase: true,
     longs: String,
@@ -65,6 +79,7 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     'grpc.keepalive_timeout_ms': 10000,
   });
   private readonly streams = new Set<AdsStream>();
+  private certProvider: grpc.experimental.FileWatcherCertificateProvider | undefined;
   private snapshot: EncodedSnapshot | undefined;
   private readonly versionSeq = new Map<string, number>();
   private nextSeq = 0;
@@ -96,12 +111,42 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     });
   }
 
-  /** Binds the gRPC server (insecure; mTLS is the deployment's job for now) and returns the port. */
-  listen(host: string, port = 0): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.grpcServer.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound),
+  /**
+   * Binds the gRPC server with mutual TLS: the server certificate from `tls`, and only clients whose
+   * certificate `tls.caFile` signed get in. The files are re-read every `refreshIntervalMs`, so a
+   * renewed certificate (a Secret volume update) is served without a restart. Returns the port.
+   */
+  listen(host: string, port: number, tls: XdsTlsFiles): Promise<number> {
+    this.certProvider = new grpc.experimental.FileWatcherCertificateProvider({
+      certificateFile: tls.certFile,
+      privateKeyFile: tls.keyFile,
+      caCertificateFile: tls.caFile,
+      refreshIntervalMs: tls.refreshIntervalMs ?? 60000,
+    });
+    const creds = grpc.experimental.createCertificateProviderServerCredentials(
+      this.certProvider,
+      this.certProvider,
+      true,
+    );
+    return this.bind(`${host}:${port}`, creds);
+  }
+
+  /**
+   * Plain-text gRPC, for the host-process test harness only: refuses any address but loopback, so
+   * Envoy's configuration (private keys included) never crosses a network unencrypted.
+   */
+  listenPlaintextLoopback(host: string, port = 0): Promise<number> {
+    if (!isLoopback(host)) {
+      return Promise.reject(
+        new Error(`plain-text xDS is for the local harness on loopback only, refused on "${host}"`),
       );
+    }
+    return this.bind(`${host}:${port}`, grpc.ServerCredentials.createInsecure());
+  }
+
+  private bind(address: string, creds: grpc.ServerCredentials): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.grpcServer.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
   }
 

@@ -1,0 +1,226 @@
+// `portico-operator certgen`: makes the xDS CA, the operator's server certificate and Envoy's
+// client certificate as Secrets, if absent, and reissues a leaf that is near expiry or was
+// signed by another CA. Runs as a Job before install and upgrade (Helm hook, or plain apply).
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { isKubeError, KubeClient } from '../kube/rest.ts';
+import { makeLeaf, makeXdsCa, renewalReason, xdsServiceDnsNames, type CertKey } from './certs.ts';
+
+export interface CertgenOptions {
+  namespace: string;
+  caSecret: string;
+  serverSecret: string;
+  clientSecret: string;
+  /** DNS names of the xDS Service, put in the server certificate. */
+  dnsNames: string[];
+  labels?: Record<string, string>;
+  now?: () => Date;
+}
+
+export interface CertgenResult {
+  created: string[];
+  renewed: string[];
+}
+
+interface SecretObject {
+  metadata: { name: string; resourceVersion?: string };
+  data?: Record<string, string>;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const unb64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
+
+function readPair(s: SecretObject): CertKey & { caPem: string } {
+  return {
+    certPem: unb64(s.data?.['tls.crt']),
+    keyPem: unb64(s.data?.['tls.key']),
+    caPem: unb64(s.data?.['ca.crt']),
+  };
+}
+
+function secretBody(
+  name: string,
+  namespace: string,
+  pair: CertKey,
+  caPem: string,
+  labels: Record<string, string>,
+) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': b64(pair.certPem), 'tls.key': b64(pair.keyPem), 'ca.crt': b64(caPem) },
+  };
+}
+
+/** Creates or renews the three Secrets; idempotent, and safe when two runs race (the loser re-reads). */
+export async function ensureXdsCertificates(
+  client: KubeClient,
+  opts: CertgenOptions,
+  log?: Logger,
+): Promise<CertgenResult> {
+  const now = opts.now ?? (() => new Date());
+  const labels = {
+    'app.kubernetes.io/part-of': 'portico',
+    'app.kubernetes.io/component': 'xds-tls',
+    ...opts.labels,
+  };
+  const base = `/api/v1/namespaces/${opts.namespace}/secrets`;
+  const result: CertgenResult = { created: [], renewed: [] };
+  const get = async (name: string): Promise<SecretObject | undefined> =>
+    client.request<SecretObject>(`${base}/${name}`).catch((err: unknown) => {
+      if (isKubeError(err, 404)) return undefined;
+      throw err;
+    });
+  const create = async (name: string, body: object): Promise<boolean> =>
+    client.request(base, { method: 'POST', body }).then(
+      () => true,
+      (err: unknown) => {
+        if (isKubeError(err, 409)) return false;
+        throw err;
+      },
+    );
+
+  let caSecret = await get(opts.caSecret);
+  if (!caSecret) {
+    const ca = makeXdsCa(now());
+    if (await create(opts.caSecret, secretBody(opts.caSecret, opts.namespace, ca, ca.certPem, labels)))
+      result.created.push(opts.caSecret);
+    caSecret = await get(opts.caSecret);
+    if (!caSecret) throw new Error(`secret ${opts.namespace}/${opts.caSecret} vanished after create`);
+  }
+  const ca = readPair(caSecret);
+
+  const leaves = [
+    {
+      name: opts.serverSecret,
+      make: () =>
+        makeLeaf(ca, {
+          commonName: opts.dnsNames[0] ?? 'portico-xds',
+          dnsNames: opts.dnsNames,
+          usage: 'server',
+          now: now(),
+        }),
+    },
+    {
+      name: opts.clientSecret,
+      make: () => makeLeaf(ca, { commonName: 'portico-envoy', usage: 'client', now: now() }),
+    },
+  ];
+  for (const leaf of leaves) {
+    const existing = await get(leaf.name);
+    if (!existing) {
+      if (await create(leaf.name, secretBody(leaf.name, opts.namespace, leaf.make(), ca.certPem, labels)))
+        result.created.push(leaf.name);
+      continue;
+    }
+    const pair = readPair(existing);
+    const reason =
+      pair.caPem.trim() !== ca.certPem.trim()
+        ? 'ca.crt is not the current CA'
+        : renewalReason(ca, pair, now());
+    if (!reason) continue;
+    log?.info({ secret: `${opts.namespace}/${leaf.name}`, reason }, 'reissuing certificate');
+    const body = secretBody(leaf.name, opts.namespace, leaf.make(), ca.certPem, labels);
+    const replaced = await client
+      .request(`${base}/${leaf.name}`, {
+        method: 'PUT',
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } },
+      })
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (isKubeError(err, 409)) return false; // another run renewed it first
+          throw err;
+        },
+      );
+    if (replaced) result.renewed.push(leaf.name);
+  }
+  return result;
+}
+
+/** Deletes the three Secrets (uninstall); missing ones are fine. */
+export async function deleteXdsCertificates(
+  client: KubeClient,
+  opts: Pick<CertgenOptions, 'namespace' | 'caSecret' | 'serverSecret' | 'clientSecret'>,
+): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const name of [opts.serverSecret, opts.clientSecret, opts.caSecret]) {
+    const gone = await client
+      .request(`/api/v1/namespaces/${opts.namespace}/secrets/${name}`, { method: 'DELETE' })
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (isKubeError(err, 404)) return false;
+          throw err;
+        },
+      );
+    if (gone) deleted.push(name);
+  }
+  return deleted;
+}
+
+const HELP = `portico operator certgen: the xDS channel's CA, server and client certificates as Secrets
+
+  --namespace NS          (default $POD_NAMESPACE or portico-system)
+  --xds-service NAME      the operator's xDS Service, named in the server certificate (default portico-xds)
+  --cluster-domain DOMAIN (default cluster.local)
+  --ca-secret NAME        (default portico-xds-ca)
+  --server-secret NAME    (default portico-xds-server)
+  --client-secret NAME    (default portico-xds-client)
+  --delete                delete the three Secrets instead (uninstall)
+  --kubeconfig PATH       (default $KUBECONFIG, then in-cluster)
+`;
+
+export async function certgenMain(
+  argv: string[],
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      namespace: { type: 'string', default: env.POD_NAMESPACE ?? 'portico-system' },
+      'xds-service': { type: 'string', default: 'portico-xds' },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
+      'ca-secret': { type: 'string', default: 'portico-xds-ca' },
+      'server-secret': { type: 'string', default: 'portico-xds-server' },
+      'client-secret': { type: 'string', default: 'portico-xds-client' },
+      delete: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const kc = new KubeConfig();
+  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else kc.loadFromCluster();
+  const client = new KubeClient(kc);
+  const names = {
+    namespace: values.namespace,
+    caSecret: values['ca-secret'],
+    serverSecret: values['server-secret'],
+    clientSecret: values['client-secret'],
+  };
+  try {
+    if (values.delete) {
+      log.info(
+        { namespace: names.namespace, deleted: await deleteXdsCertificates(client, names) },
+        'certgen: deleted',
+      );
+      return;
+    }
+    const dnsNames = xdsServiceDnsNames(values['xds-service'], values.namespace, values['cluster-domain']);
+    const r = await ensureXdsCertificates(client, { ...names, dnsNames }, log);
+    log.info({ namespace: names.namespace, ...r }, 'certgen: xDS certificates ready');
+  } finally {
+    client.close();
+  }
+}
