@@ -55,7 +55,7 @@ describe('EnvoyDaemonSet', () => {
 });
 
 describe('AgentDaemonSet', () => {
-  test('host network with NET_ADMIN and NET_RAW only, RBAC to read and hold Leases', () => {
+  test('host network with the XDP and ARP capabilities only, RBAC to read, hold Leases and report', () => {
     const c = chart();
     new AgentDaemonSet(c, 'agent');
     const objs = c.toJson();
@@ -63,12 +63,20 @@ describe('AgentDaemonSet', () => {
     const pod = byKind(objs, 'DaemonSet')[0].spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
     const sc = pod.containers[0].securityContext;
-    expect(sc.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] });
+    expect(sc.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW', 'BPF', 'PERFMON'], drop: ['ALL'] });
+    expect(pod.automountServiceAccountToken).toBe(true);
     expect(sc.privileged).toBe(false);
     expect(sc.allowPrivilegeEscalation).toBe(false);
     const clusterRole = byKind(objs, 'ClusterRole')[0];
     expect(clusterRole.metadata.namespace).toBeUndefined();
-    for (const rule of clusterRole.rules) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    // Reads, plus only the announcing node's condition on Services and Events.
+    const writes = clusterRole.rules.filter((r: { verbs: string[] }) =>
+      r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)),
+    );
+    expect(writes.map((r: { resources: string[] }) => r.resources)).toEqual([
+      ['services/status'],
+      ['events'],
+    ]);
     expect(byKind(objs, 'Role')[0].rules[0].resources).toEqual(['leases']);
   });
 });
