@@ -22,4 +22,7 @@ for (const [file, ...args] of benches) {
   });
   if (r.status !== 0) failed++;
 }
+// The node agent's failover (Go, root): leader killed or its link down -> first new connection.
+console.error('bench: agent/bench.sh');
+if (spawnSync(path.join(here, '..', 'agent', 'bench.sh'), { stdio: 'inherit' }).status !== 0) failed++;
 process.exit(failed ? 1 : 0);

@@ -178,5 +178,12 @@ describe('xDS over mutual TLS (real Envoy)', () => {
     await load;
     expect(results.length).toBeGreaterThan(0);
     expect(results.filter((r) => r !== '200 ok')).toEqual([]);
+    // The new server must not answer before it has decided: an early empty answer removed
+    // the listener and cluster Envoy kept, and re-added them (503s meanwhile).
+    const stats = await envoy.admin(
+      '/stats?filter=^(listener_manager.listener_removed|cluster_manager.cluster_removed)$',
+    );
+    expect(stats).toMatch(/listener_removed: 0/);
+    expect(stats).toMatch(/cluster_removed: 0/);
   });
 });

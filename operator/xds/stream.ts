@@ -40,6 +40,12 @@ interface KindState {
   /** Delta: CDS/LDS subscribed with a wildcard. */
   wildcard: boolean;
   target: EncodedSet;
+  /**
+   * Whether the apply loop has set `target` on this stream. Until then an empty target means
+   * "not decided", not "nothing": answering with it would remove what Envoy kept from another
+   * replica (its initial_resource_versions) and drop its listeners on every reconnect.
+   */
+  targeted: boolean;
   pendingNonce?: string;
   sentVersion?: string;
   ackedVersion?: string;
@@ -92,6 +98,7 @@ export class AdsStream {
       names: new Set(),
       wildcard: false,
       target: EMPTY,
+      targeted: false,
       sentSet: EMPTY,
       ackedSet: EMPTY,
       suspects: [],
@@ -272,6 +279,7 @@ export class AdsStream {
     for (const phase of PHASES) {
       for (const kind of phase) {
         this.kinds[kind].target = kind === 'listeners' || kind === 'routes' ? snap.kinds[kind] : keep(kind);
+        this.kinds[kind].targeted = true;
       }
       for (const kind of phase) if (!(await this.step(kind))) ok = false;
     }
@@ -281,7 +289,10 @@ export class AdsStream {
   /** Sends the type's target if it differs from what Envoy has, and waits for the ACK or NACK. */
   private async step(kind: ResourceKind, target?: EncodedSet): Promise<boolean> {
     const st = this.kinds[kind];
-    if (target) st.target = target;
+    if (target) {
+      st.target = target;
+      st.targeted = true;
+    }
     for (;;) {
       if (this.closed) return false;
       // CDS and LDS are wildcard: Envoy asks for them itself (LDS only once clusters are warm).
@@ -313,7 +324,7 @@ export class AdsStream {
   private maybeSend(kind: ResourceKind): void {
     const st = this.kinds[kind];
     // Before the first snapshot Envoy waits (not LIVE) rather than starting empty.
-    if (!st.requested || this.closed || !this.hooks.current()) return;
+    if (!st.requested || this.closed || !this.hooks.current() || !st.targeted) return;
     if (!this.perResource(kind)) {
       // SotW CDS and LDS responses are the whole state of the world.
       const version = setVersion(st.target);
