@@ -20,7 +20,8 @@ commands:
                   start a local cluster of real nodes (default 3: a control plane and two workers,
                   each with containerd, kubelet and kube-proxy) and install Portico into it
   down            stop the cluster that \`up --detach\` started
-  status          components, GatewayClasses, Gateways and routes of the running cluster
+  status [--wait] nodes, Portico's pods, GatewayClasses, Gateways and routes of the running cluster
+                  (--wait: first wait up to 5 minutes for every node and Portico pod to be ready)
   demo            replay the seed lab end to end on a local cluster and check every result
 `;
 
@@ -174,8 +175,11 @@ async function main(argv: string[]): Promise<void> {
     case 'down':
       return down(rest);
     case 'status':
-      parseArgs({ args: rest, options: {}, strict: true });
-      await (await import('./status.ts')).printStatus();
+      {
+        const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean' } }, strict: true });
+        await (await import('./status.ts')).printStatus({ waitMs: values.wait ? 300000 : undefined });
+        return;
+      }
       return;
     case 'demo': {
       parseArgs({ args: rest, options: {}, strict: true });

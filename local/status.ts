@@ -34,15 +34,16 @@ const cond = (o: Obj | { conditions?: Condition[] }, type: string) =>
   );
 
 /** Nodes, then Portico's Deployment and DaemonSets as `cilium status` shows its own: desired, ready, images. */
-async function printWorkloads(kc: KubeConfig): Promise<boolean> {
+async function printWorkloads(kc: KubeConfig, print = true): Promise<boolean> {
+  const log = print ? console.log : () => {};
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const nodes = (await core.listNode()).items;
   const readyNodes = nodes.filter((n) =>
     n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   );
-  console.log('\nNodes:');
-  console.log(
+  log('\nNodes:');
+  log(
     table([
       ['NAME', 'READY', 'ROLE', 'INTERNAL-IP', 'VERSION'],
       ...nodes.map((n) => [
@@ -94,8 +95,8 @@ async function printWorkloads(kc: KubeConfig): Promise<boolean> {
       images(d.spec?.template.spec),
     ]);
   }
-  console.log('\nPortico (namespace portico-system):');
-  console.log(rows.length > 1 ? table(rows) : '  nothing installed');
+  log('\nPortico (namespace portico-system):');
+  log(rows.length > 1 ? table(rows) : '  nothing installed');
   if (rows.length === 1) healthy = false;
   return healthy;
 }
@@ -115,7 +116,7 @@ function table(rows: string[][]): string {
 }
 
 /** Like `cilium status`: each component OK or not, then Gateway API objects and what is wrong with them. */
-export async function printStatus(): Promise<boolean> {
+export async function printStatus(opts: { waitMs?: number } = {}): Promise<boolean> {
   const state = readState();
   if (!state) {
     console.log('portico: no cluster is up (start one with `portico up --detach`)');
@@ -129,6 +130,12 @@ export async function printStatus(): Promise<boolean> {
     .listClusterCustomObject({ ...GW, plural: 'gatewayclasses' })
     .then(() => true)
     .catch(() => false);
+  if (apiserverOk && opts.waitMs) {
+    // As `cilium status --wait`: until every node and Portico workload is ready, or time is up.
+    const deadline = Date.now() + opts.waitMs;
+    while (Date.now() < deadline && !(await printWorkloads(kc, false).catch(() => false)))
+      await new Promise((r) => setTimeout(r, 1000));
+  }
   const ok = (b: boolean) => (b ? 'OK' : 'not OK');
   console.log(`Portico local cluster (pid ${state.pid}, since ${state.startedAt})`);
   console.log(

@@ -142,11 +142,19 @@ describe('portico up --detach, status, demo, down', () => {
     expect(demo.out).toMatch(/^demo: \d+ passed, 0 failed$/m);
     expect(demo.code).toBe(0);
 
-    const status = await portico(['status']);
+    const status = await portico(['status', '--wait']);
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/Deployment\s+portico-operator\s+1\s+1\s+1\s+1\s+portico\/operator:0\.1\.0/);
     expect(status.out).toMatch(/DaemonSet\s+portico-envoy\s+3\s+3\s+3\s+3\s+envoyproxy\/envoy:v1\.40\.0/);
-    expect(status.out).toMatch(/default\s+my-gateway\s+portico\s+172\.30\.2\.20\d\s+True/);
+    expect(status.out).toMatch(/DaemonSet\s+portico-agent\s+3\s+3\s+3\s+3\s+portico\/agent:0\.1\.0/);
+    expect(
+      status.out.match(
+        /portico-(control-plane|worker2?)\s+True\s+(control-plane|worker)\s+172\.30\.2\.1\d\s+v1\.36\.3/g,
+      ),
+    ).toHaveLength(3);
+    expect(status.out).toMatch(
+      /default\s+my-gateway\s+portico\s+172\.30\.2\.20\d\s+True\s+2\s+portico-(control-plane|worker2?)/,
+    );
     expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+OK/);
 
     const down = await portico(['down']);
