@@ -199,6 +199,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `portico status | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as Error & { code?: string };
   const usage = err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS');

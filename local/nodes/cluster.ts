@@ -2,10 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App } from 'cdk8s';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { InstallChart } from '../../charts/install-chart.ts';
+import { buildChart, helm } from '../../charts/helm/cli.ts';
 import { kubeConfigFor, startControlPlane, type ControlPlane, type TokenUser } from '../control-plane.ts';
 import { ensureImages, imageNames, importImages, type ImageGroup } from '../images/index.ts';
 import { waitFor } from '../process.ts';
@@ -92,19 +91,35 @@ export function nodeNames(count: number): string[] {
   );
 }
 
-/** What a user installs (dist/portico-install.yaml), with this cluster's pool and one operator. */
-export function installYaml(poolCidr: string): string {
-  const app = new App();
-  new InstallChart(app, 'portico-install', {
-    operatorReplicas: 1,
-    ipPoolBlocks: [{ cidr: poolCidr }],
+/** Values for the Helm chart on this cluster: one operator, the pool, L2 on each node's link. */
+export function installValues(poolCidr: string): Record<string, unknown> {
+  return {
+    operator: { replicas: 1 },
+    ipPool: { blocks: [{ cidr: poolCidr }] },
     // Each node's link to the node network; pods' veths and the CNI bridge are not announced on.
-    l2Interfaces: ['^eth0$'],
-  });
-  return app.charts
-    .flatMap((c) => c.toJson() as unknown[])
-    .map((o) => stringify(o))
-    .join('---\n');
+    l2Announcement: { interfaces: ['^eth0$'] },
+  };
+}
+
+/** Installs Portico as a user does: `helm install` of the chart generated from the install chart. */
+function helmInstall(dir: string, kubeconfig: string, poolCidr: string, log: (line: string) => void): void {
+  const out = path.join(dir, 'helm');
+  const tgz = buildChart(out);
+  const values = path.join(out, 'values.yaml');
+  fs.writeFileSync(values, stringify(installValues(poolCidr)));
+  log(`helm install portico ${path.basename(tgz)} -n ${NAMESPACE} --create-namespace -f values.yaml`);
+  helm([
+    'install',
+    'portico',
+    tgz,
+    '-n',
+    NAMESPACE,
+    '--create-namespace',
+    '-f',
+    values,
+    '--kubeconfig',
+    kubeconfig,
+  ]);
 }
 
 /**
@@ -185,8 +200,10 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
 
     await cp.applyYaml(clusterDnsYaml(net.dnsIp));
     if (opts.portico !== false) {
-      log('installing Portico (operator, Envoy DaemonSet, GatewayClass, IP pool)');
-      await cp.applyYaml(installYaml(net.poolCidr));
+      log(
+        'installing Portico with its Helm chart (operator, Envoy and agent DaemonSets, GatewayClass, IP pool)',
+      );
+      helmInstall(dir, cp.kubeconfigPath, net.poolCidr, log);
     }
     await waitRollouts(cp.kubeConfig, opts.portico !== false, names.length, log);
 
