@@ -9,7 +9,7 @@ import { LeaderElector } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { KubeClient } from '../kube/rest.ts';
 import { StaleCacheError, StatusWriter, type WithStatus } from '../kube/status.ts';
-import { EventRecorder, conditionTransitions } from '../kube/events.ts';
+import { EventRecorder, transitionEvents } from '../kube/events.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from '../kube/resources.ts';
 import type { EventType } from '../kube/reflector.ts';
 import { IPAM_CONDITION } from '../ipam/index.ts';
@@ -195,15 +195,13 @@ export class Controller {
   private recordTransitions(kind: string, live: WithStatus, status: Record<string, unknown>): void {
     const types = EVENT_CONDITIONS[kind];
     if (!types) return;
-    for (const c of conditionTransitions(live.status, status, types)) {
-      const ok = c.status === 'True';
-      this.events.record(
+    for (const e of transitionEvents(live.status, status, types))
+      void this.events.record(
         { apiVersion: RESOURCES_BY_KIND[kind], kind, metadata: live.metadata },
-        ok ? 'Normal' : 'Warning',
-        ok ? (c.type ?? 'Condition').replace(/^.*\//, '') : (c.reason ?? 'NotReady'),
-        c.message ?? '',
+        e.type,
+        e.reason,
+        e.message,
       );
-    }
   }
 
   private async runReconcile(): Promise<void> {
