@@ -7,31 +7,11 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import { gatewayServiceName } from '../operator/translate/types.ts';
+import { cond, gatewayVerdict, routeParents, routeVerdict, type Obj } from './status-report.ts';
 import { readState } from './state.ts';
 import { versions } from './toolchain/versions.ts';
 
-interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-interface Obj {
-  metadata: { name: string; namespace?: string; generation?: number };
-  spec?: { controllerName?: string; gatewayClassName?: string };
-  status?: {
-    conditions?: Condition[];
-    addresses?: { value: string }[];
-    listeners?: { name: string; attachedRoutes?: number }[];
-    parents?: { controllerName?: string; parentRef?: { name?: string }; conditions?: Condition[] }[];
-  };
-}
-
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
-const cond = (o: Obj | { conditions?: Condition[] }, type: string) =>
-  ('status' in o ? o.status?.conditions : (o as { conditions?: Condition[] }).conditions)?.find(
-    (c) => c.type === type,
-  );
 
 /** Nodes, then Portico's Deployment and DaemonSets as `cilium status` shows its own: desired, ready, images. */
 async function printWorkloads(kc: KubeConfig, print = true): Promise<boolean> {
@@ -161,7 +141,7 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
       ...classes!.map((c) => [
         c.metadata.name,
         c.spec?.controllerName ?? '',
-        cond(c, 'Accepted')?.status ?? 'Unknown',
+        cond(c.status?.conditions, 'Accepted')?.status ?? 'Unknown',
       ]),
     ]),
   );
@@ -178,15 +158,16 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     if (lease?.spec?.holderIdentity) announcers.set(`${namespace}/${name}`, lease.spec.holderIdentity);
   }
   console.log('\nGateways:');
+  const gatewayVerdicts = gateways!.map((g) => gatewayVerdict(g, classes!));
   console.log(
     table([
       ['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'PROGRAMMED', 'ROUTES', 'ANNOUNCED BY'],
-      ...gateways!.map((g) => [
+      ...gateways!.map((g, i) => [
         g.metadata.namespace ?? '',
         g.metadata.name,
         g.spec?.gatewayClassName ?? '',
         g.status?.addresses?.map((a) => a.value).join(',') ?? '',
-        cond(g, 'Programmed')?.status ?? 'Unknown',
+        gatewayVerdicts[i]!.text,
         String((g.status?.listeners ?? []).reduce((n, l) => n + (l.attachedRoutes ?? 0), 0)),
         announcers.get(`${g.metadata.namespace}/${gatewayServiceName(g.metadata.name)}`) ?? '-',
       ]),
@@ -196,38 +177,26 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     ...httpRoutes!.map((r) => ['HTTPRoute', r] as const),
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
   ];
-  let notAccepted = 0;
+  const routeVerdicts = routes.map(([, r]) => routeVerdict(r, gateways!, classes!));
   console.log('\nRoutes:');
   console.log(
     table([
       ['KIND', 'NAMESPACE', 'NAME', 'PARENTS', 'STATUS'],
-      ...routes.map(([kind, r]) => {
-        const ours = (r.status?.parents ?? []).filter(
-          (p) => p.controllerName === 'portico.dev/gateway-controller',
-        );
-        const bad = ours
-          .map((p) => ({ p, a: cond(p, 'Accepted'), rr: cond(p, 'ResolvedRefs') }))
-          .filter(({ a, rr }) => a?.status !== 'True' || rr?.status === 'False');
-        if (bad.length > 0 || ours.length === 0) notAccepted++;
-        const why = bad
-          .map(({ p, a, rr }) =>
-            a?.status !== 'True'
-              ? `${p.parentRef?.name}: Accepted=${a?.status ?? 'Unknown'} ${a?.reason ?? ''}`
-              : `${p.parentRef?.name}: ResolvedRefs=False ${rr?.reason ?? ''}`,
-          )
-          .join('; ');
-        return [
-          kind,
-          r.metadata.namespace ?? '',
-          r.metadata.name,
-          ours.map((p) => p.parentRef?.name).join(','),
-          ours.length === 0 ? 'no status from Portico yet' : bad.length === 0 ? 'OK' : why.trim(),
-        ];
-      }),
+      ...routes.map(([kind, r], i) => [
+        kind,
+        r.metadata.namespace ?? '',
+        r.metadata.name,
+        routeParents(r),
+        routeVerdicts[i]!.text,
+      ]),
     ]),
   );
+  const badGateways = gatewayVerdicts.filter((v) => v.problem).length;
+  const badRoutes = routeVerdicts.filter((v) => v.problem).length;
+  if (badGateways > 0) console.log(`\n${badGateways} Gateway(s) with problems (see PROGRAMMED)`);
+  if (badRoutes > 0)
+    console.log(`${badGateways > 0 ? '' : '\n'}${badRoutes} route(s) with problems (see STATUS)`);
   const healthy = apiserverOk && componentsOk;
   if (!healthy) process.exitCode = 1;
-  if (notAccepted > 0) console.log(`\n${notAccepted} route(s) with problems (see STATUS)`);
   return healthy;
 }
