@@ -242,10 +242,10 @@ describe("a broken listener is named in the Gateway's own conditions", () => {
   it('no listener is accepted: Accepted False/ListenersNotValid and Programmed say which and why', () => {
     const g = gateway('my-gateway', [{ name: 'udp', protocol: 'UDP', port: 53 }]);
     expect(message(g, 'Accepted')).toBe(
-      'no listener is valid: listener udp: UnsupportedProtocol: protocol UDP',
+      'no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
     );
     expect(message(g, 'Programmed')).toBe(
-      'Gateway is not accepted: no listener is valid: listener udp: UnsupportedProtocol: protocol UDP',
+      'Gateway is not accepted: no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
     );
   });
 });

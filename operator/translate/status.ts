@@ -4,6 +4,7 @@ import { GATEWAY_API_VERSION } from '../api/index.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
 import type { GatewayModel, ListenerModel, Problem } from './gateways.ts';
 import { arr, key, meta, obj } from './read.ts';
+import { SUPPORTED_FEATURES } from './support.ts';
 import {
   CONTROLLER_NAME,
   GATEWAY_NAME_LABEL,
@@ -11,27 +12,6 @@ import {
   gatewayServiceName,
 } from './types.ts';
 import type { GatewayClassStatusResult, OwnedService, Snapshot } from './types.ts';
-
-/** Only what Portico really implements (the spec's feature names), sorted. */
-export const SUPPORTED_FEATURES: readonly string[] = [
-  'Gateway',
-  'GatewayAddressEmpty',
-  'GatewayPort8080',
-  'HTTPRoute',
-  'HTTPRouteDestinationPortMatching',
-  'HTTPRouteHostRewrite',
-  'HTTPRouteMethodMatching',
-  'HTTPRouteNamedRouteRule',
-  'HTTPRouteParentRefPort',
-  'HTTPRoutePathRedirect',
-  'HTTPRoutePathRewrite',
-  'HTTPRoutePortRedirect',
-  'HTTPRouteQueryParamMatching',
-  'HTTPRouteResponseHeaderModification',
-  'HTTPRouteSchemeRedirect',
-  'ReferenceGrant',
-  'TLSRoute',
-];
 
 export function gatewayClassStatuses(s: Snapshot, now: string): GatewayClassStatusResult[] {
   const out: GatewayClassStatusResult[] = [];
