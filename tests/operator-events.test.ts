@@ -110,4 +110,23 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
     await op.controller.idle();
     expect((await events('broken')).filter((e) => e.type === 'Warning')).toHaveLength(1);
   });
+
+  it('a route whose backend Service does not exist gets a BackendNotFound Warning Event', async () => {
+    await cp.applyYaml(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'lost', namespace: 'default' },
+        spec: {
+          parentRefs: [{ name: 'broken' }],
+          rules: [{ backendRefs: [{ name: 'no-such-service', port: 80 }] }],
+        },
+      }),
+    );
+    const warning = await eventually('Warning Event for route lost', async () =>
+      (await events('lost')).find((e) => e.type === 'Warning' && e.reason === 'BackendNotFound'),
+    );
+    expect(warning.involvedObject.kind).toBe('HTTPRoute');
+    expect(warning.message).toMatch(/^Gateway default\/broken: .*no-such-service/);
+  });
 });

@@ -1,4 +1,4 @@
-import { transitionEvents } from './events.ts';
+import { routeEvents, transitionEvents } from './events.ts';
 
 const st = (...cs: [string, string, string, string?][]) => ({
   conditions: cs.map(([type, status, reason, message]) => ({ type, status, reason, message: message ?? '' })),
@@ -39,5 +39,30 @@ describe('transitionEvents', () => {
         'portico.dev/IPAMRequestSatisfied',
       ]),
     ).toEqual([{ type: 'Normal', reason: 'IPAMRequestSatisfied', message: '' }]);
+  });
+});
+
+describe('routeEvents', () => {
+  const CTRL = 'portico.dev/gateway-controller';
+  const parents = (...ps: [string, string, string, string, string?][]) => ({
+    parents: ps.map(([controllerName, name, type, status, reason]) => ({
+      controllerName,
+      parentRef: { name },
+      conditions: [{ type, status, reason: reason ?? type, message: `${type} ${status}` }],
+    })),
+  });
+  it("a parent's ResolvedRefs turning False is a Warning naming the Gateway; other controllers are ignored", () => {
+    const before = parents([CTRL, 'web', 'ResolvedRefs', 'True']);
+    const after = parents(
+      [CTRL, 'web', 'ResolvedRefs', 'False', 'BackendNotFound'],
+      ['other.io/ctrl', 'web', 'ResolvedRefs', 'False', 'Whatever'],
+    );
+    expect(routeEvents(before, after, 'shop', CTRL)).toEqual([
+      { type: 'Warning', reason: 'BackendNotFound', message: 'Gateway shop/web: ResolvedRefs False' },
+    ]);
+    expect(routeEvents(after, after, 'shop', CTRL)).toEqual([]);
+  });
+  it('an accepted route gets no Event', () => {
+    expect(routeEvents(undefined, parents([CTRL, 'web', 'Accepted', 'True']), 'shop', CTRL)).toEqual([]);
   });
 });

@@ -122,3 +122,39 @@ export function transitionEvents(before: unknown, after: unknown, types: readonl
   }
   return out;
 }
+
+interface Parent {
+  controllerName?: string;
+  parentRef?: { namespace?: string; name?: string; sectionName?: string; port?: number };
+  conditions?: unknown;
+}
+
+/**
+ * A route's Warnings: for each parent of `controllerName` whose Accepted or ResolvedRefs turns
+ * False (BackendNotFound, RefNotPermitted, NotAllowedByListeners ...), one Event naming the parent.
+ */
+export function routeEvents(
+  before: unknown,
+  after: unknown,
+  routeNamespace: string,
+  controllerName: string,
+): EventNote[] {
+  const parents = (s: unknown): Parent[] => {
+    const p = (s as { parents?: unknown } | undefined)?.parents;
+    return (Array.isArray(p) ? (p as Parent[]) : []).filter((x) => x.controllerName === controllerName);
+  };
+  const ref = (p: Parent) => {
+    const r = p.parentRef ?? {};
+    return [r.namespace ?? routeNamespace, r.name, r.sectionName ?? '', r.port ?? 0].join('/');
+  };
+  const old = parents(before);
+  const out: EventNote[] = [];
+  for (const p of parents(after)) {
+    const prev = old.find((o) => ref(o) === ref(p));
+    const r = p.parentRef ?? {};
+    const where = `Gateway ${r.namespace ?? routeNamespace}/${r.name}${r.sectionName ? ` listener ${r.sectionName}` : ''}`;
+    for (const e of transitionEvents(prev, p, ['Accepted', 'ResolvedRefs']))
+      if (e.type === 'Warning') out.push({ ...e, message: `${where}: ${e.message}` });
+  }
+  return out;
+}
