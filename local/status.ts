@@ -129,13 +129,24 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     return false;
   }
   const componentsOk = await printWorkloads(kc);
+  for (const line of await gatewayApiReport(kc)) console.log(line);
+  const healthy = apiserverOk && componentsOk;
+  if (!healthy) process.exitCode = 1;
+  return healthy;
+}
+
+/** The Gateway API part of `portico status`: classes, Gateways, routes and what is wrong with them. */
+export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
+  const out: string[] = [];
+  const log = (line: string) => out.push(line);
+  const api = kc.makeApiClient(CustomObjectsApi);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
   const [classes, gateways, httpRoutes, tlsRoutes] = await Promise.all(
     ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes'].map(list),
   );
-  console.log('\nGatewayClasses:');
-  console.log(
+  log('\nGatewayClasses:');
+  log(
     table([
       ['NAME', 'CONTROLLER', 'ACCEPTED'],
       ...classes!.map((c) => [
@@ -157,9 +168,9 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     const lease = leases.items.find((l) => l.metadata?.name === `portico-l2-${namespace}-${name}`);
     if (lease?.spec?.holderIdentity) announcers.set(`${namespace}/${name}`, lease.spec.holderIdentity);
   }
-  console.log('\nGateways:');
+  log('\nGateways:');
   const gatewayVerdicts = gateways!.map((g) => gatewayVerdict(g, classes!));
-  console.log(
+  log(
     table([
       ['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'PROGRAMMED', 'ROUTES', 'ANNOUNCED BY'],
       ...gateways!.map((g, i) => [
@@ -178,8 +189,8 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
   ];
   const routeVerdicts = routes.map(([, r]) => routeVerdict(r, gateways!, classes!));
-  console.log('\nRoutes:');
-  console.log(
+  log('\nRoutes:');
+  log(
     table([
       ['KIND', 'NAMESPACE', 'NAME', 'PARENTS', 'STATUS'],
       ...routes.map(([kind, r], i) => [
@@ -193,10 +204,7 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
   );
   const badGateways = gatewayVerdicts.filter((v) => v.problem).length;
   const badRoutes = routeVerdicts.filter((v) => v.problem).length;
-  if (badGateways > 0) console.log(`\n${badGateways} Gateway(s) with problems (see PROGRAMMED)`);
-  if (badRoutes > 0)
-    console.log(`${badGateways > 0 ? '' : '\n'}${badRoutes} route(s) with problems (see STATUS)`);
-  const healthy = apiserverOk && componentsOk;
-  if (!healthy) process.exitCode = 1;
-  return healthy;
+  if (badGateways > 0) log(`\n${badGateways} Gateway(s) with problems (see PROGRAMMED)`);
+  if (badRoutes > 0) log(`${badGateways > 0 ? '' : '\n'}${badRoutes} route(s) with problems (see STATUS)`);
+  return out;
 }

@@ -3,6 +3,7 @@
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../local/control-plane.ts';
+import { gatewayApiReport } from '../local/status.ts';
 import { EventRecorder } from '../operator/kube/events.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
@@ -128,5 +129,37 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
     );
     expect(warning.involvedObject.kind).toBe('HTTPRoute');
     expect(warning.message).toMatch(/^Gateway default\/broken: .*no-such-service/);
+  });
+
+  it('portico status names the missing Gateway, the unknown class and the broken listener', async () => {
+    await cp.applyYaml(
+      [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'typo', namespace: 'default' },
+          spec: { gatewayClassName: 'portcio', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+        },
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'orphan', namespace: 'default' },
+          spec: { parentRefs: [{ name: 'x' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+        },
+      ]
+        .map((o) => stringify(o))
+        .join('---\n'),
+    );
+    const report = await eventually('status report with every answer', async () => {
+      const text = (await gatewayApiReport(cp.kubeConfig)).join('\n');
+      return /orphan/.test(text) && /typo/.test(text) && text;
+    });
+    expect(report).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/x not found/);
+    expect(report).toMatch(/default\s+typo\s+portcio\s+Unknown: GatewayClass portcio does not exist/);
+    expect(report).toMatch(
+      /default\s+broken\s+portico\s+False: Invalid: no listener is valid: listener https: InvalidCertificateRef/,
+    );
+    expect(report).toMatch(/^2 Gateway\(s\) with problems \(see PROGRAMMED\)$/m);
+    expect(report).toMatch(/^2 route\(s\) with problems \(see STATUS\)$/m);
   });
 });
