@@ -15,6 +15,9 @@ export interface EventNote {
   readonly message: string;
 }
 
+/** Distinct Events remembered for counting; a forgotten one is counted up from the API server. */
+const MAX_REMEMBERED = 1000;
+
 const seconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class EventRecorder {
@@ -37,7 +40,9 @@ export class EventRecorder {
     const name = `${m.name ?? 'object'}.${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
     const now = seconds(new Date());
     const count = (this.counts.get(id) ?? 0) + 1;
+    this.counts.delete(id); // re-inserted last: the oldest entry is the one to forget
     this.counts.set(id, count);
+    if (this.counts.size > MAX_REMEMBERED) this.counts.delete(this.counts.keys().next().value!);
     this.emitted++;
     const path = resourcePath(EVENTS, namespace);
     const bump = async (n: number) =>
