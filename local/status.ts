@@ -7,31 +7,11 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import { gatewayServiceName } from '../operator/translate/types.ts';
+import { cond, gatewayVerdict, routeParents, routeVerdict, type Obj } from './status-report.ts';
 import { readState } from './state.ts';
 import { versions } from './toolchain/versions.ts';
 
-interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-interface Obj {
-  metadata: { name: string; namespace?: string; generation?: number };
-  spec?: { controllerName?: string; gatewayClassName?: string };
-  status?: {
-    conditions?: Condition[];
-    addresses?: { value: string }[];
-    listeners?: { name: string; attachedRoutes?: number }[];
-    parents?: { controllerName?: string; parentRef?: { name?: string }; conditions?: Condition[] }[];
-  };
-}
-
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
-const cond = (o: Obj | { conditions?: Condition[] }, type: string) =>
-  ('status' in o ? o.status?.conditions : (o as { conditions?: Condition[] }).conditions)?.find(
-    (c) => c.type === type,
-  );
 
 /** Nodes, then Portico's Deployment and DaemonSets as `cilium status` shows its own: desired, ready, images. */
 async function printWorkloads(kc: KubeConfig, print = true): Promise<boolean> {
@@ -149,19 +129,30 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     return false;
   }
   const componentsOk = await printWorkloads(kc);
+  for (const line of await gatewayApiReport(kc)) console.log(line);
+  const healthy = apiserverOk && componentsOk;
+  if (!healthy) process.exitCode = 1;
+  return healthy;
+}
+
+/** The Gateway API part of `portico status`: classes, Gateways, routes and what is wrong with them. */
+export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
+  const out: string[] = [];
+  const log = (line: string) => out.push(line);
+  const api = kc.makeApiClient(CustomObjectsApi);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
   const [classes, gateways, httpRoutes, tlsRoutes] = await Promise.all(
     ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes'].map(list),
   );
-  console.log('\nGatewayClasses:');
-  console.log(
+  log('\nGatewayClasses:');
+  log(
     table([
       ['NAME', 'CONTROLLER', 'ACCEPTED'],
       ...classes!.map((c) => [
         c.metadata.name,
         c.spec?.controllerName ?? '',
-        cond(c, 'Accepted')?.status ?? 'Unknown',
+        cond(c.status?.conditions, 'Accepted')?.status ?? 'Unknown',
       ]),
     ]),
   );
@@ -177,16 +168,17 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     const lease = leases.items.find((l) => l.metadata?.name === `portico-l2-${namespace}-${name}`);
     if (lease?.spec?.holderIdentity) announcers.set(`${namespace}/${name}`, lease.spec.holderIdentity);
   }
-  console.log('\nGateways:');
-  console.log(
+  log('\nGateways:');
+  const gatewayVerdicts = gateways!.map((g) => gatewayVerdict(g, classes!));
+  log(
     table([
       ['NAMESPACE', 'NAME', 'CLASS', 'ADDRESS', 'PROGRAMMED', 'ROUTES', 'ANNOUNCED BY'],
-      ...gateways!.map((g) => [
+      ...gateways!.map((g, i) => [
         g.metadata.namespace ?? '',
         g.metadata.name,
         g.spec?.gatewayClassName ?? '',
         g.status?.addresses?.map((a) => a.value).join(',') ?? '',
-        cond(g, 'Programmed')?.status ?? 'Unknown',
+        gatewayVerdicts[i]!.text,
         String((g.status?.listeners ?? []).reduce((n, l) => n + (l.attachedRoutes ?? 0), 0)),
         announcers.get(`${g.metadata.namespace}/${gatewayServiceName(g.metadata.name)}`) ?? '-',
       ]),
@@ -196,38 +188,23 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     ...httpRoutes!.map((r) => ['HTTPRoute', r] as const),
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
   ];
-  let notAccepted = 0;
-  console.log('\nRoutes:');
-  console.log(
+  const routeVerdicts = routes.map(([, r]) => routeVerdict(r, gateways!, classes!));
+  log('\nRoutes:');
+  log(
     table([
       ['KIND', 'NAMESPACE', 'NAME', 'PARENTS', 'STATUS'],
-      ...routes.map(([kind, r]) => {
-        const ours = (r.status?.parents ?? []).filter(
-          (p) => p.controllerName === 'portico.dev/gateway-controller',
-        );
-        const bad = ours
-          .map((p) => ({ p, a: cond(p, 'Accepted'), rr: cond(p, 'ResolvedRefs') }))
-          .filter(({ a, rr }) => a?.status !== 'True' || rr?.status === 'False');
-        if (bad.length > 0 || ours.length === 0) notAccepted++;
-        const why = bad
-          .map(({ p, a, rr }) =>
-            a?.status !== 'True'
-              ? `${p.parentRef?.name}: Accepted=${a?.status ?? 'Unknown'} ${a?.reason ?? ''}`
-              : `${p.parentRef?.name}: ResolvedRefs=False ${rr?.reason ?? ''}`,
-          )
-          .join('; ');
-        return [
-          kind,
-          r.metadata.namespace ?? '',
-          r.metadata.name,
-          ours.map((p) => p.parentRef?.name).join(','),
-          ours.length === 0 ? 'no status from Portico yet' : bad.length === 0 ? 'OK' : why.trim(),
-        ];
-      }),
+      ...routes.map(([kind, r], i) => [
+        kind,
+        r.metadata.namespace ?? '',
+        r.metadata.name,
+        routeParents(r),
+        routeVerdicts[i]!.text,
+      ]),
     ]),
   );
-  const healthy = apiserverOk && componentsOk;
-  if (!healthy) process.exitCode = 1;
-  if (notAccepted > 0) console.log(`\n${notAccepted} route(s) with problems (see STATUS)`);
-  return healthy;
+  const badGateways = gatewayVerdicts.filter((v) => v.problem).length;
+  const badRoutes = routeVerdicts.filter((v) => v.problem).length;
+  if (badGateways > 0) log(`\n${badGateways} Gateway(s) with problems (see PROGRAMMED)`);
+  if (badRoutes > 0) log(`${badGateways > 0 ? '' : '\n'}${badRoutes} route(s) with problems (see STATUS)`);
+  return out;
 }

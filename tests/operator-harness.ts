@@ -130,7 +130,7 @@ export function backendYaml(name: string, port: number, ip: string, namespace = 
   return serviceYaml(name, port, port, [ip], namespace);
 }
 
-const GATEWAY_CLASS_YAML = `
+export const GATEWAY_CLASS_YAML = `
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: { name: portico }

@@ -3,13 +3,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { statusEqual, translate as defaultTranslate } from '../translate/index.ts';
 import type { Snapshot, TranslateResult } from '../translate/types.ts';
+import { CONTROLLER_NAME } from '../translate/types.ts';
 import { Applier, SERVICE_ALLOCATED_FIELDS } from '../kube/apply.ts';
 import { ClusterCache } from '../kube/cache.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { KubeClient } from '../kube/rest.ts';
 import { StaleCacheError, StatusWriter, type WithStatus } from '../kube/status.ts';
-import { EventRecorder, conditionTransitions } from '../kube/events.ts';
+import { EventRecorder, routeEvents, transitionEvents } from '../kube/events.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from '../kube/resources.ts';
 import type { EventType } from '../kube/reflector.ts';
 import { IPAM_CONDITION } from '../ipam/index.ts';
@@ -67,7 +68,10 @@ const EVENT_CONDITIONS: Record<string, readonly string[]> = {
 const RESOURCES_BY_KIND: Record<string, string> = {
   Gateway: RESOURCES.gateways.apiVersion,
   Service: RESOURCES.services.apiVersion,
+  HTTPRoute: RESOURCES.httpRoutes.apiVersion,
+  TLSRoute: RESOURCES.tlsRoutes.apiVersion,
 };
+const ROUTE_KINDS = new Set(['HTTPRoute', 'TLSRoute']);
 
 export class Controller {
   readonly client: KubeClient;
@@ -194,16 +198,18 @@ export class Controller {
 
   private recordTransitions(kind: string, live: WithStatus, status: Record<string, unknown>): void {
     const types = EVENT_CONDITIONS[kind];
-    if (!types) return;
-    for (const c of conditionTransitions(live.status, status, types)) {
-      const ok = c.status === 'True';
-      this.events.record(
+    const events = ROUTE_KINDS.has(kind)
+      ? routeEvents(live.status, status, live.metadata?.namespace ?? 'default', CONTROLLER_NAME)
+      : types
+        ? transitionEvents(live.status, status, types)
+        : [];
+    for (const e of events)
+      void this.events.record(
         { apiVersion: RESOURCES_BY_KIND[kind], kind, metadata: live.metadata },
-        ok ? 'Normal' : 'Warning',
-        ok ? (c.type ?? 'Condition').replace(/^.*\//, '') : (c.reason ?? 'NotReady'),
-        c.message ?? '',
+        e.type,
+        e.reason,
+        e.message,
       );
-    }
   }
 
   private async runReconcile(): Promise<void> {

@@ -5,6 +5,7 @@ import { resolveCertificates } from './certificates.ts';
 import { isValidHostname } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, int, key, meta, obj, str } from './read.ts';
+import { notSupported } from './support.ts';
 import type { Meta } from './read.ts';
 import { CONTROLLER_NAME, gatewayServiceName } from './types.ts';
 import type { Snapshot } from './types.ts';
@@ -105,7 +106,11 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
     certificates: [] as TlsCertificate[],
   } as const;
   let notAccepted: Problem | undefined;
-  if (!SUPPORTED[protocol]) notAccepted = { reason: 'UnsupportedProtocol', message: `protocol ${protocol}` };
+  if (!SUPPORTED[protocol])
+    notAccepted = {
+      reason: 'UnsupportedProtocol',
+      message: notSupported(`protocol ${protocol}`, 'Gateway listener protocol'),
+    };
   else if (terminatesTls)
     notAccepted = { reason: 'UnsupportedValue', message: 'TLS listeners support only mode Passthrough' };
   else if (protocol === 'HTTPS' && mode !== 'Terminate')
@@ -199,7 +204,7 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
       // An IPAddress without a value asks for any address: the pool picks one (GatewayAddressEmpty).
       if (type === 'IPAddress') {
         if (value) requestedIPs.push(value);
-      } else unsupportedAddress = `address type ${type} is not supported`;
+      } else unsupportedAddress = `address type ${type} is not supported; supported: IPAddress`;
     }
     out.push({
       meta: md,

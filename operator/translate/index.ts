@@ -3,5 +3,5 @@ export { conditionsEqual, statusEqual, mergeRouteParents, carryTransitionTimes }
 export { intersectHostnames, isValidHostname } from './hostnames.ts';
 export { labelSelectorMatches } from './selector.ts';
 export { clusterName } from './backends.ts';
-export { SUPPORTED_FEATURES } from './status.ts';
+export { SUPPORTED_FEATURES } from './support.ts';
 export * from './types.ts';

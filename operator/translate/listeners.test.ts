@@ -195,3 +195,57 @@ it('a wildcard listener serves precise and wildcard route hostnames as separate 
     ['*.example.com', ['default/b/rule/0/match/0']],
   ]);
 });
+
+describe("a broken listener is named in the Gateway's own conditions", () => {
+  const https = {
+    name: 'https',
+    protocol: 'HTTPS' as const,
+    port: 443,
+    tls: { certificateRefs: [{ name: 'no-such-secret' }] },
+  };
+  const gwConditions = (g: Gateway) =>
+    translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions;
+  const message = (g: Gateway, type: string) => gwConditions(g)?.find((c) => c.type === type)?.message;
+
+  it('its only listener has a missing Secret: Programmed False/Invalid with the listener and cause', () => {
+    const g = gateway('my-gateway', [https]);
+    expect(cond(gwConditions(g), 'Programmed')).toBe('False/Invalid');
+    expect(message(g, 'Programmed')).toBe(
+      'no listener is valid: listener https: InvalidCertificateRef: Secret default/no-such-secret not found',
+    );
+    expect(listener(translate(snap({ gateways: [g] })), 'my-gateway', 'https')?.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'Programmed',
+        reason: 'Invalid',
+        message: 'InvalidCertificateRef: Secret default/no-such-secret not found',
+      }),
+    );
+  });
+
+  it('one broken listener beside a valid one: the Gateway stays Accepted and Programmed', () => {
+    const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 80 }, https]);
+    expect(cond(gwConditions(g), 'Accepted')).toBe('True/Accepted');
+    expect(cond(gwConditions(g), 'Programmed')).toBe('True/Programmed');
+  });
+
+  it('a conflicted listener beside a valid one: Accepted True/ListenersNotValid names it', () => {
+    const g = gateway('my-gateway', [
+      { name: 'a', protocol: 'HTTP', port: 80 },
+      { name: 'b', protocol: 'HTTP', port: 80 },
+    ]);
+    expect(cond(gwConditions(g), 'Accepted')).toBe('True/ListenersNotValid');
+    expect(message(g, 'Accepted')).toBe(
+      '1 of 2 listener(s) are not valid: listener b: HostnameConflict: hostname (any) already used on port 80',
+    );
+  });
+
+  it('no listener is accepted: Accepted False/ListenersNotValid and Programmed say which and why', () => {
+    const g = gateway('my-gateway', [{ name: 'udp', protocol: 'UDP', port: 53 }]);
+    expect(message(g, 'Accepted')).toBe(
+      'no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
+    );
+    expect(message(g, 'Programmed')).toBe(
+      'Gateway is not accepted: no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
+    );
+  });
+});

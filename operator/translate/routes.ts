@@ -17,6 +17,7 @@ import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
+import { notSupported } from './support.ts';
 
 export interface RuleModel {
   readonly index: number;
@@ -91,7 +92,7 @@ function parseMatch(raw: unknown): HttpMatch {
   const type = str(p.type) ?? 'PathPrefix';
   let value = str(p.value) ?? '/';
   if (type !== 'Exact' && type !== 'PathPrefix' && type !== 'RegularExpression')
-    throw new Unsupported(`path match type ${type}`);
+    throw new Unsupported(notSupported(`path match type ${type}`, 'HTTPRoute match', 'path '));
   if (type !== 'RegularExpression' && !value.startsWith('/'))
     throw new Unsupported(`path ${value} must start with /`);
   if (type === 'RegularExpression') checkRegex(value, 'path');
@@ -163,7 +164,8 @@ function parseFilters(raw: unknown): Filters {
         const port = int(r.port);
         const path = pathRewrite(r.path, 'RequestRedirect');
         const statusCode = int(r.statusCode) ?? 302;
-        if (statusCode !== 301 && statusCode !== 302) throw new Unsupported(`redirect status ${statusCode}`);
+        if (statusCode !== 301 && statusCode !== 302)
+          throw new Unsupported(notSupported(`redirect status ${statusCode}`, 'HTTPRoute redirect status'));
         f.redirect = {
           type: 'Redirect',
           ...(scheme ? { scheme } : {}),
@@ -175,7 +177,7 @@ function parseFilters(raw: unknown): Filters {
         break;
       }
       default:
-        throw new Unsupported(`filter type ${show(o.type)}`);
+        throw new Unsupported(notSupported(`filter type ${show(o.type)}`, 'HTTPRoute filter'));
     }
   }
   return f;
@@ -192,7 +194,7 @@ function backends(
   const byCluster = new Map<string, number>();
   let invalidWeight = 0;
   for (const ref of arr(refs)) {
-    if (arr(obj(ref).filters).length > 0) throw new Unsupported('backendRef filters');
+    if (arr(obj(ref).filters).length > 0) throw new Unsupported('backendRef filters are not supported yet');
     const r = resolveBackendRef(l, kind, ns, ref);
     if (!r.ok) {
       problems.push({ reason: r.reason, message: r.message });

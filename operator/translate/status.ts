@@ -2,8 +2,9 @@
 import type { Condition, GatewayStatus, ListenerStatus } from '../api/index.ts';
 import { GATEWAY_API_VERSION } from '../api/index.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
-import type { GatewayModel, ListenerModel } from './gateways.ts';
+import type { GatewayModel, ListenerModel, Problem } from './gateways.ts';
 import { arr, key, meta, obj } from './read.ts';
+import { SUPPORTED_FEATURES } from './support.ts';
 import {
   CONTROLLER_NAME,
   GATEWAY_NAME_LABEL,
@@ -11,27 +12,6 @@ import {
   gatewayServiceName,
 } from './types.ts';
 import type { GatewayClassStatusResult, OwnedService, Snapshot } from './types.ts';
-
-/** Only what Portico really implements (the spec's feature names), sorted. */
-export const SUPPORTED_FEATURES: readonly string[] = [
-  'Gateway',
-  'GatewayAddressEmpty',
-  'GatewayPort8080',
-  'HTTPRoute',
-  'HTTPRouteDestinationPortMatching',
-  'HTTPRouteHostRewrite',
-  'HTTPRouteMethodMatching',
-  'HTTPRouteNamedRouteRule',
-  'HTTPRouteParentRefPort',
-  'HTTPRoutePathRedirect',
-  'HTTPRoutePathRewrite',
-  'HTTPRoutePortRedirect',
-  'HTTPRouteQueryParamMatching',
-  'HTTPRouteResponseHeaderModification',
-  'HTTPRouteSchemeRedirect',
-  'ReferenceGrant',
-  'TLSRoute',
-];
 
 export function gatewayClassStatuses(s: Snapshot, now: string): GatewayClassStatusResult[] {
   const out: GatewayClassStatusResult[] = [];
@@ -55,8 +35,31 @@ export function gatewayClassStatuses(s: Snapshot, now: string): GatewayClassStat
 
 type Programmed = { ok: boolean; reason: string; message: string };
 
-function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: boolean): Programmed {
-  if (!accepted) return { ok: false, reason: 'Invalid', message: 'Gateway is not accepted' };
+function listenerProblem(li: ListenerModel): Problem | undefined {
+  return li.notAccepted ?? li.conflicted ?? li.unresolved;
+}
+
+/** `listener https: InvalidCertificateRef: Secret default/x not found; listener ...` */
+function describeListeners(listeners: readonly ListenerModel[]): string {
+  return listeners
+    .map((li) => {
+      const p = listenerProblem(li);
+      return p ? `listener ${li.name || '(unnamed)'}: ${p.reason}: ${p.message}` : '';
+    })
+    .filter(Boolean)
+    .join('; ');
+}
+
+function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: Condition): Programmed {
+  if (accepted.status !== 'True')
+    return { ok: false, reason: 'Invalid', message: `Gateway is not accepted: ${accepted.message}` };
+  // A Gateway none of whose listeners can serve would wait for Envoy forever: say why now.
+  if (gw.listeners.length > 0 && gw.listeners.every((li) => listenerProblem(li)))
+    return {
+      ok: false,
+      reason: 'Invalid',
+      message: `no listener is valid: ${describeListeners(gw.listeners)}`,
+    };
   if (!gw.addresses.some((a) => a.type === 'IPAddress'))
     return { ok: false, reason: 'AddressNotAssigned', message: 'waiting for a LoadBalancer address' };
   if (!s.programmed) return { ok: true, reason: 'Programmed', message: 'Gateway is programmed' };
@@ -86,8 +89,9 @@ function listenerStatus(
       ? condition('ResolvedRefs', false, li.unresolved.reason, li.unresolved.message, gen, now)
       : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
   ];
-  if (li.notAccepted || li.conflicted || li.unresolved)
-    c.push(condition('Programmed', false, 'Invalid', 'Listener is invalid', gen, now));
+  const problem = listenerProblem(li);
+  if (problem)
+    c.push(condition('Programmed', false, 'Invalid', `${problem.reason}: ${problem.message}`, gen, now));
   else if (gwProgrammed.ok)
     c.push(condition('Programmed', true, 'Programmed', 'Listener is programmed', gen, now));
   else
@@ -116,23 +120,31 @@ export function gatewayStatus(
   now: string,
 ): GatewayStatus {
   const gen = gw.meta.generation;
-  const invalid = gw.listeners.filter((li) => li.notAccepted || li.conflicted).length;
+  const rejected = gw.listeners.filter((li) => li.notAccepted || li.conflicted);
+  const invalid = rejected.length;
   let accepted: Condition;
   if (gw.unsupportedAddress)
     accepted = condition('Accepted', false, 'UnsupportedAddress', gw.unsupportedAddress, gen, now);
   else if (invalid > 0 && invalid === gw.listeners.length)
-    accepted = condition('Accepted', false, 'ListenersNotValid', 'No listener is valid', gen, now);
+    accepted = condition(
+      'Accepted',
+      false,
+      'ListenersNotValid',
+      `no listener is valid: ${describeListeners(rejected)}`,
+      gen,
+      now,
+    );
   else if (invalid > 0)
     accepted = condition(
       'Accepted',
       true,
       'ListenersNotValid',
-      `${invalid} listener(s) are not valid`,
+      `${invalid} of ${gw.listeners.length} listener(s) are not valid: ${describeListeners(rejected)}`,
       gen,
       now,
     );
   else accepted = condition('Accepted', true, 'Accepted', 'Gateway is accepted', gen, now);
-  const p = gatewayProgrammed(s, gw, accepted.status === 'True');
+  const p = gatewayProgrammed(s, gw, accepted);
   const conditions = [accepted, condition('Programmed', p.ok, p.reason, p.message, gen, now)];
   const prev = obj(obj(gw.raw).status);
   const prevListeners = arr(prev.listeners);

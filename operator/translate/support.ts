@@ -1,0 +1,169 @@
+// What Portico supports of the Gateway API, in one table: the GatewayClass's
+// status.supportedFeatures, the translator's "supported: ..." hints and docs/support.md all
+// read it, so they cannot disagree.
+
+export type Area =
+  | 'Kinds'
+  | 'Gateway listener protocol'
+  | 'Gateway'
+  | 'HTTPRoute match'
+  | 'HTTPRoute filter'
+  | 'HTTPRoute redirect status'
+  | 'HTTPRoute'
+  | 'TLSRoute'
+  | 'Mesh';
+
+export interface Support {
+  readonly area: Area;
+  /** The Gateway API's own name for it: a kind, protocol, field, filter type or value. */
+  readonly name: string;
+  readonly supported: boolean;
+  /** The conformance feature name, when the Gateway API has one. */
+  readonly feature?: string;
+  readonly note?: string;
+}
+
+const yes = (area: Area, name: string, feature?: string, note?: string): Support => ({
+  area,
+  name,
+  supported: true,
+  ...(feature ? { feature } : {}),
+  ...(note ? { note } : {}),
+});
+const notYet = (area: Area, name: string, feature?: string, note?: string): Support => ({
+  ...yes(area, name, feature, note),
+  supported: false,
+});
+
+export const SUPPORT: readonly Support[] = [
+  yes('Kinds', 'GatewayClass'),
+  yes('Kinds', 'Gateway', 'Gateway'),
+  yes('Kinds', 'HTTPRoute', 'HTTPRoute'),
+  yes('Kinds', 'TLSRoute', 'TLSRoute', 'mode Passthrough'),
+  yes('Kinds', 'ReferenceGrant', 'ReferenceGrant'),
+  notYet('Kinds', 'GRPCRoute', 'GRPCRoute'),
+  notYet('Kinds', 'GRPCRoute rules[].name', 'GRPCRouteNamedRouteRule'),
+  notYet('Kinds', 'TCPRoute', 'TCPRoute'),
+  notYet('Kinds', 'UDPRoute', 'UDPRoute'),
+  notYet('Kinds', 'BackendTLSPolicy', 'BackendTLSPolicy'),
+  notYet('Kinds', 'BackendTLSPolicy SAN validation', 'BackendTLSPolicySANValidation'),
+  notYet('Kinds', 'ListenerSet', 'ListenerSet'),
+
+  yes('Gateway listener protocol', 'HTTP'),
+  yes('Gateway listener protocol', 'HTTPS', undefined, 'tls.mode Terminate with core Secrets'),
+  yes('Gateway listener protocol', 'TLS', undefined, 'tls.mode Passthrough'),
+  notYet('Gateway listener protocol', 'TCP'),
+  notYet('Gateway listener protocol', 'UDP'),
+
+  yes('Gateway', 'listeners[].port 8080', 'GatewayPort8080'),
+  yes('Gateway', 'addresses[] IPAddress without a value', 'GatewayAddressEmpty'),
+  notYet('Gateway', 'addresses[] with a static value', 'GatewayStaticAddresses'),
+  notYet('Gateway', 'addresses[] type Hostname or NamedAddress'),
+  notYet('Gateway', 'HTTP listener isolation', 'GatewayHTTPListenerIsolation'),
+  notYet('Gateway', 'infrastructure', 'GatewayInfrastructure'),
+  notYet(
+    'Gateway',
+    'tls.frontend client certificate validation',
+    'GatewayFrontendClientCertificateValidation',
+  ),
+  notYet(
+    'Gateway',
+    'tls.frontend insecure fallback',
+    'GatewayFrontendClientCertificateValidationInsecureFallback',
+  ),
+
+  yes('HTTPRoute match', 'path Exact'),
+  yes('HTTPRoute match', 'path PathPrefix'),
+  yes('HTTPRoute match', 'path RegularExpression', undefined, 'RE2'),
+  yes('HTTPRoute match', 'headers Exact'),
+  yes('HTTPRoute match', 'headers RegularExpression', undefined, 'RE2'),
+  yes('HTTPRoute match', 'queryParams', 'HTTPRouteQueryParamMatching'),
+  yes('HTTPRoute match', 'method', 'HTTPRouteMethodMatching'),
+
+  yes('HTTPRoute filter', 'RequestHeaderModifier'),
+  yes('HTTPRoute filter', 'ResponseHeaderModifier', 'HTTPRouteResponseHeaderModification'),
+  yes('HTTPRoute filter', 'RequestRedirect'),
+  yes('HTTPRoute filter', 'URLRewrite'),
+  notYet('HTTPRoute filter', 'RequestMirror', 'HTTPRouteRequestMirror'),
+  notYet('HTTPRoute filter', 'CORS', 'HTTPRouteCORS'),
+  notYet('HTTPRoute filter', 'ExtensionRef'),
+
+  yes('HTTPRoute redirect status', '301'),
+  yes('HTTPRoute redirect status', '302'),
+  notYet('HTTPRoute redirect status', '303', 'HTTPRoute303RedirectStatusCode'),
+  notYet('HTTPRoute redirect status', '307', 'HTTPRoute307RedirectStatusCode'),
+  notYet('HTTPRoute redirect status', '308', 'HTTPRoute308RedirectStatusCode'),
+
+  yes('HTTPRoute', 'RequestRedirect scheme', 'HTTPRouteSchemeRedirect'),
+  yes('HTTPRoute', 'RequestRedirect port', 'HTTPRoutePortRedirect'),
+  yes('HTTPRoute', 'RequestRedirect path', 'HTTPRoutePathRedirect'),
+  yes('HTTPRoute', 'URLRewrite hostname', 'HTTPRouteHostRewrite'),
+  yes('HTTPRoute', 'URLRewrite path', 'HTTPRoutePathRewrite'),
+  yes('HTTPRoute', 'rules[].name', 'HTTPRouteNamedRouteRule'),
+  yes('HTTPRoute', 'parentRefs[].port', 'HTTPRouteParentRefPort'),
+  yes('HTTPRoute', 'backendRefs[].port on a destination port', 'HTTPRouteDestinationPortMatching'),
+  notYet('HTTPRoute', 'backendRefs[].filters', 'HTTPRouteBackendRequestHeaderModification'),
+  notYet('HTTPRoute', 'multiple RequestMirror filters', 'HTTPRouteRequestMultipleMirrors'),
+  notYet('HTTPRoute', 'RequestMirror percentage', 'HTTPRouteRequestPercentageMirror'),
+  notYet('HTTPRoute', 'timeouts.request', 'HTTPRouteRequestTimeout'),
+  notYet('HTTPRoute', 'timeouts.backendRequest', 'HTTPRouteBackendTimeout'),
+  notYet('HTTPRoute', 'retry', 'HTTPRouteRetry'),
+  notYet('HTTPRoute', 'retry on backend timeout', 'HTTPRouteRetryBackendTimeout'),
+  notYet('HTTPRoute', 'retry on connection error', 'HTTPRouteRetryConnectionError'),
+  notYet('HTTPRoute', 'backend appProtocol kubernetes.io/h2c', 'HTTPRouteBackendProtocolH2C'),
+  notYet('HTTPRoute', 'backend appProtocol kubernetes.io/ws', 'HTTPRouteBackendProtocolWebSocket'),
+
+  notYet('TLSRoute', 'listener tls.mode Terminate', 'TLSRouteModeTerminate'),
+  notYet('TLSRoute', 'Terminate and Passthrough on one port', 'TLSRouteModeMixed'),
+
+  notYet('Mesh', 'service mesh (GAMMA)', 'Mesh'),
+  notYet('Mesh', 'ClusterIP matching', 'MeshClusterIPMatching'),
+  notYet('Mesh', 'consumer routes', 'MeshConsumerRoute'),
+  notYet('Mesh', 'HTTPRoute path rewrite', 'MeshHTTPRouteRewritePath'),
+  notYet('Mesh', 'HTTPRoute scheme redirect', 'MeshHTTPRouteSchemeRedirect'),
+  notYet('Mesh', 'HTTPRoute port redirect', 'MeshHTTPRouteRedirectPort'),
+  notYet('Mesh', 'HTTPRoute path redirect', 'MeshHTTPRouteRedirectPath'),
+  notYet(
+    'Mesh',
+    'HTTPRoute backend request header modification',
+    'MeshHTTPRouteBackendRequestHeaderModification',
+  ),
+  notYet('Mesh', 'HTTPRoute query param matching', 'MeshHTTPRouteQueryParamMatching'),
+  notYet('Mesh', 'HTTPRoute named route rule', 'MeshHTTPRouteNamedRouteRule'),
+];
+
+/** Only what Portico really implements (the spec's feature names), sorted. */
+export const SUPPORTED_FEATURES: readonly string[] = SUPPORT.filter((s) => s.supported && s.feature)
+  .map((s) => s.feature!)
+  .sort();
+
+/** The supported names of one area, in table order; with `prefix`, those under it, without it. */
+export function supported(area: Area, prefix = ''): string[] {
+  return SUPPORT.filter((s) => s.area === area && s.supported && s.name.startsWith(prefix)).map((s) =>
+    s.name.slice(prefix.length),
+  );
+}
+
+/** `redirect status 303 is not supported; supported: 301, 302` */
+export function notSupported(what: string, area: Area, prefix = ''): string {
+  return `${what} is not supported; supported: ${supported(area, prefix).join(', ')}`;
+}
+
+/** docs/support.md: every row of SUPPORT, by area. */
+export function supportMarkdown(): string {
+  const lines = [
+    '# What Portico supports of the Gateway API',
+    '',
+    '<!-- Generated from operator/translate/support.ts by `npm run docs:support`; do not edit. -->',
+    '',
+    'The same table gives the GatewayClass its `status.supportedFeatures` (the "Feature" column',
+    'of the supported rows) and the "supported: ..." hints in route and listener conditions.',
+  ];
+  const areas = [...new Set(SUPPORT.map((s) => s.area))];
+  for (const area of areas) {
+    lines.push('', `## ${area}`, '', '| Name | Supported | Feature | Note |', '| --- | --- | --- | --- |');
+    for (const s of SUPPORT.filter((x) => x.area === area))
+      lines.push(`| ${s.name} | ${s.supported ? 'yes' : 'not yet'} | ${s.feature ?? ''} | ${s.note ?? ''} |`);
+  }
+  return lines.join('\n') + '\n';
+}
