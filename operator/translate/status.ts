@@ -14,6 +14,8 @@ import type { GatewayClassStatusResult, OwnedService, Snapshot } from './types.t
 
 /** Only what Portico really implements (the spec's feature names), sorted. */
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayPort8080',
