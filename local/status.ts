@@ -151,8 +151,8 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
   const componentsOk = await printWorkloads(kc);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
-  const [classes, gateways, httpRoutes, tlsRoutes] = await Promise.all(
-    ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes'].map(list),
+  const [classes, gateways, httpRoutes, grpcRoutes, tlsRoutes] = await Promise.all(
+    ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes'].map(list),
   );
   console.log('\nGatewayClasses:');
   console.log(
@@ -194,6 +194,7 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
   );
   const routes = [
     ...httpRoutes!.map((r) => ['HTTPRoute', r] as const),
+    ...grpcRoutes!.map((r) => ['GRPCRoute', r] as const),
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
   ];
   let notAccepted = 0;
