@@ -3,6 +3,7 @@
 import type {
   Cluster,
   HttpListener,
+  HttpMatch,
   IR,
   SniRoute,
   TlsCertificate,
@@ -17,24 +18,38 @@ import type { GatewayModel, ListenerModel } from './gateways.ts';
 import { compareDomains } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
 import { byString, key } from './read.ts';
-import type { Entry, RouteModel } from './routes.ts';
+import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
 const PATH_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
 
-/** The spec's precedence: Exact > longest prefix > method > most headers > most query params > oldest > name. */
+/**
+ * The spec's precedence: for HTTPRoute matches Exact > longest prefix > method > most headers > most
+ * query params; for GRPCRoute matches see compareGrpc; then oldest route, name, rule, match.
+ */
 export function comparePrecedence(a: Entry, b: Entry): number {
-  const ma = a.ir.match;
-  const mb = b.ir.match;
+  return (
+    (a.grpc && b.grpc
+      ? compareGrpc(a.grpc, b.grpc, a.ir.match, b.ir.match)
+      : compareHttp(a.ir.match, b.ir.match)) ||
+    byString(a.route.order, b.route.order) ||
+    a.rule.index - b.rule.index ||
+    a.matchIndex - b.matchIndex
+  );
+}
+
+function compareHttp(ma: HttpMatch, mb: HttpMatch): number {
   return (
     PATH_RANK[mb.path.type] - PATH_RANK[ma.path.type] ||
     mb.path.value.length - ma.path.value.length ||
     (mb.method ? 1 : 0) - (ma.method ? 1 : 0) ||
     mb.headers.length - ma.headers.length ||
-    mb.queryParams.length - ma.queryParams.length ||
-    byString(a.route.order, b.route.order) ||
-    a.rule.index - b.rule.index ||
-    a.matchIndex - b.matchIndex
+    mb.queryParams.length - ma.queryParams.length
   );
+}
+
+/** GRPCRoute's own order: most characters of service, then of method, then most header matches. */
+function compareGrpc(ga: GrpcKey, gb: GrpcKey, ma: HttpMatch, mb: HttpMatch): number {
+  return gb.service - ga.service || gb.method - ga.method || mb.headers.length - ma.headers.length;
 }
 
 interface PortGroup {

@@ -61,12 +61,13 @@ it('method matches: exact service and method, service only, method only, regular
     { method: { type: 'RegularExpression' as const, method: 'Echo.*' } },
   ];
   const r = oneRule({ matches, backendRefs: [{ name: 'web', port: 80 }] });
+  // The spec's GRPCRoute order: most service characters, then method characters, then headers.
   expect(vhostRoutes(r).map((x) => x.match.path)).toEqual([
     { type: 'Exact', value: `/${SVC}/Echo` },
-    { type: 'RegularExpression', value: '/(?:a\\.b|c)/(?:Echo.*)' },
-    { type: 'RegularExpression', value: '/(?:[^/]+)/(?:Echo.*)' },
-    { type: 'RegularExpression', value: '/[^/]+/EchoTwo' },
     { type: 'PathPrefix', value: `/${SVC}` },
+    { type: 'RegularExpression', value: '/(?:a\\.b|c)/(?:Echo.*)' },
+    { type: 'RegularExpression', value: '/[^/]+/EchoTwo' },
+    { type: 'RegularExpression', value: '/(?:[^/]+)/(?:Echo.*)' },
   ]);
 });
 

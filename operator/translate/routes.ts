@@ -19,9 +19,17 @@ import type { Lookup } from './lookup.ts';
 import { arr, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
 
+/** What orders GRPCRoute matches (the spec: most service, then method characters, then headers). */
+export interface GrpcKey {
+  readonly service: number;
+  readonly method: number;
+}
+
 export interface RuleModel {
   readonly index: number;
   readonly matches: readonly HttpMatch[];
+  /** GRPCRoute only: one per match. */
+  readonly grpc?: readonly GrpcKey[];
   readonly action: HttpAction;
   readonly requestHeaders?: HeaderModifier;
   readonly responseHeaders?: HeaderModifier;
@@ -34,6 +42,7 @@ export interface Entry {
   readonly rule: RuleModel;
   readonly matchIndex: number;
   readonly ir: Route;
+  readonly grpc?: GrpcKey;
 }
 
 export interface RouteModel {
@@ -136,6 +145,11 @@ function parseGrpcMatch(raw: unknown): HttpMatch {
     else path = { type: 'RegularExpression', value: `/[^/]+/${method ?? ''}` };
   }
   return { path, headers, queryParams: [] };
+}
+
+function grpcKey(raw: unknown): GrpcKey {
+  const m = obj(obj(raw).method);
+  return { service: (str(m.service) ?? '').length, method: (str(m.method) ?? '').length };
 }
 
 function headerModifier(raw: unknown): HeaderModifier {
@@ -253,6 +267,7 @@ function parseRules(
     const list = arr(rule.matches);
     const parse = kind === 'HTTPRoute' ? parseMatch : kind === 'GRPCRoute' ? parseGrpcMatch : undefined;
     const matches = parse ? (list.length ? list : [{}]).map(parse) : [];
+    const grpc = kind === 'GRPCRoute' ? (list.length ? list : [{}]).map(grpcKey) : undefined;
     const f = kind === 'TLSRoute' ? {} : parseFilters(rule.filters);
     const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
     let action: HttpAction;
@@ -267,6 +282,7 @@ function parseRules(
     return {
       index,
       matches,
+      ...(grpc ? { grpc } : {}),
       action,
       ...(f.requestHeaders ? { requestHeaders: f.requestHeaders } : {}),
       ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
@@ -333,7 +349,8 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
       };
-      entries.push({ route: model, rule, matchIndex: i, ir });
+      const grpc = rule.grpc?.[i];
+      entries.push({ route: model, rule, matchIndex: i, ir, ...(grpc ? { grpc } : {}) });
     }
   return model;
 }
