@@ -35,7 +35,11 @@ describe('Gateway', () => {
       from: 'Selector',
       selector: { matchLabels: { team: 'edge' } },
     });
-    expect(gw.listeners.map((l) => l.kinds)).toEqual([['HTTPRoute'], ['HTTPRoute'], ['TLSRoute']]);
+    expect(gw.listeners.map((l) => l.kinds)).toEqual([
+      ['HTTPRoute', 'GRPCRoute'],
+      ['HTTPRoute', 'GRPCRoute'],
+      ['TLSRoute'],
+    ]);
   });
 
   test('takes the class and certificates as constructs', () => {

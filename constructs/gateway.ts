@@ -9,7 +9,7 @@ import { checkHostname, checkName, checkPort, checkSectionName } from './validat
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS';
 export type TlsMode = 'Terminate' | 'Passthrough';
-export type RouteKind = 'HTTPRoute' | 'TLSRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
 
 /** A TLS certificate Secret: its name (and namespace), or a cdk8s-plus Secret. */
 export type CertificateRef = { readonly name: string; readonly namespace?: string } | plus.Secret;
@@ -190,7 +190,7 @@ export class Gateway extends Construct {
         'is only used with allowedRoutes.from "Selector"; set from: "Selector"',
       );
     }
-    const supported: RouteKind[] = listener.protocol === 'TLS' ? ['TLSRoute'] : ['HTTPRoute'];
+    const supported: RouteKind[] = listener.protocol === 'TLS' ? ['TLSRoute'] : ['HTTPRoute', 'GRPCRoute'];
     for (const [i, k] of (allowed.kinds ?? []).entries()) {
       if (!supported.includes(k)) {
         invalid(

@@ -2,16 +2,9 @@ import { type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
-import { invalid, validationMessage } from './errors.ts';
+import { invalid } from './errors.ts';
 import type { Gateway } from './gateway.ts';
-import {
-  attachmentErrors,
-  type BackendRef,
-  type ParentRef,
-  toBackendRef,
-  toParentRef,
-  type WireParentRef,
-} from './route-refs.ts';
+import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
 import { checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
@@ -113,16 +106,31 @@ const statusCodes: Record<number, gwapi.HttpRouteSpecRulesFiltersRequestRedirect
   308: gwapi.HttpRouteSpecRulesFiltersRequestRedirectStatusCode.VALUE_308,
 };
 
+/** A header modifier on the wire; throws if a header is changed twice or has an invalid name. */
+export function toHeaderModifier(scope: Construct, at: string, h: HeaderModifier) {
+  const all = [...(h.set ?? []), ...(h.add ?? [])]
+    .map((x) => x.name.toLowerCase())
+    .concat((h.remove ?? []).map((x) => x.toLowerCase()));
+  const dup = all.find((n, i) => all.indexOf(n) !== i);
+  if (dup !== undefined) invalid(scope, at, `changes header "${dup}" more than once; list each header once`);
+  all.forEach(
+    (n) =>
+      /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(n) || invalid(scope, at, `has an invalid header name "${n}"`),
+  );
+  return {
+    set: h.set?.map((x) => ({ ...x })),
+    add: h.add?.map((x) => ({ ...x })),
+    remove: h.remove ? [...h.remove] : undefined,
+  };
+}
+
 /** An HTTPRoute (gateway.networking.k8s.io/v1). */
-export class HttpRoute extends Construct {
+export class HttpRoute extends AttachedRoute {
   readonly apiObject: gwapi.HttpRoute;
-  readonly name: string;
-  private readonly parents: (ParentRef | Gateway)[] = [];
-  private readonly wireParents: WireParentRef[] = [];
   private readonly wireRules: gwapi.HttpRouteSpecRules[] = [];
 
   constructor(scope: Construct, id: string, props: HttpRouteProps = {}) {
-    super(scope, id);
+    super(scope, id, 'HTTPRoute', 'HttpRoute');
     const hostnames = props.hostnames ?? [];
     hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
     this.apiObject = new gwapi.HttpRoute(this, 'Resource', {
@@ -133,25 +141,8 @@ export class HttpRoute extends Construct {
         rules: this.wireRules,
       },
     });
-    this.name = this.apiObject.name;
     for (const p of props.parentRefs ?? []) this.attachTo(p);
     for (const r of props.rules ?? []) this.addRule(r);
-    this.node.addValidation({
-      validate: () => [
-        ...attachmentErrors('HTTPRoute', 'HttpRoute', this.parents),
-        ...(this.wireParents.length === 0
-          ? [validationMessage(this, 'parentRefs', 'must not be empty; call attachTo(gateway)')]
-          : []),
-      ],
-    });
-  }
-
-  /** Attaches the route to a Gateway (or one of its listeners). */
-  attachTo(parent: ParentRef | Gateway): void {
-    this.wireParents.push(
-      toParentRef(this, `parentRefs[${this.wireParents.length}]`, parent, this.apiObject.metadata.namespace),
-    );
-    this.parents.push(parent);
   }
 
   /** Adds a rule; throws if it is invalid. */
@@ -213,9 +204,9 @@ export class HttpRoute extends Construct {
     const T = gwapi.HttpRouteSpecRulesFiltersType;
     switch (f.type) {
       case 'RequestHeaderModifier':
-        return { type: T.REQUEST_HEADER_MODIFIER, requestHeaderModifier: this.headers(at, f) };
+        return { type: T.REQUEST_HEADER_MODIFIER, requestHeaderModifier: toHeaderModifier(this, at, f) };
       case 'ResponseHeaderModifier':
-        return { type: T.RESPONSE_HEADER_MODIFIER, responseHeaderModifier: this.headers(at, f) };
+        return { type: T.RESPONSE_HEADER_MODIFIER, responseHeaderModifier: toHeaderModifier(this, at, f) };
       case 'RequestRedirect': {
         if (f.hostname !== undefined) checkHostname(this, `${at}.hostname`, f.hostname);
         if (f.port !== undefined) checkPort(this, `${at}.port`, f.port);
@@ -274,23 +265,6 @@ export class HttpRoute extends Construct {
           `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or RequestMirror, got "${(f as { type: string }).type}"`,
         );
     }
-  }
-
-  private headers(at: string, h: HeaderModifier) {
-    const all = [...(h.set ?? []), ...(h.add ?? [])]
-      .map((x) => x.name.toLowerCase())
-      .concat((h.remove ?? []).map((x) => x.toLowerCase()));
-    const dup = all.find((n, i) => all.indexOf(n) !== i);
-    if (dup !== undefined) invalid(this, at, `changes header "${dup}" more than once; list each header once`);
-    all.forEach(
-      (n) =>
-        /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(n) || invalid(this, at, `has an invalid header name "${n}"`),
-    );
-    return {
-      set: h.set?.map((x) => ({ ...x })),
-      add: h.add?.map((x) => ({ ...x })),
-      remove: h.remove ? [...h.remove] : undefined,
-    };
   }
 
   private pathModifier(at: string, p: PathModifier, rule: HttpRouteRule) {

@@ -11,8 +11,15 @@ import { versions } from '../local/toolchain/versions.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 
-/** The CRDs Portico implements: standard channel plus TLSRoute. */
-export const importedKinds = ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'referencegrants'];
+/** The CRDs Portico implements: standard channel (with GRPCRoute) plus TLSRoute. */
+export const importedKinds = [
+  'gatewayclasses',
+  'gateways',
+  'httproutes',
+  'grpcroutes',
+  'tlsroutes',
+  'referencegrants',
+];
 
 export const importedFile = path.join(here, 'imports', 'gateway.networking.k8s.io.ts');
 

@@ -6,6 +6,7 @@ describe('imported Gateway API classes', () => {
     [gwapi.GatewayClass, 'GatewayClass'],
     [gwapi.Gateway, 'Gateway'],
     [gwapi.HttpRoute, 'HTTPRoute'],
+    [gwapi.GrpcRoute, 'GRPCRoute'],
     [gwapi.TlsRoute, 'TLSRoute'],
     [gwapi.ReferenceGrant, 'ReferenceGrant'],
   ])('%p is gateway.networking.k8s.io/v1', (cls, kind) => {

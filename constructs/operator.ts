@@ -51,12 +51,18 @@ const WRITE_STATUS = ['get', 'update', 'patch'];
 export const operatorClusterRules: PolicyRule[] = [
   {
     apiGroups: [GW],
-    resources: ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'referencegrants'],
+    resources: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'referencegrants'],
     verbs: READ,
   },
   {
     apiGroups: [GW],
-    resources: ['gatewayclasses/status', 'gateways/status', 'httproutes/status', 'tlsroutes/status'],
+    resources: [
+      'gatewayclasses/status',
+      'gateways/status',
+      'httproutes/status',
+      'grpcroutes/status',
+      'tlsroutes/status',
+    ],
     verbs: WRITE_STATUS,
   },
   { apiGroups: [''], resources: ['services'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },

@@ -1,6 +1,7 @@
+import type { ApiObject } from 'cdk8s';
 import type * as plus from 'cdk8s-plus-34';
-import type { Construct } from 'constructs';
-import { invalid } from './errors.ts';
+import { Construct } from 'constructs';
+import { invalid, validationMessage } from './errors.ts';
 import { Gateway, type RouteKind } from './gateway.ts';
 import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
 
@@ -138,9 +139,44 @@ export function attachmentErrors(
         .map((l) => `${l.name} (${l.protocol}${l.tlsMode ? ' ' + l.tlsMode : ''})`)
         .join(', ');
       errors.push(
-        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${kind === 'HTTPRoute' ? 'use a TLSRoute for TLS listeners' : 'use an HTTPRoute for HTTP and HTTPS listeners'} or pick another sectionName`,
+        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${kind === 'TLSRoute' ? 'use an HTTPRoute or a GRPCRoute for HTTP and HTTPS listeners' : 'use a TLSRoute for TLS listeners'} or pick another sectionName`,
       );
     }
   });
   return errors;
+}
+
+/** What every route construct shares: its parentRefs, `attachTo` and their synth-time checks. */
+export abstract class AttachedRoute extends Construct {
+  private readonly parents: (ParentRef | Gateway)[] = [];
+  /** The spec's parentRefs; the subclass puts this very array in its API object. */
+  protected readonly wireParents: WireParentRef[] = [];
+
+  protected constructor(scope: Construct, id: string, kind: RouteKind, className: string) {
+    super(scope, id);
+    this.node.addValidation({
+      validate: () => [
+        ...attachmentErrors(kind, className, this.parents),
+        ...(this.wireParents.length === 0
+          ? [validationMessage(this, 'parentRefs', 'must not be empty; call attachTo(gateway)')]
+          : []),
+      ],
+    });
+  }
+
+  /** The route object itself. */
+  abstract readonly apiObject: ApiObject;
+
+  /** The route's name (generated unless metadata.name is given). */
+  get name(): string {
+    return this.apiObject.name;
+  }
+
+  /** Attaches the route to a Gateway (or one of its listeners). */
+  attachTo(parent: ParentRef | Gateway): void {
+    this.wireParents.push(
+      toParentRef(this, `parentRefs[${this.wireParents.length}]`, parent, this.apiObject.metadata.namespace),
+    );
+    this.parents.push(parent);
+  }
 }

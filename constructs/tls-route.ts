@@ -1,16 +1,9 @@
 import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
-import { invalid, validationMessage } from './errors.ts';
+import { invalid } from './errors.ts';
 import type { Gateway } from './gateway.ts';
-import {
-  attachmentErrors,
-  type BackendRef,
-  type ParentRef,
-  toBackendRef,
-  toParentRef,
-  type WireParentRef,
-} from './route-refs.ts';
+import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
 import { checkHostname } from './validate.ts';
 
 export interface TlsRouteProps {
@@ -25,14 +18,11 @@ export interface TlsRouteProps {
 }
 
 /** A TLSRoute (gateway.networking.k8s.io/v1): routes TLS connections by SNI, typically in Passthrough mode. */
-export class TlsRoute extends Construct {
+export class TlsRoute extends AttachedRoute {
   readonly apiObject: gwapi.TlsRoute;
-  readonly name: string;
-  private readonly parents: (ParentRef | Gateway)[] = [];
-  private readonly wireParents: WireParentRef[] = [];
 
   constructor(scope: Construct, id: string, props: TlsRouteProps) {
-    super(scope, id);
+    super(scope, id, 'TLSRoute', 'TlsRoute');
     if (props.hostnames.length === 0) invalid(this, 'hostnames', 'must list at least one SNI host name');
     props.hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
     if (props.backendRefs.length === 0)
@@ -43,23 +33,6 @@ export class TlsRoute extends Construct {
       metadata: props.metadata,
       spec: { parentRefs: this.wireParents, hostnames: [...props.hostnames], rules: [{ backendRefs }] },
     });
-    this.name = this.apiObject.name;
     for (const p of props.parentRefs ?? []) this.attachTo(p);
-    this.node.addValidation({
-      validate: () => [
-        ...attachmentErrors('TLSRoute', 'TlsRoute', this.parents),
-        ...(this.wireParents.length === 0
-          ? [validationMessage(this, 'parentRefs', 'must not be empty; call attachTo(gateway)')]
-          : []),
-      ],
-    });
-  }
-
-  /** Attaches the route to a Gateway (or one of its TLS listeners). */
-  attachTo(parent: ParentRef | Gateway): void {
-    this.wireParents.push(
-      toParentRef(this, `parentRefs[${this.wireParents.length}]`, parent, this.apiObject.metadata.namespace),
-    );
-    this.parents.push(parent);
   }
 }

@@ -142,8 +142,8 @@ export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
-  const [classes, gateways, httpRoutes, tlsRoutes] = await Promise.all(
-    ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes'].map(list),
+  const [classes, gateways, httpRoutes, grpcRoutes, tlsRoutes] = await Promise.all(
+    ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes'].map(list),
   );
   log('\nGatewayClasses:');
   log(
@@ -186,6 +186,7 @@ export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
   );
   const routes = [
     ...httpRoutes!.map((r) => ['HTTPRoute', r] as const),
+    ...grpcRoutes!.map((r) => ['GRPCRoute', r] as const),
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
   ];
   const routeVerdicts = routes.map(([, r]) => routeVerdict(r, gateways!, classes!));

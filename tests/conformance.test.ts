@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runConformance, type ConformanceResult } from '../local/conformance/run.ts';
 
-// The upstream Gateway API conformance suite (GATEWAY-HTTP and GATEWAY-TLS, the features the
+// The upstream Gateway API conformance suite (GATEWAY-HTTP, -TLS and -GRPC, the features the
 // GatewayClass claims) on a real-node cluster: about 90 s warm, plus building the suite once.
 describe('Gateway API conformance', () => {
   let dir: string;
@@ -27,6 +27,7 @@ describe('Gateway API conformance', () => {
     const byName = Object.fromEntries((result.profiles ?? []).map((p) => [p.name, p]));
     expect(byName['GATEWAY-HTTP']?.core).toMatchObject({ passed: 36, failed: 0, skipped: 0 });
     expect(byName['GATEWAY-TLS']?.core).toMatchObject({ passed: 19, failed: 0, skipped: 0 });
+    expect(byName['GATEWAY-GRPC']?.core).toMatchObject({ passed: 14, failed: 0, skipped: 0 });
     for (const p of Object.values(byName)) expect(p.extended?.failed ?? 0).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 /** Profiles Portico claims: their core features are all in the GatewayClass's supportedFeatures. */
-export const DEFAULT_PROFILES: readonly string[] = ['GATEWAY-HTTP', 'GATEWAY-TLS'];
+export const DEFAULT_PROFILES: readonly string[] = ['GATEWAY-HTTP', 'GATEWAY-TLS', 'GATEWAY-GRPC'];
 
 export interface SuiteArgsOptions {
   gatewayClass: string;

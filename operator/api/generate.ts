@@ -9,7 +9,7 @@ import type { JSONSchema } from 'json-schema-to-typescript';
 import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
 
-const KINDS = ['gatewayclasses', 'gateways', 'httproutes', 'tlsroutes', 'referencegrants'];
+const KINDS = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'referencegrants'];
 const DEFAULT_CRD_DIR = join(homedir(), '.cache/portico/gateway-api-v1.6.3/crds');
 
 interface CrdVersion {

@@ -3,6 +3,7 @@
 import type {
   GatewayClassV1,
   GatewayV1,
+  GRPCRouteV1,
   HTTPRouteV1,
   ReferenceGrantV1,
   TLSRouteV1,
@@ -41,6 +42,7 @@ type WithMeta<T> = Omit<T, 'metadata'> & { metadata: ObjectMeta };
 export type GatewayClass = WithMeta<GatewayClassV1>;
 export type Gateway = WithMeta<Omit<GatewayV1, 'status'>> & { status?: GatewayStatus };
 export type HTTPRoute = WithMeta<HTTPRouteV1>;
+export type GRPCRoute = WithMeta<GRPCRouteV1>;
 export type TLSRoute = WithMeta<TLSRouteV1>;
 export type ReferenceGrant = WithMeta<ReferenceGrantV1>;
 

@@ -57,6 +57,7 @@ const ECHO_KINDS: ReadonlySet<ResourceKey> = new Set([
   'gatewayClasses',
   'gateways',
   'httpRoutes',
+  'grpcRoutes',
   'tlsRoutes',
 ]);
 

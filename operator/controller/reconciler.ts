@@ -153,11 +153,11 @@ export class Reconciler {
     for (const g of result.gatewayStatuses)
       await write(RESOURCES.gateways, gateways.get(`${g.namespace}/${g.name}`), g.status);
 
-    for (const [kind, items] of [
-      ['HTTPRoute', snap.httpRoutes],
-      ['TLSRoute', snap.tlsRoutes],
+    for (const [kind, items, type] of [
+      ['HTTPRoute', snap.httpRoutes, RESOURCES.httpRoutes],
+      ['GRPCRoute', snap.grpcRoutes, RESOURCES.grpcRoutes],
+      ['TLSRoute', snap.tlsRoutes, RESOURCES.tlsRoutes],
     ] as const) {
-      const type = kind === 'HTTPRoute' ? RESOURCES.httpRoutes : RESOURCES.tlsRoutes;
       const desired = new Map(
         result.routeStatuses
           .filter((r) => r.kind === kind)

@@ -190,6 +190,8 @@ export interface Cluster {
   readonly service: { readonly namespace: string; readonly name: string; readonly port: number };
   /** Ready endpoints only, sorted by address then port. May be empty. */
   readonly endpoints: readonly Endpoint[];
+  /** HTTP2: cleartext HTTP/2 with prior knowledge (gRPC, appProtocol kubernetes.io/h2c). Absent: HTTP/1.1. */
+  readonly protocol?: 'HTTP2';
 }
 
 export interface Endpoint {

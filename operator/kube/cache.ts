@@ -1,6 +1,6 @@
 // One reflector per watched kind, and a consistent-enough snapshot of all of them for translate().
 import type { KubeConfig, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant, TLSRoute } from '../api/index.ts';
+import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TLSRoute } from '../api/index.ts';
 import { Reflector, type EventType, type ReflectorOptions } from './reflector.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
 import type { KubeClient } from './rest.ts';
@@ -15,6 +15,7 @@ export interface ClusterSnapshot {
   readonly gatewayClasses: GatewayClass[];
   readonly gateways: Gateway[];
   readonly httpRoutes: HTTPRoute[];
+  readonly grpcRoutes: GRPCRoute[];
   readonly tlsRoutes: TLSRoute[];
   readonly referenceGrants: ReferenceGrant[];
   readonly services: V1Service[];
@@ -66,6 +67,7 @@ export class ClusterCache {
       gatewayClasses: items<GatewayClass>('gatewayClasses'),
       gateways: items<Gateway>('gateways'),
       httpRoutes: items<HTTPRoute>('httpRoutes'),
+      grpcRoutes: items<GRPCRoute>('grpcRoutes'),
       tlsRoutes: items<TLSRoute>('tlsRoutes'),
       referenceGrants: items<ReferenceGrant>('referenceGrants'),
       services: items<V1Service>('services'),

@@ -34,6 +34,7 @@ export const RESOURCES = {
   gatewayClasses: gw('GatewayClass', 'gatewayclasses', false),
   gateways: gw('Gateway', 'gateways'),
   httpRoutes: gw('HTTPRoute', 'httproutes'),
+  grpcRoutes: gw('GRPCRoute', 'grpcroutes'),
   tlsRoutes: gw('TLSRoute', 'tlsroutes'),
   referenceGrants: gw('ReferenceGrant', 'referencegrants'),
   services: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },

@@ -10,7 +10,7 @@ export type BackendResult =
       readonly ok: true;
       readonly cluster: string;
       readonly weight: number;
-      readonly service: { namespace: string; name: string; port: number };
+      readonly service: ServicePort;
     }
   | {
       readonly ok: false;
@@ -18,6 +18,15 @@ export type BackendResult =
       readonly message: string;
       readonly weight: number;
     };
+
+/** A Service port a route forwards to. */
+export interface ServicePort {
+  readonly namespace: string;
+  readonly name: string;
+  readonly port: number;
+  /** Some route speaks gRPC to it: the upstream needs HTTP/2. */
+  readonly http2?: boolean;
+}
 
 export function clusterName(namespace: string, service: string, port: number): string {
   return `${namespace}/${service}/${port}`;
@@ -87,9 +96,17 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
 }
 
 /** The cluster for a Service port, with ready endpoints resolved through the port's name. */
-export function buildCluster(l: Lookup, namespace: string, service: string, port: number): Cluster {
+export function buildCluster(
+  l: Lookup,
+  namespace: string,
+  service: string,
+  port: number,
+  http2 = false,
+): Cluster {
   const svc = obj(l.services.get(key(namespace, service)));
   const sp = arr(obj(svc.spec).ports).find((p) => int(obj(p).port) === port);
+  // GEP-1911: appProtocol kubernetes.io/h2c is HTTP/2 over cleartext, with prior knowledge.
+  const h2 = http2 || str(obj(sp).appProtocol) === 'kubernetes.io/h2c';
   const portName = str(obj(sp).name) ?? '';
   const seen = new Set<string>();
   const endpoints: Endpoint[] = [];
@@ -117,19 +134,18 @@ export function buildCluster(l: Lookup, namespace: string, service: string, port
     name: clusterName(namespace, service, port),
     service: { namespace, name: service, port },
     endpoints,
+    ...(h2 ? { protocol: 'HTTP2' as const } : {}),
   };
 }
 
 // Clusters reused while their Service and EndpointSlice objects are the same objects, so an
 // endpoint change rebuilds only the clusters of that Service.
-let clusterMemo = new Map<string, { svc: unknown; slices: readonly unknown[]; cluster: Cluster }>();
+type ClusterMemo = { svc: unknown; slices: readonly unknown[]; http2: boolean; cluster: Cluster };
+let clusterMemo = new Map<string, ClusterMemo>();
 
 /** buildCluster for many ports at once, memoized across calls. */
-export function buildClusters(
-  l: Lookup,
-  ports: readonly { namespace: string; name: string; port: number }[],
-): Cluster[] {
-  const next = new Map<string, { svc: unknown; slices: readonly unknown[]; cluster: Cluster }>();
+export function buildClusters(l: Lookup, ports: readonly ServicePort[]): Cluster[] {
+  const next = new Map<string, ClusterMemo>();
   const out: Cluster[] = [];
   for (const p of ports) {
     const name = clusterName(p.namespace, p.name, p.port);
@@ -139,9 +155,13 @@ export function buildClusters(
     const same =
       old !== undefined &&
       old.svc === svc &&
+      old.http2 === (p.http2 ?? false) &&
       old.slices.length === slices.length &&
       old.slices.every((x, i) => x === slices[i]);
-    const entry = same ? old : { svc, slices, cluster: buildCluster(l, p.namespace, p.name, p.port) };
+    const http2 = p.http2 ?? false;
+    const entry = same
+      ? old
+      : { svc, slices, http2, cluster: buildCluster(l, p.namespace, p.name, p.port, http2) };
     next.set(name, entry);
     out.push(entry.cluster);
   }

@@ -3,6 +3,7 @@
 import type {
   Cluster,
   HttpListener,
+  HttpMatch,
   IR,
   SniRoute,
   TlsCertificate,
@@ -11,29 +12,44 @@ import type {
 } from '../ir/types.ts';
 import type { Attachment } from './attach.ts';
 import { buildClusters } from './backends.ts';
+import type { ServicePort } from './backends.ts';
 import { attachable } from './gateways.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
 import { compareDomains } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
 import { byString, key } from './read.ts';
-import type { Entry, RouteModel } from './routes.ts';
+import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
 const PATH_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
 
-/** The spec's precedence: Exact > longest prefix > method > most headers > most query params > oldest > name. */
+/**
+ * The spec's precedence: for HTTPRoute matches Exact > longest prefix > method > most headers > most
+ * query params; for GRPCRoute matches see compareGrpc; then oldest route, name, rule, match.
+ */
 export function comparePrecedence(a: Entry, b: Entry): number {
-  const ma = a.ir.match;
-  const mb = b.ir.match;
+  return (
+    (a.grpc && b.grpc
+      ? compareGrpc(a.grpc, b.grpc, a.ir.match, b.ir.match)
+      : compareHttp(a.ir.match, b.ir.match)) ||
+    byString(a.route.order, b.route.order) ||
+    a.rule.index - b.rule.index ||
+    a.matchIndex - b.matchIndex
+  );
+}
+
+function compareHttp(ma: HttpMatch, mb: HttpMatch): number {
   return (
     PATH_RANK[mb.path.type] - PATH_RANK[ma.path.type] ||
     mb.path.value.length - ma.path.value.length ||
     (mb.method ? 1 : 0) - (ma.method ? 1 : 0) ||
     mb.headers.length - ma.headers.length ||
-    mb.queryParams.length - ma.queryParams.length ||
-    byString(a.route.order, b.route.order) ||
-    a.rule.index - b.rule.index ||
-    a.matchIndex - b.matchIndex
+    mb.queryParams.length - ma.queryParams.length
   );
+}
+
+/** GRPCRoute's own order: most characters of service, then of method, then most header matches. */
+function compareGrpc(ga: GrpcKey, gb: GrpcKey, ma: HttpMatch, mb: HttpMatch): number {
+  return gb.service - ga.service || gb.method - ga.method || mb.headers.length - ma.headers.length;
 }
 
 interface PortGroup {
@@ -129,8 +145,7 @@ function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
 // Per port group, the last routes built and the attachments they came from. Route models are
 // memoized per route object, so an unchanged group has identical attachments and reuses its
 // routes: one route change rebuilds one Gateway's virtual hosts, not all of them.
-type Built = { sig: unknown[]; vhosts: VirtualHost[]; sni: SniRoute[]; clusters: Map<string, Svc> };
-type Svc = { namespace: string; name: string; port: number };
+type Built = { sig: unknown[]; vhosts: VirtualHost[]; sni: SniRoute[]; clusters: Map<string, ServicePort> };
 let groupMemo = new Map<string, Built>();
 
 function signature(atts: readonly Attachment[]): unknown[] {
@@ -145,9 +160,15 @@ function sameSig(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
+/** One Service port used by an HTTPRoute and a GRPCRoute speaks HTTP/2 to both. */
+function addPort(ports: Map<string, ServicePort>, cluster: string, svc: ServicePort): void {
+  const old = ports.get(cluster);
+  if (!old || (svc.http2 && !old.http2)) ports.set(cluster, svc);
+}
+
 function build(g: PortGroup, sig: unknown[]): Built {
-  const clusters = new Map<string, Svc>();
-  for (const a of g.attachments) for (const [c, svc] of a.route.clusters) clusters.set(c, svc);
+  const clusters = new Map<string, ServicePort>();
+  for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
   return g.protocol === 'TLS'
     ? { sig, vhosts: [], sni: sniRoutes(g.attachments), clusters }
     : { sig, vhosts: virtualHosts(g.attachments), sni: [], clusters };
@@ -163,7 +184,7 @@ export function buildIR(
   const nextMemo = new Map<string, Built>();
   const httpListeners: HttpListener[] = [];
   const tlsPassthroughListeners: TlsPassthroughListener[] = [];
-  const used = new Map<string, { namespace: string; name: string; port: number }>();
+  const used = new Map<string, ServicePort>();
   for (const g of groups.values()) {
     const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
     if (addresses.length === 0) continue;
@@ -174,7 +195,7 @@ export function buildIR(
     const old = groupMemo.get(memoKey);
     const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
     nextMemo.set(memoKey, built);
-    for (const [c, svc] of built.clusters) used.set(c, svc);
+    for (const [c, svc] of built.clusters) addPort(used, c, svc);
     const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
     for (const address of addresses) {
       const base = {

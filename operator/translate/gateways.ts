@@ -10,7 +10,7 @@ import type { Meta } from './read.ts';
 import { CONTROLLER_NAME, gatewayServiceName } from './types.ts';
 import type { Snapshot } from './types.ts';
 
-export type RouteKind = 'HTTPRoute' | 'TLSRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
 export type Problem = { readonly reason: string; readonly message: string };
 
 export interface ListenerModel {
@@ -53,8 +53,8 @@ export function ourClasses(s: Snapshot): Set<string> {
 }
 
 const SUPPORTED: Record<string, RouteKind[]> = {
-  HTTP: ['HTTPRoute'],
-  HTTPS: ['HTTPRoute'],
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TLS: ['TLSRoute'],
 };
 

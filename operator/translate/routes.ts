@@ -1,4 +1,4 @@
-// HTTPRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
+// HTTPRoute, GRPCRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
 // route-wide UnsupportedValue / ResolvedRefs problems. Attachment is decided in attach.ts.
 import type {
   HeaderMatch,
@@ -12,6 +12,7 @@ import type {
   WeightedBackend,
 } from '../ir/types.ts';
 import { resolveBackendRef } from './backends.ts';
+import type { ServicePort } from './backends.ts';
 import { re2Error } from './regex.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
@@ -19,9 +20,17 @@ import { arr, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
 import { notSupported } from './support.ts';
 
+/** What orders GRPCRoute matches (the spec: most service, then method characters, then headers). */
+export interface GrpcKey {
+  readonly service: number;
+  readonly method: number;
+}
+
 export interface RuleModel {
   readonly index: number;
   readonly matches: readonly HttpMatch[];
+  /** GRPCRoute only: one per match. */
+  readonly grpc?: readonly GrpcKey[];
   readonly action: HttpAction;
   readonly requestHeaders?: HeaderModifier;
   readonly responseHeaders?: HeaderModifier;
@@ -34,6 +43,7 @@ export interface Entry {
   readonly rule: RuleModel;
   readonly matchIndex: number;
   readonly ir: Route;
+  readonly grpc?: GrpcKey;
 }
 
 export interface RouteModel {
@@ -52,7 +62,7 @@ export interface RouteModel {
   /** Every rule match, in rule order, with its IR route. */
   readonly entries: readonly Entry[];
   /** Service ports used by Forward actions: cluster name -> service. */
-  readonly clusters: ReadonlyMap<string, { namespace: string; name: string; port: number }>;
+  readonly clusters: ReadonlyMap<string, ServicePort>;
 }
 
 class Unsupported extends Error {}
@@ -106,6 +116,41 @@ function parseMatch(raw: unknown): HttpMatch {
     queryParams: valueMatch<QueryParamMatch>(o.queryParams, 'query param', false),
     ...(method ? { method: method.toUpperCase() } : {}),
   };
+}
+
+const GRPC_SERVICE = /^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$/i;
+const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
+
+/** gRPC calls are POSTs to `/<service>/<method>`: a GRPCRoute match is a path match. */
+function parseGrpcMatch(raw: unknown): HttpMatch {
+  const o = obj(raw);
+  const headers = valueMatch<HeaderMatch>(o.headers, 'header', true);
+  if (o.method === undefined) return { path: { type: 'PathPrefix', value: '/' }, headers, queryParams: [] };
+  const m = obj(o.method);
+  const type = str(m.type) ?? 'Exact';
+  const service = str(m.service) || undefined;
+  const method = str(m.method) || undefined;
+  if (type !== 'Exact' && type !== 'RegularExpression') throw new Unsupported(`method match type ${type}`);
+  if (!service && !method) throw new Unsupported('a method match needs a service or a method');
+  let path: HttpMatch['path'];
+  if (type === 'RegularExpression') {
+    if (service) checkRegex(service, 'service');
+    if (method) checkRegex(method, 'method');
+    path = { type, value: `/(?:${service ?? '[^/]+'})/(?:${method ?? '[^/]+'})` };
+  } else {
+    // The CRD's own patterns; they also make the names safe inside a regex.
+    if (service && !GRPC_SERVICE.test(service)) throw new Unsupported(`invalid service name ${service}`);
+    if (method && !GRPC_METHOD.test(method)) throw new Unsupported(`invalid method name ${method}`);
+    if (service && method) path = { type: 'Exact', value: `/${service}/${method}` };
+    else if (service) path = { type: 'PathPrefix', value: `/${service}` };
+    else path = { type: 'RegularExpression', value: `/[^/]+/${method ?? ''}` };
+  }
+  return { path, headers, queryParams: [] };
+}
+
+function grpcKey(raw: unknown): GrpcKey {
+  const m = obj(obj(raw).method);
+  return { service: (str(m.service) ?? '').length, method: (str(m.method) ?? '').length };
 }
 
 function headerModifier(raw: unknown): HeaderModifier {
@@ -188,7 +233,7 @@ function backends(
   kind: RouteKind,
   ns: string,
   refs: unknown,
-  clusters: Map<string, { namespace: string; name: string; port: number }>,
+  clusters: Map<string, ServicePort>,
   problems: Problem[],
 ): { backends: WeightedBackend[]; invalidWeight: number } {
   const byCluster = new Map<string, number>();
@@ -202,7 +247,7 @@ function backends(
       continue;
     }
     if (r.weight === 0) continue;
-    clusters.set(r.cluster, r.service);
+    clusters.set(r.cluster, kind === 'GRPCRoute' ? { ...r.service, http2: true } : r.service);
     byCluster.set(r.cluster, (byCluster.get(r.cluster) ?? 0) + r.weight);
   }
   const backends = [...byCluster.entries()]
@@ -216,14 +261,16 @@ function parseRules(
   kind: RouteKind,
   ns: string,
   spec: Readonly<Record<string, unknown>>,
-  clusters: Map<string, { namespace: string; name: string; port: number }>,
+  clusters: Map<string, ServicePort>,
   problems: Problem[],
 ): RuleModel[] {
   return arr(spec.rules).map((ruleRaw, index) => {
     const rule = obj(ruleRaw);
     const list = arr(rule.matches);
-    const matches = kind === 'HTTPRoute' ? (list.length ? list : [{}]).map(parseMatch) : [];
-    const f = kind === 'HTTPRoute' ? parseFilters(rule.filters) : {};
+    const parse = kind === 'HTTPRoute' ? parseMatch : kind === 'GRPCRoute' ? parseGrpcMatch : undefined;
+    const matches = parse ? (list.length ? list : [{}]).map(parse) : [];
+    const grpc = kind === 'GRPCRoute' ? (list.length ? list : [{}]).map(grpcKey) : undefined;
+    const f = kind === 'TLSRoute' ? {} : parseFilters(rule.filters);
     const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
     let action: HttpAction;
     if (f.redirect) action = f.redirect;
@@ -231,12 +278,13 @@ function parseRules(
       action = {
         type: 'Forward',
         backends: forward,
-        ...(invalidWeight > 0 && kind === 'HTTPRoute' ? { invalidWeight } : {}),
+        ...(invalidWeight > 0 && kind !== 'TLSRoute' ? { invalidWeight } : {}),
       };
     else action = { type: 'DirectResponse', status: 500 };
     return {
       index,
       matches,
+      ...(grpc ? { grpc } : {}),
       action,
       ...(f.requestHeaders ? { requestHeaders: f.requestHeaders } : {}),
       ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
@@ -253,7 +301,7 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
   const hostnames = arr(spec.hostnames)
     .filter((h): h is string => typeof h === 'string' && h !== '')
     .map((h) => h.toLowerCase());
-  const clusters = new Map<string, { namespace: string; name: string; port: number }>();
+  const clusters = new Map<string, ServicePort>();
   const problems: Problem[] = [];
   let rules: RuleModel[] = [];
   let unsupported: string | undefined;
@@ -270,7 +318,7 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
     ? { reason: first.reason, message: [...new Set(problems.map((p) => p.message))].join('; ') }
     : undefined;
   // Only clusters a Forward action sends to (a redirect rule's backends are never used).
-  const used = new Map<string, { namespace: string; name: string; port: number }>();
+  const used = new Map<string, ServicePort>();
   for (const r of rules)
     if (r.action.type === 'Forward')
       for (const b of r.action.backends) {
@@ -303,7 +351,8 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
       };
-      entries.push({ route: model, rule, matchIndex: i, ir });
+      const grpc = rule.grpc?.[i];
+      entries.push({ route: model, rule, matchIndex: i, ir, ...(grpc ? { grpc } : {}) });
     }
   return model;
 }

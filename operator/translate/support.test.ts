@@ -22,6 +22,8 @@ describe('what Portico supports', () => {
 
   it('the GatewayClass claims exactly the supported features of the table', () => {
     expect(SUPPORTED_FEATURES).toEqual([
+      'GRPCRoute',
+      'GRPCRouteNamedRouteRule',
       'Gateway',
       'GatewayAddressEmpty',
       'GatewayPort8080',

@@ -3,7 +3,7 @@ import type { Attachment } from './attach.ts';
 import { attachRoute, hasOurParents } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
-import type { GatewayModel, ListenerModel } from './gateways.ts';
+import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { buildLookup } from './lookup.ts';
 import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
@@ -24,13 +24,14 @@ export function translate(snapshot: Snapshot): TranslateResult {
 
   const routes: RouteModel[] = [];
   const seen = new Set<string>();
-  const add = (kind: 'HTTPRoute' | 'TLSRoute', raw: unknown): void => {
+  const add = (kind: RouteKind, raw: unknown): void => {
     const r = cachedRoute(l, token, kind, raw);
     if (!r.meta.name || seen.has(r.id)) return;
     seen.add(r.id);
     routes.push(r);
   };
   for (const r of arr(s.httpRoutes)) add('HTTPRoute', r);
+  for (const r of arr(s.grpcRoutes)) add('GRPCRoute', r);
   for (const r of arr(s.tlsRoutes)) add('TLSRoute', r);
   routes.sort((a, b) => byString(a.id, b.id));
 

@@ -6,12 +6,14 @@ import type {
   Gateway,
   GatewayClass,
   GatewayStatus,
+  GRPCRoute,
   HTTPRoute,
   ReferenceGrant,
   RouteParentStatus,
   TLSRoute,
 } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
+import type { RouteKind } from './gateways.ts';
 
 export const CONTROLLER_NAME = 'portico.dev/gateway-controller';
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
@@ -26,6 +28,8 @@ export interface Snapshot {
   readonly gatewayClasses: readonly GatewayClass[];
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
+  /** Absent means none. */
+  readonly grpcRoutes?: readonly GRPCRoute[];
   readonly tlsRoutes: readonly TLSRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
@@ -61,7 +65,7 @@ export interface GatewayStatusResult {
 }
 
 export interface RouteStatusResult {
-  readonly kind: 'HTTPRoute' | 'TLSRoute';
+  readonly kind: RouteKind;
   readonly namespace: string;
   readonly name: string;
   /** Only Portico's entries; merge into the live object with mergeRouteParents(). */

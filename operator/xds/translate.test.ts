@@ -236,6 +236,20 @@ describe('translateIr', () => {
     ]);
   });
 
+  it('speaks prior-knowledge HTTP/2 to HTTP2 clusters (gRPC) and HTTP/1.1 to the others', () => {
+    expect(snap.clusters['ns/svc/80']?.typed_extension_protocol_options).toBeUndefined();
+    const grpc = { ...ir.clusters[0]!, name: 'ns/grpc/8080', protocol: 'HTTP2' as const };
+    const out = translateIr({ ...ir, clusters: [...ir.clusters, grpc] }, 'v2');
+    const opts = out.clusters['ns/grpc/8080']?.typed_extension_protocol_options ?? {};
+    expect(Object.keys(opts)).toEqual(['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
+    expect(unpack(opts['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'])).toEqual({
+      explicit_http_config: { http2_protocol_options: {} },
+    });
+    // The very same cluster object when its protocol changes would keep Envoy on HTTP/1.1.
+    const h1 = translateIr({ ...ir, clusters: [...ir.clusters, { ...grpc, protocol: undefined }] }, 'v3');
+    expect(h1.clusters['ns/grpc/8080']?.typed_extension_protocol_options).toBeUndefined();
+  });
+
   it('binds HTTP listeners on the Gateway address with freebind and RDS', () => {
     const l = snap.listeners[http.name]!;
     expect(l.address).toEqual({ socket_address: { address: '127.0.200.1', port_value: 80 } });

@@ -35,8 +35,15 @@ export function edsCluster(c: IrCluster): Cluster {
     eds_cluster_config: { eds_config: ADS },
     connect_timeout: { seconds: 5 },
     lb_policy: 'ROUND_ROBIN',
+    ...(c.protocol === 'HTTP2'
+      ? { typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS]: http2Only } }
+      : {}),
   };
 }
+
+const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+// Prior-knowledge HTTP/2 (h2c): gRPC backends do not speak HTTP/1.1.
+const http2Only = pack(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } });
 
 export function loadAssignment(c: IrCluster): ClusterLoadAssignment {
   return {
@@ -189,7 +196,7 @@ export function translateIr(ir: IR, version: string): Snapshot {
   const routes: Record<string, RouteConfiguration> = {};
   const secrets: Record<string, Secret> = {};
   for (const c of ir.clusters) {
-    clusters[c.name] = reuse(next, `c\0${c.name}`, () => edsCluster(c));
+    clusters[c.name] = reuse(next, `c\0${c.name}\0${c.protocol ?? ''}`, () => edsCluster(c));
     const eps = c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
     endpoints[c.name] = reuse(next, `e\0${c.name}\0${eps}`, () => loadAssignment(c));
   }
