@@ -81,7 +81,9 @@ describe('WorkQueue', () => {
     expect(runs).toHaveLength(1);
     await q.idle();
     expect(runs).toHaveLength(2);
-    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(149);
+    // Held for the interval (an unheld run would follow within ~40 ms); timers keep whole
+    // milliseconds and the run's own clock reading lags the queue's, so allow a few.
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(145);
     q.close();
   });
 
