@@ -220,14 +220,29 @@ func (e *Elector) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), e.params.RenewDeadline)
 	defer cancel()
 	l := e.obj.DeepCopy()
-	now := metav1.NewMicroTime(time.Now())
-	l.Spec.HolderIdentity = nil
-	l.Spec.LeaseDurationSeconds = ptr(int32(1))
-	l.Spec.RenewTime, l.Spec.AcquireTime = &now, &now
-	e.count("update")
-	if got, err := e.leases.Update(ctx, l, metav1.UpdateOptions{}); err == nil {
-		e.obj = got
-		e.st.Observe(true, recordOf(got), time.Now())
+	// A renew cut short by shutdown may have landed without our seeing its answer: on a conflict,
+	// read the Lease again and release it if it is still ours, or the others wait out its duration.
+	for attempt := 0; attempt < 3; attempt++ {
+		now := metav1.NewMicroTime(time.Now())
+		l.Spec.HolderIdentity = nil
+		l.Spec.LeaseDurationSeconds = ptr(int32(1))
+		l.Spec.RenewTime, l.Spec.AcquireTime = &now, &now
+		e.count("update")
+		got, err := e.leases.Update(ctx, l, metav1.UpdateOptions{})
+		if err == nil {
+			e.obj = got
+			e.st.Observe(true, recordOf(got), time.Now())
+			return
+		}
+		if !apierrors.IsConflict(err) {
+			return
+		}
+		e.count("get")
+		cur, gerr := e.leases.Get(ctx, e.name, metav1.GetOptions{})
+		if gerr != nil || cur.Spec.HolderIdentity == nil || *cur.Spec.HolderIdentity != e.params.Identity {
+			return
+		}
+		l = cur.DeepCopy()
 	}
 }
 
