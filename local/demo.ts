@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { applyManifests } from './apply.ts';
 import { binomialBounds, echoHost, request, tally, type Reply } from './client.ts';
@@ -266,8 +263,9 @@ export async function runDemo(): Promise<boolean> {
       return nodeEnvoyAdmin(node.netns, p);
     };
   } else {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-demo-'));
-    cluster = await startNodesCluster({ dir, log, networkId: 1 });
+    // Its own node network (5): the test suites use 1-4, a user's `portico up` 0. Its data
+    // folder is a temporary one, removed on stop.
+    cluster = await startNodesCluster({ log, networkId: 5 });
     kc = cluster.controlPlane.kubeConfig;
     const c = cluster;
     envoyAdmin = async (p) => {
