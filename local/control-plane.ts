@@ -231,59 +231,54 @@ async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port:
   }
 }
 
-async function startControllerManager(
+/** A control-plane component with a kubeconfig and a /healthz on a free loopback port. */
+async function startComponent(
+  name: string,
+  bin: string,
+  kubeconfig: string,
+  timeoutMs: number,
+  args: string[],
+): Promise<Managed> {
+  const port = await freePort();
+  const proc = startProcess(name, bin, [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--leader-elect=false',
+    ...args,
+    '--v=1',
+  ]);
+  await waitFor(
+    `${name} /healthz`,
+    async () => (await get(`https://127.0.0.1:${port}`, '/healthz')) === 200,
+    { process: proc, timeoutMs },
+  );
+  return proc;
+}
+
+function startControllerManager(
   bin: string,
   dir: string,
   kubeconfig: string,
   timeoutMs: number,
   all: boolean,
 ): Promise<Managed> {
-  const port = await freePort();
   // The light harness needs only these; real nodes need every default controller.
   const controllers = all
     ? '*'
     : 'namespace-controller,garbage-collector-controller,serviceaccount-controller';
-  const proc = startProcess('kube-controller-manager', bin, [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    '--leader-elect=false',
+  return startComponent('kube-controller-manager', bin, kubeconfig, timeoutMs, [
     '--use-service-account-credentials=false',
     `--service-account-private-key-file=${path.join(dir, 'pki', 'sa.key')}`,
     `--root-ca-file=${path.join(dir, 'pki', 'apiserver.crt')}`,
     `--controllers=${controllers}`,
-    '--v=1',
   ]);
-  await waitFor(
-    'kube-controller-manager /healthz',
-    async () => (await get(`https://127.0.0.1:${port}`, '/healthz')) === 200,
-    {
-      process: proc,
-      timeoutMs,
-    },
-  );
-  return proc;
 }
 
-async function startScheduler(bin: string, kubeconfig: string, timeoutMs: number): Promise<Managed> {
-  const port = await freePort();
-  const proc = startProcess('kube-scheduler', bin, [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    '--leader-elect=false',
-    '--v=1',
-  ]);
-  await waitFor(
-    'kube-scheduler /healthz',
-    async () => (await get(`https://127.0.0.1:${port}`, '/healthz')) === 200,
-    { process: proc, timeoutMs },
-  );
-  return proc;
+function startScheduler(bin: string, kubeconfig: string, timeoutMs: number): Promise<Managed> {
+  return startComponent('kube-scheduler', bin, kubeconfig, timeoutMs, []);
 }
 
 export function kubeConfigFor(server: string, caPem: string, user: string, token: string): KubeConfig {

@@ -17,7 +17,13 @@ import { Gateway } from '../constructs/index.ts';
 import { request, steadyClient } from '../local/client.ts';
 import { gatewayAddress } from '../local/demo.ts';
 import { run } from '../local/nodes/network.ts';
-import { NAMESPACE, podDiagnosis, startNodesCluster, type NodesCluster } from '../local/nodes/cluster.ts';
+import {
+  NAMESPACE,
+  installValues,
+  podDiagnosis,
+  startNodesCluster,
+  type NodesCluster,
+} from '../local/nodes/cluster.ts';
 import { waitFor } from '../local/process.ts';
 
 /** A Gateway on port 80 and the lab's /echo route to two echo Deployments. */
@@ -93,15 +99,8 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
     cluster = await timed('cluster', () => startNodesCluster({ networkId: 4, nodes: 2, portico: false }));
     kc = cluster.controlPlane.kubeConfig;
     valuesFile = path.join(dir, 'values.yaml');
-    fs.writeFileSync(
-      valuesFile,
-      stringify({
-        operator: { replicas: 1 },
-        ipPool: { blocks: [{ cidr: cluster.poolCidr }] },
-        // Each node's link to the node network, as `portico up` announces.
-        l2Announcement: { interfaces: ['^eth0$'] },
-      }),
-    );
+    // The values `portico up` installs with.
+    fs.writeFileSync(valuesFile, stringify(installValues(cluster.poolCidr)));
   }, 600000);
   afterAll(async () => {
     await cluster?.stop();
