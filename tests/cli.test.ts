@@ -3,12 +3,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { networkIdFor } from '../local/nodes/network.ts';
 
 // `portico` as a user runs it: child processes, real output, real exit codes.
 const bin = path.resolve('bin/portico.js');
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-home-'));
-// Its own node network (172.30.2.0/24), so a developer's `portico up` may run beside it.
+// Its own node network (172.30.2.0/24, shifted by PORTICO_NETWORK_OFFSET), so a developer's
+// `portico up` may run beside it.
 const env = { ...process.env, PORTICO_HOME: home, PORTICO_NETWORK_ID: '2' };
+const id = networkIdFor(2);
 
 interface Run {
   code: number | null;
@@ -105,7 +108,11 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
 describe('portico up --detach, status, demo, down', () => {
   const before = { procs: [] as string[] };
   beforeAll(() => {
-    expect(netns()).not.toMatch(/^ptc2-/m);
+    expect(
+      netns()
+        .split('\n')
+        .filter((l) => l.startsWith(`ptc${id}-`)),
+    ).toEqual([]);
     before.procs = children(home);
   });
   afterAll(async () => {
@@ -161,14 +168,16 @@ describe('portico up --detach, status, demo, down', () => {
     expect(down.code).toBe(0);
     expect(down.out).toMatch(/stopped/);
     // Other suites may run beside this one on their own node networks: none of this cluster's
-    // node namespaces (ptc2-*) may be left.
+    // node namespaces (ptc<id>-*) may be left.
     const left = netns()
       .split('\n')
-      .filter((l) => l.startsWith('ptc2-'));
+      .filter((l) => l.startsWith(`ptc${id}-`));
     expect(left).toEqual([]);
-    expect(spawnSync('ip', ['link', 'show', 'ptcbr2']).status).not.toBe(0);
-    expect(fs.readFileSync('/proc/mounts', 'utf8')).not.toMatch(/\/run\/portico\/2\b|portico-home-/);
-    expect(fs.readdirSync('/sys/fs/cgroup/memory').filter((d) => d.startsWith('portico2-'))).toEqual([]);
+    expect(spawnSync('ip', ['link', 'show', `ptcbr${id}`]).status).not.toBe(0);
+    const mounts = fs.readFileSync('/proc/mounts', 'utf8');
+    expect(mounts).not.toMatch(new RegExp(`/run/portico/${id}\\b`));
+    expect(mounts).not.toContain(home);
+    expect(fs.readdirSync('/sys/fs/cgroup/memory').filter((d) => d.startsWith(`portico${id}-`))).toEqual([]);
     expect(children(home)).toEqual(before.procs);
     expect(children('kube-apiserver.*' + home)).toEqual([]);
   }, 600000);

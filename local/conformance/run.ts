@@ -8,7 +8,7 @@ import { PORTICO_VERSION_TAG } from '../../constructs/agent-daemon-set.ts';
 import { CONTROLLER_NAME } from '../../operator/translate/types.ts';
 import { imageNames } from '../images/catalog.ts';
 import { startNodesCluster, type NodesCluster } from '../nodes/cluster.ts';
-import { nodeNetwork, run } from '../nodes/network.ts';
+import { networkIdFor, nodeNetwork, run } from '../nodes/network.ts';
 import { waitFor } from '../process.ts';
 import { ensureConformanceTools } from '../toolchain/install.ts';
 import { toolchainSrc } from '../toolchain/paths.ts';
@@ -144,10 +144,11 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
   const log = opts.log ?? (() => {});
   const started = Date.now();
   // Starting a cluster wipes whatever holds its node network: never another live run's.
-  const bridge = nodeNetwork(CONFORMANCE_NETWORK_ID).bridge;
+  const networkId = networkIdFor(CONFORMANCE_NETWORK_ID);
+  const bridge = nodeNetwork(networkId).bridge;
   if (spawnSync('ip', ['link', 'show', bridge], { stdio: 'ignore' }).status === 0)
     throw new Error(
-      `node network ${CONFORMANCE_NETWORK_ID} is in use (bridge ${bridge}): another conformance run is going; wait for it to end`,
+      `node network ${networkId} is in use (bridge ${bridge}): another conformance run is going; wait for it to end`,
     );
   const tools = ensureConformanceTools(log);
   checkSuiteImages();

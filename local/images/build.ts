@@ -168,7 +168,7 @@ function removeStaleWork(dir: string): void {
 }
 
 /** Versions of one image kept: other checkouts and runs on this machine may still import theirs. */
-const KEEP_VERSIONS = 4;
+const KEEP_VERSIONS = 8;
 
 /** Removes the oldest archives of the same image beyond KEEP_VERSIONS. */
 function prune(dir: string, safeName: string, keep: string): void {

@@ -14,6 +14,7 @@ import {
   createBridge,
   createNodeNamespace,
   deleteNetwork,
+  networkIdFor,
   nodeAddress,
   nodeNetwork,
   run,
@@ -132,7 +133,7 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
   const tools = ensureToolchain(log);
   const wanted = [...imageNames(), ...(opts.imageGroups ?? []).flatMap((g) => imageNames(g))];
   const images = await ensureImages(log, wanted);
-  const net = nodeNetwork(opts.networkId ?? 0, opts.poolPrefix);
+  const net = nodeNetwork(networkIdFor(opts.networkId ?? 0), opts.poolPrefix);
   const names = nodeNames(opts.nodes ?? 3);
   const addresses = names.map((n, i) => nodeAddress(net, n, i));
   const ownDir = !opts.dir;

@@ -33,6 +33,19 @@ export interface NodeAddress {
 }
 
 /**
+ * The node network id a run uses for suite id `base`: `PORTICO_NETWORK_OFFSET` shifts every id, so
+ * two checkouts on one machine (a developer's and CI's) can run the same suites at once.
+ */
+export function networkIdFor(base: number): number {
+  const offset = Number(process.env.PORTICO_NETWORK_OFFSET ?? 0);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new Error(
+      `PORTICO_NETWORK_OFFSET must be a whole number, got ${process.env.PORTICO_NETWORK_OFFSET}`,
+    );
+  return base + offset;
+}
+
+/**
  * Cluster `id`'s network. The Gateway pool is 172.30.id.200/29 (6 addresses, as the lab's pool);
  * a shorter `poolPrefix` (26-28) takes the top of the /24 instead, for runs with more Gateways.
  */
