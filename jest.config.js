@@ -11,7 +11,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{constructs,operator,local,charts}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{constructs,operator,local,charts,test-support}/**/*.test.ts'],
     },
     {
       ...common,

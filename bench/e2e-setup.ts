@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
 import { gatewayAddress } from '../local/demo.ts';
 import type { Pod } from '../local/pods.ts';
-import { serviceYaml, startBackend } from '../local/workloads.ts';
+import { startBackend } from '../local/workloads.ts';
+import { serviceYaml } from '../test-support/service-yaml.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 

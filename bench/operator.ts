@@ -7,7 +7,13 @@ import { Watch } from '@kubernetes/client-node';
 import { parseFlags, runOperator } from '../operator/main.ts';
 import { emit, quantile } from './measure.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
-import { POOL_YAML, backendYaml, metric, operatorFlags, startCluster } from '../tests/operator-harness.ts';
+import {
+  POOL_YAML,
+  backendYaml,
+  metric,
+  operatorFlags,
+  startCluster,
+} from '../test-support/operator-harness.ts';
 
 const { values } = parseArgs({
   options: { existing: { type: 'string', default: '500' }, added: { type: 'string', default: '100' } },

@@ -4,7 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { startEnvoy, staticProxyBootstrap, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { freePort } from '../local/process.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';

@@ -37,20 +37,3 @@ export function endpointSliceYaml(svc: V1Service, ips: string[]): string {
     endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
   });
 }
-
-/** A Service without a selector (port -> targetPort) and the EndpointSlice that points it at `ips`. */
-export function serviceYaml(
-  name: string,
-  port: number,
-  targetPort: number,
-  ips: string[],
-  namespace = 'default',
-): string {
-  const svc: V1Service = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace },
-    spec: { ports: [{ name: 'http', port, targetPort, protocol: 'TCP' }] },
-  };
-  return `${stringify(svc)}---\n${endpointSliceYaml(svc, ips)}`;
-}

@@ -5,7 +5,8 @@ import { stringify } from 'yaml';
 import { request } from '../local/client.ts';
 import type { Pod } from '../local/pods.ts';
 import { waitFor } from '../local/process.ts';
-import { serviceYaml, startBackend } from '../local/workloads.ts';
+import { startBackend } from '../local/workloads.ts';
+import { serviceYaml } from './service-yaml.ts';
 export const GW = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'default' };
 export const ECHO_PORT = 8080;
 

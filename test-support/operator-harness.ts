@@ -7,7 +7,7 @@ import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeServerCert } from '../local/certs.ts';
 import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
 import { waitFor } from '../local/process.ts';
-import { serviceYaml } from '../local/workloads.ts';
+import { serviceYaml } from './service-yaml.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
 

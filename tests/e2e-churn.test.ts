@@ -15,7 +15,7 @@ import {
   steadyStream,
   until,
   type StreamResult,
-} from './e2e-fixtures.ts';
+} from '../test-support/e2e-fixtures.ts';
 
 const CHURN_MS = 30000;
 const EDIT_EVERY_MS = 200;

@@ -15,7 +15,7 @@ import {
   until,
   type Cond,
   type StreamResult,
-} from './e2e-fixtures.ts';
+} from '../test-support/e2e-fixtures.ts';
 
 const regexRoute = (name: string, match: Record<string, unknown>) =>
   httpRouteYaml(name, [{ matches: [match], backendRefs: [{ name: 'echo-a', port: 80 }] }]);

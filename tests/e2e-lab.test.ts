@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { request, steadyClient } from '../local/client.ts';
+import { request } from '../local/client.ts';
+import { steadyClient } from '../test-support/steady-client.ts';
 import { gatewayAddress, runLabChecks } from '../local/demo.ts';
 import { deployLabOnNodes, type Lab } from '../local/lab.ts';
 import { NAMESPACE, startNodesCluster, type NodesCluster } from '../local/nodes/cluster.ts';

@@ -14,7 +14,8 @@ import { stringify } from 'yaml';
 import { buildChart, helm } from '../charts/helm/cli.ts';
 import { EchoChart } from '../charts/examples/echo.ts';
 import { Gateway } from '../constructs/index.ts';
-import { request, steadyClient } from '../local/client.ts';
+import { request } from '../local/client.ts';
+import { steadyClient } from '../test-support/steady-client.ts';
 import { gatewayAddress } from '../local/demo.ts';
 import { run } from '../local/nodes/network.ts';
 import {

@@ -18,7 +18,7 @@ import { ENVOY_IMAGE } from '../constructs/envoy-daemon-set.ts';
 import { importImages, parseImageList } from '../local/images/import.ts';
 import { fullName } from '../local/images/oci.ts';
 import { waitFor } from '../local/process.ts';
-import { startContainerd, type ThrowawayContainerd } from './throwaway-containerd.ts';
+import { startContainerd, type ThrowawayContainerd } from '../test-support/throwaway-containerd.ts';
 
 const run = promisify(execFile);
 

@@ -15,7 +15,7 @@ import {
   parentStatus,
   startCluster,
   webGatewayYaml,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 const GATEWAY = webGatewayYaml([
   { name: 'http', port: 80 },

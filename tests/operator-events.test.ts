@@ -14,7 +14,7 @@ import {
   get,
   operatorFlags,
   startCluster,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 const BROKEN = `${GATEWAY_CLASS_YAML}---\n${stringify({
   apiVersion: 'gateway.networking.k8s.io/v1',

@@ -15,7 +15,7 @@ import {
   tlsSecretYaml,
   type Condition,
   type Obj,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 describe('operator: seed lab statuses (real kube-apiserver)', () => {
   let cp: ControlPlane;

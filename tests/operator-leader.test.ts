@@ -14,7 +14,7 @@ import {
   parentStatus,
   startCluster,
   webGatewayYaml,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 const LEASE_MS = 3000;
 const ROOT = path.resolve(import.meta.dirname, '..');

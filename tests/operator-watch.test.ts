@@ -8,7 +8,7 @@ import { startControlPlane, type ControlPlane } from '../local/control-plane.ts'
 import { Reflector, type EventType } from '../operator/kube/reflector.ts';
 import { RESOURCES } from '../operator/kube/resources.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
-import { eventually } from './operator-harness.ts';
+import { eventually } from '../test-support/operator-harness.ts';
 
 const logger = pino({ level: 'silent' });
 

@@ -15,7 +15,7 @@ import {
   operatorFlags,
   startCluster,
   type Obj,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Envoy)', () => {
   let cp: ControlPlane;

@@ -13,7 +13,7 @@ import type { IR } from '../operator/ir/index.ts';
 import { renderBootstrap, renderXdsClientSds } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
-import { probeAds } from './xds-probe.ts';
+import { probeAds } from '../test-support/xds-probe.ts';
 
 const SERVER_NAME = 'portico-xds.portico-system.svc.cluster.local';
 

@@ -1,8 +1,8 @@
 // Property test: thousands of random and malformed objects; translate never throws, every
 // condition is valid, and the IR is self-consistent and deterministic.
 import fc from 'fast-check';
-import { seedLab } from './fixtures.ts';
-import { snapshot, weird } from './fuzz-arbitraries.ts';
+import { seedLab } from '../../test-support/translate/fixtures.ts';
+import { snapshot, weird } from '../../test-support/translate/fuzz-arbitraries.ts';
 import { translate } from './translate.ts';
 import type { Snapshot, TranslateResult } from './types.ts';
 

@@ -1,7 +1,7 @@
 // GRPCRoute: method matches become path matches, backends speak HTTP/2, statuses as for HTTPRoute.
 import type { GRPCRoute } from '../api/index.ts';
-import { gateway, myGateway, service } from './fixtures.ts';
-import { cond, listener, parent, snap, vhostRoutes } from './scenario-helpers.ts';
+import { gateway, myGateway, service } from '../../test-support/translate/fixtures.ts';
+import { cond, listener, parent, snap, vhostRoutes } from '../../test-support/translate/scenario-helpers.ts';
 import { translate } from './translate.ts';
 
 const grpcRoute = (name: string, spec: Partial<GRPCRoute['spec']>, ns = 'default'): GRPCRoute => ({

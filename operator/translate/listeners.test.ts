@@ -1,7 +1,13 @@
 // Listener-level cases: certificateRefs, conflicts, protocols, addresses, TLS passthrough.
 import type { Gateway, TLSRoute } from '../api/index.ts';
-import { KEY_PEM, gateway, referenceGrant, tlsGateway, tlsSecret } from './fixtures.ts';
-import { cond, listener, parent, route, snap } from './scenario-helpers.ts';
+import {
+  KEY_PEM,
+  gateway,
+  referenceGrant,
+  tlsGateway,
+  tlsSecret,
+} from '../../test-support/translate/fixtures.ts';
+import { cond, listener, parent, route, snap } from '../../test-support/translate/scenario-helpers.ts';
 import { translate } from './translate.ts';
 import type { Snapshot } from './types.ts';
 

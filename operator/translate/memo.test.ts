@@ -1,5 +1,11 @@
 // The memos must never change results: a warm translation equals a cold one on fresh objects.
-import { httpRoute, loadBalancingRoute, seedLab, service, slice } from './fixtures.ts';
+import {
+  httpRoute,
+  loadBalancingRoute,
+  seedLab,
+  service,
+  slice,
+} from '../../test-support/translate/fixtures.ts';
 import { translate } from './translate.ts';
 import type { Snapshot } from './types.ts';
 

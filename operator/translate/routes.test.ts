@@ -1,7 +1,14 @@
 // Issue 4's negative route cases and the other spec reasons, each from a minimal snapshot.
 import type { Gateway, HTTPRoute } from '../api/index.ts';
-import { gateway, gatewayClass, myGateway, referenceGrant } from './fixtures.ts';
-import { cond, listener, parent, route, snap, vhostRoutes } from './scenario-helpers.ts';
+import { gateway, gatewayClass, myGateway, referenceGrant } from '../../test-support/translate/fixtures.ts';
+import {
+  cond,
+  listener,
+  parent,
+  route,
+  snap,
+  vhostRoutes,
+} from '../../test-support/translate/scenario-helpers.ts';
 import { translate } from './translate.ts';
 
 it('a route from another namespace to a `from: Same` listener is NotAllowedByListeners', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { gateway } from './fixtures.ts';
-import { cond, parent, route, snap } from './scenario-helpers.ts';
+import { gateway } from '../../test-support/translate/fixtures.ts';
+import { cond, parent, route, snap } from '../../test-support/translate/scenario-helpers.ts';
 import { SUPPORT, SUPPORTED_FEATURES, supportMarkdown } from './support.ts';
 import { translate } from './translate.ts';
 

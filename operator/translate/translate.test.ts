@@ -1,5 +1,5 @@
 import type { Condition } from '../api/index.ts';
-import { CERT_PEM, seedLab } from './fixtures.ts';
+import { CERT_PEM, seedLab } from '../../test-support/translate/fixtures.ts';
 import { translate } from './translate.ts';
 import type { Snapshot, TranslateResult } from './types.ts';
 import { CONTROLLER_NAME } from './types.ts';

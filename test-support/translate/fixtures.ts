@@ -20,9 +20,9 @@ ycD7ULFnOtxCuYvG2SLB3HTyZCKslCiK1YtfVoV3aP/CK37ZTPmvrEhc
 `;
 
 import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant, TLSRoute } from '../api/index.ts';
-import type { Snapshot } from './types.ts';
-import { CONTROLLER_NAME } from './types.ts';
+import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant, TLSRoute } from '../../operator/api/index.ts';
+import type { Snapshot } from '../../operator/translate/types.ts';
+import { CONTROLLER_NAME } from '../../operator/translate/types.ts';
 
 let uid = 0;
 const md = (name: string, namespace = 'default', extra: Record<string, unknown> = {}) => ({

@@ -1,7 +1,7 @@
 // Shared helpers for the translator's scenario tests: a small cluster and status readers.
-import type { Condition, HTTPRoute } from '../api/index.ts';
+import type { Condition, HTTPRoute } from '../../operator/api/index.ts';
 import { gatewayClass, gatewayService, httpRoute, namespace, service, slice } from './fixtures.ts';
-import type { Snapshot, TranslateResult } from './types.ts';
+import type { Snapshot, TranslateResult } from '../../operator/translate/types.ts';
 
 export const cond = (cs: readonly Condition[] | undefined, type: string) => {
   const c = cs?.find((x) => x.type === type);
