@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { IPAM_CONDITION, allocate } from './allocate.ts';
-import { parseCidr, parseIp } from './ip.ts';
+import { parseCidr, parseIp } from '../../constructs/ip.ts';
 import type { IpamResult } from './allocate.ts';
 
 const pool = (name: string, spec: Record<string, unknown>, ts = '2026-01-01T00:00:00Z') => ({

@@ -5,8 +5,8 @@ import { carryTransitionTimes, condition, readConditions } from '../translate/co
 import { arr, bool, byString, key, meta, obj, show, str } from '../translate/read.ts';
 import type { Meta } from '../translate/read.ts';
 import { labelSelectorMatches } from '../translate/selector.ts';
-import { formatIp, parseCidr, parseIp } from './ip.ts';
-import type { Family, Range } from './ip.ts';
+import { formatIp, parseCidr, parseIp } from '../../constructs/ip.ts';
+import type { Family, Range } from '../../constructs/ip.ts';
 
 export const LB_CLASS = 'portico.dev/lb';
 export const REQUESTED_IPS_ANNOTATION = 'portico.dev/lb-ips';
