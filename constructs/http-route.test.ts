@@ -136,22 +136,22 @@ describe('HttpRoute', () => {
     [
       'a path regex that does not compile',
       { matches: [{ path: { type: 'RegularExpression', value: '/(a' } }] },
-      'rules[0].matches[0].path.value is not a valid regular expression',
+      'rules[0].matches[0].path.value is not a valid RE2 regular expression',
     ],
     [
       'a lookahead RE2 cannot run',
       { matches: [{ path: { type: 'RegularExpression', value: '/(?!admin)' } }] },
-      "which Envoy's RE2 does not support",
+      'no lookaround, no backreferences): invalid perl operator: (?!, got "/(?!admin)"',
     ],
     [
       'a header regex that does not compile',
       { matches: [{ headers: [{ name: 'x', value: '[', type: 'RegularExpression' }] }] },
-      'rules[0].matches[0].headers[0].value is not a valid regular expression',
+      'rules[0].matches[0].headers[0].value is not a valid RE2 regular expression',
     ],
     [
       'a query regex that does not compile',
       { matches: [{ queryParams: [{ name: 'q', value: '*', type: 'RegularExpression' }] }] },
-      'rules[0].matches[0].queryParams[0].value is not a valid regular expression',
+      'rules[0].matches[0].queryParams[0].value is not a valid RE2 regular expression',
     ],
     [
       'a path without a slash',

@@ -113,7 +113,7 @@ describe('L2AnnouncementPolicy', () => {
     [
       'an interface regex that does not compile',
       { interfaces: ['eth(0'] },
-      'interfaces[0] is not a valid regular expression',
+      'interfaces[0] is not a valid RE2 regular expression',
     ],
     [
       'a node selector without values',

@@ -1,6 +1,7 @@
-// Envoy compiles safe_regex with RE2. A pattern RE2 refuses (lookaround, backreferences, syntax
-// errors) would make Envoy NACK the whole route configuration of a listener, freezing every other
-// route on it; catching it here turns it into the offending route's own condition instead.
+// The one regex validator of Portico, shared by the constructs and the operator. Envoy compiles
+// safe_regex with RE2: a pattern RE2 refuses (lookaround, backreferences, syntax errors) would make
+// Envoy NACK the whole route configuration of a listener, freezing every other route on it; catching
+// it first turns it into a synth-time error or the offending route's own condition instead.
 import { RE2 } from 're2-wasm';
 
 /** Why RE2 refuses `pattern`, or undefined if it compiles. */

@@ -13,7 +13,7 @@ import type {
 } from '../ir/types.ts';
 import { resolveBackendRef } from './backends.ts';
 import type { ServicePort } from './backends.ts';
-import { re2Error } from './regex.ts';
+import { re2Error } from '../../constructs/regex.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, byString, int, meta, obj, show, str } from './read.ts';
