@@ -5,7 +5,7 @@ import { App, type Chart } from 'cdk8s';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { addSeedLab } from '../charts/examples/index.ts';
-import { makeCa, makeServerCert, type KeyPair } from './certs.ts';
+import { makeCa, makeLeaf, type CertKey } from '../operator/certgen/certs.ts';
 import type { Pod } from './pods.ts';
 import { waitFor } from './process.ts';
 import { endpointSliceYaml, startBackend } from './workloads.ts';
@@ -24,9 +24,9 @@ const WORKLOADS = [
 
 export interface Lab {
   /** The CA that signed demo-cert and the nginx certificate (what `mkcert -install` trusts). */
-  readonly ca: KeyPair;
+  readonly ca: CertKey;
   /** demo-cert: `*.cilium.rocks`, served by the HTTPS Gateway. */
-  readonly demoCert: KeyPair;
+  readonly demoCert: CertKey;
   /** The organization in the certificate nginx serves, which TLS passthrough clients must see. */
   readonly passthroughOrg: string;
   /** Stand-in backends as processes in network namespaces (none on real nodes). */
@@ -49,8 +49,17 @@ export function labObjects(): Manifest[] {
 const ROUTING = ['Gateway', 'HTTPRoute', 'TLSRoute'];
 const NGINX_ORG = 'my-nginx backend';
 const DEMO_CERT_ORG = 'cilium.rocks demo-cert';
+/** What `mkcert` would make: a development CA and server certificates it signs. */
+const LAB_CA = 'Portico development CA';
+const serverCert = (ca: CertKey, name: string, organization?: string) =>
+  makeLeaf(ca, {
+    commonName: name,
+    dnsNames: [name],
+    usage: 'server',
+    ...(organization ? { organization } : {}),
+  });
 
-const demoCertSecret = (kp: KeyPair) =>
+const demoCertSecret = (kp: CertKey) =>
   stringify({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -69,8 +78,8 @@ export async function deployLabOnNodes(
   apply: (yaml: string) => Promise<void>,
   log: (line: string) => void = () => {},
 ): Promise<Lab> {
-  const ca = makeCa();
-  const demoCert = makeServerCert(ca, ['*.cilium.rocks'], DEMO_CERT_ORG);
+  const ca = makeCa(new Date(), LAB_CA);
+  const demoCert = serverCert(ca, '*.cilium.rocks', DEMO_CERT_ORG);
   const objects = labObjects();
   await apply(demoCertSecret(demoCert));
   await apply(toYaml(objects.filter((o) => !ROUTING.includes(o.kind))));
@@ -105,9 +114,9 @@ export async function deployLab(
   apply: (yaml: string) => Promise<void>,
   log: (line: string) => void = () => {},
 ): Promise<Lab> {
-  const ca = makeCa();
-  const demoCert = makeServerCert(ca, ['*.cilium.rocks']);
-  const nginxCert = makeServerCert(ca, ['nginx.cilium.rocks'], NGINX_ORG);
+  const ca = makeCa(new Date(), LAB_CA);
+  const demoCert = serverCert(ca, '*.cilium.rocks');
+  const nginxCert = serverCert(ca, 'nginx.cilium.rocks', NGINX_ORG);
   const pods: Pod[] = [];
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
   const stop = async () => {
@@ -141,7 +150,7 @@ export async function deployLab(
 }
 
 /** The nginx stand-in's certificate and key as files, for its command line. */
-function writeCert(dir: string, kp: KeyPair): string[] {
+function writeCert(dir: string, kp: CertKey): string[] {
   fs.writeFileSync(path.join(dir, 'tls.crt'), kp.certPem);
   fs.writeFileSync(path.join(dir, 'tls.key'), kp.keyPem, { mode: 0o600 });
   return [path.join(dir, 'tls.crt'), path.join(dir, 'tls.key')];

@@ -4,7 +4,7 @@ import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
-import { makeCa, makeServerCert } from '../local/certs.ts';
+import { makeCa, makeLeaf } from '../operator/certgen/certs.ts';
 import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
 import { waitFor } from '../local/process.ts';
 import { serviceYaml } from './service-yaml.ts';
@@ -112,7 +112,7 @@ export function parentStatus(route: Obj | undefined, gateway: string) {
 
 export function tlsSecretYaml(name: string, namespace: string, hosts: string[]): string {
   const ca = makeCa();
-  const cert = makeServerCert(ca, hosts);
+  const cert = makeLeaf(ca, { commonName: hosts[0] ?? name, dnsNames: hosts, usage: 'server' });
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Secret',

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
 import { freePort, waitFor } from '../local/process.ts';
-import { makeLeaf, makeXdsCa, type CertKey } from '../operator/certgen/certs.ts';
+import { makeLeaf, makeCa, type CertKey } from '../operator/certgen/certs.ts';
 import type { IR } from '../operator/ir/index.ts';
 import { renderBootstrap, renderXdsClientSds } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
@@ -33,7 +33,7 @@ function writeSecretVolume(dir: string, pair: CertKey, caPem: string): void {
 
 describe('xDS over mutual TLS (real Envoy)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-mtls-'));
-  const ca = makeXdsCa();
+  const ca = makeCa();
   const serverCert = makeLeaf(ca, { commonName: 'portico-xds', dnsNames: [SERVER_NAME], usage: 'server' });
   const clientCert = makeLeaf(ca, { commonName: 'portico-envoy', usage: 'client' });
   let server: AdsServer;
@@ -127,7 +127,7 @@ describe('xDS over mutual TLS (real Envoy)', () => {
     expect(await probeAds(address, grpc.credentials.createSsl(caBuf), { serverName: SERVER_NAME })).toMatch(
       /^refused/,
     );
-    const other = makeXdsCa(new Date(), 'someone-else');
+    const other = makeCa(new Date(), 'someone-else');
     const stranger = makeLeaf(other, { commonName: 'portico-envoy', usage: 'client' });
     expect(
       await probeAds(

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isKubeError, KubeClient } from '../kube/rest.ts';
-import { makeLeaf, makeXdsCa, renewalReason, xdsServiceDnsNames, type CertKey } from './certs.ts';
+import { makeLeaf, makeCa, renewalReason, xdsServiceDnsNames, type CertKey } from './certs.ts';
 
 export interface CertgenOptions {
   namespace: string;
@@ -85,7 +85,7 @@ export async function ensureXdsCertificates(
 
   let caSecret = await get(opts.caSecret);
   if (!caSecret) {
-    const ca = makeXdsCa(now());
+    const ca = makeCa(now());
     if (await create(opts.caSecret, secretBody(opts.caSecret, opts.namespace, ca, ca.certPem, labels)))
       result.created.push(opts.caSecret);
     caSecret = await get(opts.caSecret);

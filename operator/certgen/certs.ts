@@ -1,5 +1,6 @@
-// The xDS channel's certificates: a CA, the operator's server certificate and Envoy's client
-// certificate. Pure apart from randomness; keys come from node:crypto (fast), X.509 from forge.
+// Portico's one X.509 issuer: the xDS channel's CA and leaves (certgen), and the local cluster's
+// demo certificates. Pure apart from randomness; keys come from node:crypto (fast), X.509 from forge
+// (node:crypto reads certificates but cannot sign them).
 import crypto from 'node:crypto';
 import forge from 'node-forge';
 
@@ -30,8 +31,8 @@ function toPem(cert: forge.pki.Certificate, key: forge.pki.rsa.PrivateKey): Cert
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(key) };
 }
 
-/** The CA that signs both ends of the xDS channel, and nothing else. */
-export function makeXdsCa(now = new Date(), commonName = 'portico-xds-ca'): CertKey {
+/** A CA: the one that signs both ends of the xDS channel (and nothing else), or a local demo CA. */
+export function makeCa(now = new Date(), commonName = 'portico-xds-ca'): CertKey {
   const keys = rsaKey();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -52,7 +53,9 @@ export function makeXdsCa(now = new Date(), commonName = 'portico-xds-ca'): Cert
 
 export interface LeafOptions {
   commonName: string;
-  /** Server: the DNS names Envoy dials. Client certificates carry none. */
+  /** The subject's O, which TLS clients of the local lab check. */
+  organization?: string;
+  /** Server: the DNS names clients dial. Client certificates carry none. */
   dnsNames?: string[];
   usage: 'server' | 'client';
   now?: Date;
@@ -69,7 +72,10 @@ export function makeLeaf(ca: CertKey, opts: LeafOptions): CertKey {
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(now.getTime() - 3600 * 1000);
   cert.validity.notAfter = new Date(now.getTime() + LEAF_DAYS * DAY);
-  cert.setSubject([{ name: 'commonName', value: opts.commonName }]);
+  cert.setSubject([
+    { name: 'commonName', value: opts.commonName },
+    ...(opts.organization ? [{ name: 'organizationName', value: opts.organization }] : []),
+  ]);
   cert.setIssuer(caCert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: false, critical: true },
