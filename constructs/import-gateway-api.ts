@@ -1,5 +1,5 @@
-// Regenerates constructs/imports/ from the pinned Gateway API CRDs with `cdk8s import`.
-// Run: node --import tsx constructs/import-gateway-api.ts
+// The constructs' Gateway API classes, made by `cdk8s import` from the pinned CRDs. The kinds and
+// the CRDs are also the operator's (operator/api/generate.ts); `npm run generate:api` writes both.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 
 /** The CRDs Portico implements: standard channel (with GRPCRoute) plus TLSRoute. */
-export const importedKinds = [
+export const gatewayApiKinds = [
   'gatewayclasses',
   'gateways',
   'httproutes',
@@ -23,17 +23,19 @@ export const importedKinds = [
 
 export const importedFile = path.join(here, 'imports', 'gateway.networking.k8s.io.ts');
 
+/** The pinned CRDs (`npm run toolchain` fetches them). */
+export function gatewayCrdFile(kind: string, crdDir = toolchainPaths().gatewayCrds): string {
+  const file = path.join(crdDir, `gateway.networking.k8s.io_${kind}.yaml`);
+  if (!fs.existsSync(file))
+    throw new Error(`Gateway API CRD ${file} is missing: run \`npm run toolchain\` first`);
+  return file;
+}
+
 /** Returns the generated TypeScript for the pinned CRDs (does not write it). */
 export function generateGatewayApiImports(crdDir = toolchainPaths().gatewayCrds): string {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-import-'));
   try {
-    const docs = importedKinds.map((k) => {
-      const file = path.join(crdDir, `gateway.networking.k8s.io_${k}.yaml`);
-      if (!fs.existsSync(file)) {
-        throw new Error(`Gateway API CRD ${file} is missing: run \`npm run toolchain\` first`);
-      }
-      return fs.readFileSync(file, 'utf8');
-    });
+    const docs = gatewayApiKinds.map((k) => fs.readFileSync(gatewayCrdFile(k, crdDir), 'utf8'));
     const input = path.join(tmp, 'crds.yaml');
     fs.writeFileSync(input, docs.join('\n---\n'));
     const cli = path.join(repo, 'node_modules', '.bin', 'cdk8s');
@@ -54,13 +56,8 @@ export function generateGatewayApiImports(crdDir = toolchainPaths().gatewayCrds)
       "import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';",
       "import { ApiObject, type ApiObjectMetadata, type GroupVersionKind } from 'cdk8s';",
     );
-    return `// Gateway API ${versions.gatewayApi} (${importedKinds.join(', ')}); regenerate with constructs/import-gateway-api.ts\n${fixed}`;
+    return `// Gateway API ${versions.gatewayApi} (${gatewayApiKinds.join(', ')}); regenerate with npm run generate:api\n${fixed}`;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  fs.writeFileSync(importedFile, generateGatewayApiImports());
-  console.log(`wrote ${path.relative(repo, importedFile)}`);
 }

@@ -46,6 +46,7 @@ const TEST_ONLY_IMPORTED = new Set([
   'operator/main.ts',
   'charts/synth.ts',
   'constructs/import-gateway-api.ts',
+  'operator/api/generate.ts',
   'local/cluster.ts',
 ]);
 
