@@ -5,8 +5,9 @@ import { invalid } from './errors.ts';
 import { checkName } from './validate.ts';
 import { clusterScoped } from './cluster-scoped.ts';
 
-/** The controller name Portico's operator answers to. */
-export const PORTICO_CONTROLLER_NAME = 'portico.dev/gateway-controller';
+import { PORTICO_CONTROLLER_NAME } from './names.ts';
+
+export { PORTICO_CONTROLLER_NAME };
 
 export interface GatewayClassProps {
   /** Object metadata; `name` is the class name Gateways refer to. @default name "portico" */

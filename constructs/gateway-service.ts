@@ -3,13 +3,14 @@ import { IntOrString, KubeService } from 'cdk8s-plus-34/lib/imports/k8s.js';
 import { invalid } from './errors.ts';
 import { parseIp } from './ip.ts';
 import { checkName, checkPort } from './validate.ts';
+import {
+  GATEWAY_NAME_LABEL,
+  LB_IPS_ANNOTATION,
+  SERVICE_PROXY_NAME_LABEL,
+  gatewayServiceName,
+} from './names.ts';
 
-/** kube-proxy skips Services carrying this label; Envoy (host network) serves the VIP instead. */
-export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
-/** Names the Gateway a Service belongs to (the Gateway API's own label). */
-export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
-/** Requested IPs travel to Portico's LB IPAM as this annotation (comma-separated). */
-export const LB_IPS_ANNOTATION = 'portico.dev/lb-ips';
+export { GATEWAY_NAME_LABEL, LB_IPS_ANNOTATION, SERVICE_PROXY_NAME_LABEL, gatewayServiceName };
 
 /** The Gateway a GatewayService belongs to, as the API server knows it. */
 export interface GatewayServiceOwner {
@@ -30,11 +31,6 @@ export interface GatewayServiceProps {
   readonly listenerPorts: number[];
   /** Addresses requested in the Gateway's spec.addresses. @default none: LB IPAM assigns one from a pool */
   readonly loadBalancerIPs?: string[];
-}
-
-/** Name of the LoadBalancer Service Portico owns for a Gateway. */
-export function gatewayServiceName(gatewayName: string): string {
-  return `portico-${gatewayName}`;
 }
 
 // Service names are DNS-1035 labels, narrower than the DNS subdomains Gateways may use.

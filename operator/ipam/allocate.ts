@@ -6,10 +6,10 @@ import { arr, bool, byString, key, meta, obj, show, str } from '../translate/rea
 import type { Meta } from '../translate/read.ts';
 import { labelSelectorMatches } from '../translate/selector.ts';
 import { formatIp, parseCidr, parseIp } from '../../constructs/ip.ts';
+import { LB_IPS_ANNOTATION } from '../../constructs/names.ts';
 import type { Family, Range } from '../../constructs/ip.ts';
 
 export const LB_CLASS = 'portico.dev/lb';
-export const REQUESTED_IPS_ANNOTATION = 'portico.dev/lb-ips';
 export const IPAM_CONDITION = 'portico.dev/IPAMRequestSatisfied';
 export const POOL_CONFLICT_CONDITION = 'Conflicting';
 
@@ -160,7 +160,7 @@ function canonical(s: string): string | undefined {
 function readService(raw: unknown): Svc {
   const m = meta(raw);
   const spec = obj(obj(raw).spec);
-  const requested = (m.annotations[REQUESTED_IPS_ANNOTATION] ?? '')
+  const requested = (m.annotations[LB_IPS_ANNOTATION] ?? '')
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');

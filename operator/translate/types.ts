@@ -15,14 +15,12 @@ import type {
 import type { IR } from '../ir/types.ts';
 import type { RouteKind } from './gateways.ts';
 
-export const CONTROLLER_NAME = 'portico.dev/gateway-controller';
-export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
-export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
-
-/** Name of the LoadBalancer Service Portico owns for a Gateway. */
-export function gatewayServiceName(gatewayName: string): string {
-  return `portico-${gatewayName}`;
-}
+export {
+  PORTICO_CONTROLLER_NAME as CONTROLLER_NAME,
+  SERVICE_PROXY_NAME_LABEL,
+  GATEWAY_NAME_LABEL,
+  gatewayServiceName,
+} from '../../constructs/names.ts';
 
 export interface Snapshot {
   readonly gatewayClasses: readonly GatewayClass[];
