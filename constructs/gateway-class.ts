@@ -4,7 +4,6 @@ import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid } from './errors.ts';
 import { checkName } from './validate.ts';
 import { clusterScoped } from './cluster-scoped.ts';
-
 import { PORTICO_CONTROLLER_NAME } from './names.ts';
 
 export { PORTICO_CONTROLLER_NAME };

@@ -44,8 +44,10 @@ export function checkWeight(scope: IConstruct, field: string, weight: number): v
   }
 }
 
-/** Envoy matches with RE2 (and the agent's interface names with Go's regexp, the same syntax): the
- * operator refuses what RE2 refuses, so the constructs refuse exactly that too. */
+/**
+ * Envoy matches with RE2 (and the agent interface names with Go's regexp, the same syntax): the
+ * operator refuses what RE2 refuses, so the constructs refuse exactly that too.
+ */
 export function checkRegex(scope: IConstruct, field: string, pattern: string): void {
   const why = re2Error(pattern);
   if (why !== undefined) {
