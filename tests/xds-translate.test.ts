@@ -3,10 +3,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import { pino } from 'pino';
 import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
 import { freePort } from '../local/process.ts';
+import { makeCa, makeLeaf, type CertKey } from '../operator/certgen/certs.ts';
 import type { IR, TlsCertificate } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
@@ -17,41 +17,17 @@ interface Pem {
   key: string;
 }
 
-function keyPair(): { pub: forge.pki.PublicKey; priv: forge.pki.PrivateKey; keyPem: string } {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const priv = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  return { priv, pub: forge.pki.setRsaPublicKey(priv.n, priv.e), keyPem };
-}
+const pem = (c: CertKey): Pem => ({ cert: c.certPem, key: c.keyPem });
+const serverCert = (ca: CertKey, name: string) =>
+  pem(makeLeaf(ca, { commonName: name, dnsNames: [name], usage: 'server' }));
 
-function certificate(cn: string, issuer?: { pem: Pem; cn: string }, serial = '01'): Pem {
-  const k = keyPair();
-  const c = forge.pki.createCertificate();
-  c.publicKey = k.pub;
-  c.serialNumber = serial;
-  c.validity.notBefore = new Date(Date.now() - 60_000);
-  c.validity.notAfter = new Date(Date.now() + 86_400_000);
-  c.setSubject([{ name: 'commonName', value: cn }]);
-  c.setIssuer([{ name: 'commonName', value: issuer?.cn ?? cn }]);
-  c.setExtensions(
-    issuer
-      ? [{ name: 'subjectAltName', altNames: [{ type: 2, value: cn }] }]
-      : [
-          { name: 'basicConstraints', cA: true },
-          { name: 'keyUsage', keyCertSign: true },
-        ],
-  );
-  const signer = issuer ? forge.pki.privateKeyFromPem(issuer.pem.key) : k.priv;
-  c.sign(signer as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(c), key: k.keyPem };
-}
-
-const ca = certificate('Portico Test CA');
-const issuer = { pem: ca, cn: 'Portico Test CA' };
-const bookinfo = certificate('bookinfo.example', issuer);
-const hipster = certificate('hipster.example', issuer);
-const backendCa = certificate('Backend CA');
-const backendCert = certificate('pass.example', { pem: backendCa, cn: 'Backend CA' });
+const testCa = makeCa(new Date(), 'Portico Test CA');
+const ca = pem(testCa);
+const bookinfo = serverCert(testCa, 'bookinfo.example');
+const hipster = serverCert(testCa, 'hipster.example');
+const otherCa = makeCa(new Date(), 'Backend CA');
+const backendCa = pem(otherCa);
+const backendCert = serverCert(otherCa, 'pass.example');
 
 describe.each([
   ['State of the World', false],
@@ -237,11 +213,12 @@ describe.each([
 
   it('rotates a certificate over SDS without touching the listener', async () => {
     const ldsBefore = await envoy.admin('/stats?filter=listener_manager.lds.update_success');
-    const rotated = certificate('bookinfo.example', issuer, '02');
+    const rotated = serverCert(testCa, 'bookinfo.example');
     server.setSnapshot(translateIr(ir(rotated), 'v2'));
     await server.waitForAck('v2');
     const s = await tlsHandshake(httpsPort, 'bookinfo.example', ca.cert);
-    expect(s.getPeerCertificate().serialNumber).toBe('02');
+    expect(s.getPeerCertificate().serialNumber).toBe(new crypto.X509Certificate(rotated.cert).serialNumber);
+    expect(rotated.cert).not.toBe(bookinfo.cert);
     s.destroy();
     expect(await envoy.admin('/stats?filter=listener_manager.lds.update_success')).toBe(ldsBefore);
   });
