@@ -71,6 +71,8 @@ export function folderViolations(edges: readonly Edge[]): string[] {
   const out: string[] = [];
   for (const { from, to } of edges) {
     if (!isTestSide(from) && isTestSide(to)) out.push(`${from} imports test code ${to}`);
+    else if (to.startsWith('tests/') && !from.startsWith('tests/'))
+      out.push(`${from} imports the suite file ${to}: shared test code belongs in test-support/`);
     if (from.endsWith('.test.ts')) continue;
     for (const [folder, banned] of FORBIDDEN) {
       if (!from.startsWith(folder)) continue;
@@ -137,6 +139,7 @@ describe('folder rules', () => {
         { from: 'operator/translate/routes.ts', to: 'operator/kube/rest.ts' },
         { from: 'operator/xds/server.ts', to: 'operator/translate/index.ts' },
         { from: 'local/client.ts', to: 'test-support/steady-client.ts' },
+        { from: 'bench/operator.ts', to: 'tests/operator-harness.ts' },
         { from: 'operator/translate/routes.test.ts', to: 'test-support/translate/fixtures.ts' },
         { from: 'operator/translate/routes.ts', to: 'operator/translate/types.ts' },
       ]),
@@ -144,6 +147,7 @@ describe('folder rules', () => {
       'operator/translate/routes.ts imports operator/kube/rest.ts (operator/translate/ never imports operator/kube/)',
       'operator/xds/server.ts imports operator/translate/index.ts (operator/xds/ never imports operator/translate/)',
       'local/client.ts imports test code test-support/steady-client.ts',
+      'bench/operator.ts imports the suite file tests/operator-harness.ts: shared test code belongs in test-support/',
     ]);
     expect(
       testOnlyFiles([
