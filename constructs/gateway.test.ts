@@ -147,6 +147,14 @@ describe('Gateway', () => {
     expect(() => new Gateway(Testing.chart(), 'gw', { addresses: ['10.0.0.300'] })).toThrow(
       'addresses[0] must be an IPv4 or IPv6 address, got "10.0.0.300"',
     );
+    // The one IP parser (constructs/ip.ts), as the pools and IPAM use: no loose IPv6 look-alikes.
+    for (const bad of [':::', '1::2::3', 'fe80::1%eth0', '::1.2.3.4'])
+      expect(() => new Gateway(Testing.chart(), 'gw', { addresses: [bad] })).toThrow(
+        `addresses[0] must be an IPv4 or IPv6 address, got "${bad}"`,
+      );
+    expect(
+      new Gateway(Testing.chart(), 'gw', { addresses: ['fd00::1'] }).apiObject.toJson().spec.addresses,
+    ).toEqual([{ type: 'IPAddress', value: 'fd00::1' }]);
     expect(() => new Gateway(Testing.chart(), 'gw', { gatewayClass: 'Bad Class' })).toThrow(
       'gatewayClassName must be a lower-case DNS subdomain',
     );

@@ -5,6 +5,7 @@ import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import { GatewayClass } from './gateway-class.ts';
+import { parseIp } from './ip.ts';
 import { checkHostname, checkName, checkPort, checkSectionName } from './validate.ts';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS';
@@ -79,7 +80,7 @@ export class Gateway extends Construct {
         : (props.gatewayClass ?? 'portico');
     checkName(this, 'gatewayClassName', className);
     const addresses = (props.addresses ?? []).map((value, i) => {
-      if (!isIpAddress(value))
+      if (parseIp(value) === undefined)
         invalid(this, `addresses[${i}]`, `must be an IPv4 or IPv6 address, got "${value}"`);
       return { type: 'IPAddress', value };
     });
@@ -224,9 +225,4 @@ export class Gateway extends Construct {
 
 function namespaceIfOther(ns: string | undefined, own: string | undefined): string | undefined {
   return ns !== undefined && ns !== own ? ns : undefined;
-}
-
-function isIpAddress(value: string): boolean {
-  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-  return v4.test(value) || (value.includes(':') && /^[0-9a-fA-F:.]+$/.test(value));
 }
