@@ -10,6 +10,7 @@ export interface OperatorMetrics {
   readonly statusWrites: Counter<'kind'>;
   readonly leader: Gauge;
   readonly watchErrors: Counter<'kind'>;
+  readonly endpointPushes: Counter;
 }
 
 export function createMetrics(registry = new Registry(), defaults = true): OperatorMetrics {
@@ -47,6 +48,11 @@ export function createMetrics(registry = new Registry(), defaults = true): Opera
       name: 'portico_watch_errors_total',
       help: 'List/watch failures (each followed by a retry with backoff)',
       labelNames: ['kind'],
+      registers,
+    }),
+    endpointPushes: new Counter({
+      name: 'portico_endpoint_pushes_total',
+      help: 'EndpointSlice changes sent to Envoy as EDS alone, without translating routes',
       registers,
     }),
   };
