@@ -11,6 +11,7 @@ export interface OperatorMetrics {
   readonly leader: Gauge;
   readonly watchErrors: Counter<'kind'>;
   readonly endpointPushes: Counter;
+  readonly statusThrottled: Counter<'kind'>;
 }
 
 export function createMetrics(registry = new Registry(), defaults = true): OperatorMetrics {
@@ -53,6 +54,12 @@ export function createMetrics(registry = new Registry(), defaults = true): Opera
     endpointPushes: new Counter({
       name: 'portico_endpoint_pushes_total',
       help: 'EndpointSlice changes sent to Envoy as EDS alone, without translating routes',
+      registers,
+    }),
+    statusThrottled: new Counter({
+      name: 'portico_status_throttled_total',
+      help: 'Status writes the API server turned away for load (429/503), retried after Retry-After',
+      labelNames: ['kind'],
       registers,
     }),
   };

@@ -106,6 +106,7 @@ export class Controller {
       logger: logger.child({ component: 'status' }),
       equal: statusEqual,
       onWrite: (kind) => metrics.statusWrites.inc({ kind }),
+      onThrottled: (kind) => metrics.statusThrottled.inc({ kind }),
       onWritten: (type, live, status) => this.recordTransitions(type.kind, live, status),
     });
     const applier = new Applier(this.client, {
