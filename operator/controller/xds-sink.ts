@@ -7,6 +7,7 @@ import type { Cluster, IR } from '../ir/types.ts';
 import type { Snapshot } from '../translate/types.ts';
 import type { AdsServer } from '../xds/server.ts';
 import type { Snapshot as XdsSnapshot } from '../xds/snapshot.ts';
+import { listenerDigest } from '../xds/digest.ts';
 import { loadAssignment, translateIr } from '../xds/translate.ts';
 import type { EndpointSink } from './endpoints.ts';
 import type { XdsSink } from './reconciler.ts';
@@ -55,12 +56,12 @@ export class AdsSink implements XdsSink, EndpointSink {
   }
 
   push(ir: IR): void {
-    // Every listener is serialized once, for its Gateway's hash and for the version: this runs on
-    // every reconcile, and at thousands of routes serializing the IR twice showed in profiles.
+    // Listener digests are cached by the identity of their routes: an unchanged Gateway costs no
+    // serialization (at 10,000 routes, serializing the IR on every push showed in profiles).
     const byGateway = new Map<string, string[]>();
     for (const l of [...ir.httpListeners, ...ir.tlsPassthroughListeners]) {
       const k = `${l.gateway.namespace}/${l.gateway.name}`;
-      byGateway.set(k, [...(byGateway.get(k) ?? []), JSON.stringify(l)]);
+      byGateway.set(k, [...(byGateway.get(k) ?? []), listenerDigest(l)]);
     }
     const gwHashes = new Map([...byGateway].map(([k, ls]) => [k, hash(`[${ls.join(',')}]`)]));
     const version = irVersion(gwHashes, ir);

@@ -1,5 +1,6 @@
 // Status writes through the status subresource, only when the status really changed (ignoring
 // lastTransitionTime), with the resourceVersion read so a concurrent writer makes us retry.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { resourcePath, type KubeObject, type ResourceType } from './resources.ts';
 import { isKubeError, KubeError, type KubeClient } from './rest.ts';
@@ -87,9 +88,12 @@ export class StatusWriter {
   async write(type: ResourceType, live: WithStatus, status: Record<string, unknown>): Promise<boolean> {
     const m = live.metadata ?? {};
     const key = `${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`;
+    // Our last write is kept only until the watch delivers a newer version of the object.
+    if (this.written.get(key)?.fromRv !== m.resourceVersion) this.written.delete(key);
     // The deep compare sorts keys and is the hot path at thousands of routes: remember which
-    // (live version, desired JSON) pairs were already found equal.
-    const json = JSON.stringify(status);
+    // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
+    // the memo costs a few bytes per object at 10,000 routes.
+    const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
     const known = this.equalAt.get(key);
     if (known && known.rv === m.resourceVersion && known.json === json) return false;
     if (this.opts.equal(live.status ?? {}, status)) {
