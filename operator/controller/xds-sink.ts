@@ -7,7 +7,7 @@ import type { Cluster, IR } from '../ir/types.ts';
 import type { Snapshot } from '../translate/types.ts';
 import type { AdsServer } from '../xds/server.ts';
 import type { Snapshot as XdsSnapshot } from '../xds/snapshot.ts';
-import { listenerDigest } from '../xds/digest.ts';
+import { digest, listenerDigest } from '../xds/digest.ts';
 import { loadAssignment, translateIr } from '../xds/translate.ts';
 import type { EndpointSink } from './endpoints.ts';
 import type { XdsSink } from './reconciler.ts';
@@ -114,9 +114,15 @@ export class AdsSink implements XdsSink, EndpointSink {
 }
 
 function irVersion(gwHashes: Map<string, string>, ir: IR): string {
-  const { httpListeners, tlsPassthroughListeners, ...rest } = ir;
+  const { httpListeners, tlsPassthroughListeners, clusters } = ir;
+  // Clusters are memoized objects: their digests are cached, so only changed ones are serialized.
   return hash(
-    JSON.stringify([[...gwHashes].sort(), httpListeners.length, tlsPassthroughListeners.length, rest]),
+    JSON.stringify([
+      [...gwHashes].sort(),
+      httpListeners.length,
+      tlsPassthroughListeners.length,
+      clusters.map((c) => digest(c)),
+    ]),
   );
 }
 
