@@ -164,6 +164,13 @@ try {
   log(`burst: created in ${Math.round(created - t0)} ms (${load()})`);
   emit(`e2e_burst_${BURST}_routes_all_accepted`, (allAccepted - t0) / 1000, 's');
   emit(`e2e_burst_${BURST}_routes_all_serving`, (serving - t0) / 1000, 's');
+  // The API server's create rate bounds the figures above; these count from its last answer.
+  emit(
+    `e2e_burst_${BURST}_routes_accepted_after_last_create`,
+    Math.max(0, allAccepted - created) / 1000,
+    's',
+  );
+  emit(`e2e_burst_${BURST}_routes_serving_after_last_create`, (serving - created) / 1000, 's');
 
   const operatorPid = cluster.operator!.child.pid!;
   const url = cluster.operatorUrl!;
