@@ -3,7 +3,7 @@
 // existing ones. Also Envoy's memory and the operator's RSS at that scale.
 //   node --import tsx bench/e2e-propagation.ts [existing=1000] [added=200]
 import http from 'node:http';
-import { applyRoute, emit, log, rssMiB, startBench, status } from './e2e-setup.ts';
+import { applyRoute, emit, log, metric, rssMiB, startBench, status } from './e2e-setup.ts';
 import { quantile } from './measure.ts';
 
 const existing = Number(process.argv[2] ?? 1000);
@@ -11,15 +11,6 @@ const added = Number(process.argv[3] ?? 200);
 const BATCH = 25;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#'))
-      sum += Number(line.split(' ').pop());
-  return sum;
-}
 
 const bench = await startBench('echo');
 const { cluster, client, vip } = bench;

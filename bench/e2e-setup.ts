@@ -31,7 +31,11 @@ export interface Bench {
 /** `kind`: a stand-in kind of local/backends/server.ts (`hello` for throughput runs). */
 export async function startBench(kind = 'echo'): Promise<Bench> {
   // Its own VIP range, apart from the test suites' (two Envoys on one VIP:port would share it).
-  const cluster = await startLocalCluster({ poolCidr: '127.0.210.0/24', log });
+  const cluster = await startLocalCluster({
+    poolCidr: '127.0.210.0/24',
+    log,
+    operatorScript: await operatorBundle(),
+  });
   const cleanups: (() => Promise<void>)[] = [() => cluster.stop()];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`cleanup: ${String(e)}`));
@@ -97,6 +101,39 @@ export function status(agent: http.Agent, host: string, port: number, urlPath: s
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
   });
+}
+
+/**
+ * The operator as its image runs it: esbuild's bundle of operator/main.ts (node without tsx, which
+ * alone adds about 100 MiB of RSS). Written under node_modules/.cache so it finds the packages.
+ */
+export async function operatorBundle(): Promise<string> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { bundle, repoRoot } = await import('../local/images/node-apps.ts');
+  const dir = path.join(repoRoot, 'node_modules', '.cache', 'portico-bench');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'operator.mjs');
+  fs.writeFileSync(file, (await bundle('operator/main.ts')).code);
+  return file;
+}
+
+/** The sum of a metric's samples (optionally only lines containing `labels`) at an operator's /metrics. */
+export async function metric(url: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#'))
+      sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+/** CPU time (user + system) a process has used, from /proc (seconds). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const fs = await import('node:fs/promises');
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** Resident set size of a process, from /proc (MiB). */

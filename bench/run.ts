@@ -11,6 +11,7 @@ const benches: [string, ...string[]][] = [
   ['xds-propagation.ts', '1000', '200', 'sotw'],
   ['xds-throughput.ts'],
   ['e2e-propagation.ts', '1000', '200'],
+  ['e2e-scale.ts', '10000', '200'],
   ['e2e-throughput.ts', '5'],
 ];
 

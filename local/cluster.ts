@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   /** Start the operator and the node's Envoy (default true); false gives a bare control plane with CRDs. */
   portico?: boolean;
   log?: (line: string) => void;
+  /** Run the operator from this JavaScript file (e.g. the image's esbuild bundle) instead of its TypeScript under tsx. */
+  operatorScript?: string;
 }
 
 export interface LocalCluster {
@@ -76,9 +78,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const metricsPort = await freePort();
     log('starting the operator');
     const operator = startProcess('operator', process.execPath, [
-      '--import',
-      'tsx',
-      path.join(root, 'operator', 'main.ts'),
+      ...(opts.operatorScript
+        ? [opts.operatorScript]
+        : ['--import', 'tsx', path.join(root, 'operator', 'main.ts')]),
       `--kubeconfig=${controlPlane.kubeconfigPath}`,
       '--xds-address=127.0.0.1',
       // Envoy runs on this host and dials loopback: plain text never leaves the machine.

@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
    * every controller and kube-scheduler run.
    */
   nodes?: { address: string; users: TokenUser[] };
+  /** More kube-apiserver flags (e.g. a low --max-requests-inflight to provoke 429s). */
+  apiserverArgs?: readonly string[];
 }
 
 /** A static token user (kubelets, kube-proxy) in kube-apiserver's token file. */
@@ -77,6 +79,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       host,
       fixedPort: opts.apiserverPort,
       nodes: opts.nodes,
+      extraArgs: opts.apiserverArgs ?? [],
     });
     processes.push(proc);
     const server = `https://${host}:${port}`;
@@ -172,6 +175,7 @@ interface ApiserverOptions {
   host: string;
   fixedPort?: number;
   nodes?: { users: TokenUser[] };
+  extraArgs: readonly string[];
 }
 
 async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port: number; proc: Managed }> {
@@ -215,6 +219,7 @@ async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port:
       '--allow-privileged=true',
       '--profiling=false',
       '--v=1',
+      ...o.extraArgs,
     ]);
     const certFile = path.join(pki, 'apiserver.crt');
     try {

@@ -167,10 +167,13 @@ export async function runOperator(
       : undefined,
     allocate,
     xds: sink,
+    endpoints: sink,
     resyncMs: flags.resyncMs,
   });
   // Programmed follows ACKs: an ACK may flip a Gateway's condition.
-  ads?.on('ack', () => controller.enqueue());
+  ads?.on('ack', (e) => {
+    if (sink?.ackMatters(e) ?? true) controller.enqueue();
+  });
   ads?.on('nack', () => controller.enqueue());
 
   const merged = ads ? Registry.merge([registry, ads.registry]) : registry;

@@ -10,6 +10,8 @@ export interface OperatorMetrics {
   readonly statusWrites: Counter<'kind'>;
   readonly leader: Gauge;
   readonly watchErrors: Counter<'kind'>;
+  readonly endpointPushes: Counter;
+  readonly statusThrottled: Counter<'kind'>;
 }
 
 export function createMetrics(registry = new Registry(), defaults = true): OperatorMetrics {
@@ -46,6 +48,17 @@ export function createMetrics(registry = new Registry(), defaults = true): Opera
     watchErrors: new Counter({
       name: 'portico_watch_errors_total',
       help: 'List/watch failures (each followed by a retry with backoff)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    endpointPushes: new Counter({
+      name: 'portico_endpoint_pushes_total',
+      help: 'EndpointSlice changes sent to Envoy as EDS alone, without translating routes',
+      registers,
+    }),
+    statusThrottled: new Counter({
+      name: 'portico_status_throttled_total',
+      help: 'Status writes the API server turned away for load (429/503), retried after Retry-After',
       labelNames: ['kind'],
       registers,
     }),

@@ -276,3 +276,15 @@ export function operatorFlags(kubeconfigPath: string, extra: string[] = []): str
     ...extra,
   ];
 }
+
+/** operatorFlags with the xDS server on a free loopback port, in plain text (the harness's Envoys dial it). */
+export function xdsOperatorFlags(kubeconfigPath: string, extra: string[] = []): string[] {
+  return operatorFlags(kubeconfigPath, [
+    '--xds-address',
+    '127.0.0.1',
+    '--xds-port',
+    '0',
+    '--insecure-xds-plaintext-loopback',
+    ...extra,
+  ]).filter((f) => f !== '--xds-port=-1');
+}

@@ -12,7 +12,7 @@ import {
   cond,
   eventually,
   get,
-  operatorFlags,
+  xdsOperatorFlags,
   startCluster,
   type Obj,
 } from '../test-support/operator-harness.ts';
@@ -28,14 +28,7 @@ describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Env
     ({ cp, client } = await startCluster());
     port = await freePort();
     await cp.applyYaml(`${webGatewayYaml([{ name: 'http', port }])}---\n${POOL_YAML}`);
-    const flags = operatorFlags(cp.kubeconfigPath, [
-      '--xds-address',
-      '127.0.0.1',
-      '--xds-port',
-      '0',
-      '--insecure-xds-plaintext-loopback',
-    ]).filter((f) => f !== '--xds-port=-1');
-    op = await runOperator(parseFlags(flags));
+    op = await runOperator(parseFlags(xdsOperatorFlags(cp.kubeconfigPath)));
   });
   afterAll(async () => {
     await envoy?.stop();

@@ -16,6 +16,7 @@ import type { EventType } from '../kube/reflector.ts';
 import { IPAM_CONDITION } from '../ipam/index.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import type { LbAllocator } from './lb-status.ts';
+import { EndpointIndex, rebuildClusters, type EndpointSink } from './endpoints.ts';
 import {
   ReconcileError,
   Reconciler,
@@ -32,6 +33,8 @@ export interface ControllerOptions {
   lease?: { namespace: string; name: string; identity: string; durationMs?: number; retryMs?: number };
   allocate?: LbAllocator;
   xds?: XdsSink;
+  /** The endpoint path's sink: EndpointSlice changes skip translation and go straight to EDS. */
+  endpoints?: EndpointSink;
   translate?: (s: Snapshot) => TranslateResult;
   /** Re-reconcile this often even without events (drift the watches cannot see). @default 60000 */
   resyncMs?: number;
@@ -45,6 +48,7 @@ export interface ControllerOptions {
 // translation. The writes run beside the next translation instead of ahead of it.
 const KEY = 'cluster';
 const WRITES = 'writes';
+const ENDPOINTS = 'endpoints';
 /** How long statuses wait for Envoy's ACK of a push before they are written anyway. */
 const ACK_WAIT_MS = 250;
 /**
@@ -86,6 +90,7 @@ export class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   lastSummary: ReconcileSummary | undefined;
   private latest: Translated | undefined;
+  private readonly endpointIndex = new EndpointIndex();
 
   constructor(private readonly opts: ControllerOptions) {
     const { logger, metrics } = opts;
@@ -101,6 +106,7 @@ export class Controller {
       logger: logger.child({ component: 'status' }),
       equal: statusEqual,
       onWrite: (kind) => metrics.statusWrites.inc({ kind }),
+      onThrottled: (kind) => metrics.statusThrottled.inc({ kind }),
       onWritten: (type, live, status) => this.recordTransitions(type.kind, live, status),
     });
     const applier = new Applier(this.client, {
@@ -132,7 +138,11 @@ export class Controller {
       allocate: opts.allocate,
       xds: opts.xds,
     });
-    this.queue = new WorkQueue((key) => (key === WRITES ? this.runWrites() : this.runReconcile()), {
+    const work: Record<string, () => Promise<void>> = {
+      [WRITES]: () => this.runWrites(),
+      [ENDPOINTS]: () => this.runEndpoints(),
+    };
+    this.queue = new WorkQueue((key) => (work[key] ?? (() => this.runReconcile()))(), {
       minIntervalMs: opts.minIntervalMs,
       // Every event funnels into one key: a long backoff would delay every other change.
       retryMaxMs: 5000,
@@ -141,9 +151,13 @@ export class Controller {
         logger.warn({ key, err: String(err), attempt }, 'reconcile failed, will retry');
       },
     });
-    this.cache.onChange((key, type, obj) =>
-      this.enqueue(this.generationKept(key, type, obj) ? ECHO_DELAY_MS : 0),
-    );
+    this.cache.onChange((key, type, obj) => {
+      if (key === 'endpointSlices' && opts.endpoints) {
+        if (this.endpointIndex.update(type, obj)) this.queue.add(ENDPOINTS);
+        return;
+      }
+      this.enqueue(this.generationKept(key, type, obj) ? ECHO_DELAY_MS : 0);
+    });
   }
 
   get ready(): boolean {
@@ -230,6 +244,17 @@ export class Controller {
     // Programmed does not flap False for those few milliseconds.
     const acked = new Set(this.opts.xds?.programmed()?.acked ?? []);
     this.queue.add(WRITES, before.some((g) => !acked.has(g)) ? ACK_WAIT_MS : 0);
+  }
+
+  /** The endpoint path: rebuild the changed Services' clusters and push them, no translation. */
+  private async runEndpoints(): Promise<void> {
+    const sink = this.opts.endpoints;
+    const changed = this.endpointIndex.flush();
+    const current = sink?.clusters();
+    if (!sink || !current || changed.size === 0) return;
+    const services = this.cache.reflectors.services;
+    const updated = rebuildClusters(current, changed, (ns, name) => services.get(`${ns}/${name}`));
+    if (sink.pushEndpoints(updated)) this.opts.metrics.endpointPushes.inc();
   }
 
   private async runWrites(): Promise<void> {

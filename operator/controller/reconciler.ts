@@ -9,7 +9,7 @@ import type { Applier } from '../kube/apply.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/apply.ts';
 import type { ClusterCache, ClusterSnapshot } from '../kube/cache.ts';
 import { RESOURCES, type ResourceType } from '../kube/resources.ts';
-import type { StatusWriter, WithStatus } from '../kube/status.ts';
+import { runBounded, type StatusWriter, type WithStatus } from '../kube/status.ts';
 import { writeLbStatuses, type LbAllocator } from './lb-status.ts';
 import { ownedServiceObjects } from './owned.ts';
 
@@ -146,12 +146,19 @@ export class Reconciler {
     };
     const byKey = <T extends WithStatus>(items: readonly unknown[]) =>
       new Map((items as T[]).map((o) => [`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o]));
+    // A burst (1,000 new routes) goes out `w.concurrency` writes at a time, not one by one.
+    const jobs: (() => Promise<void>)[] = [];
     const classes = byKey(snap.gatewayClasses);
     for (const c of result.gatewayClassStatuses)
-      await write(RESOURCES.gatewayClasses, classes.get(`/${c.name}`), c.status);
+      jobs.push(
+        async () => void (await write(RESOURCES.gatewayClasses, classes.get(`/${c.name}`), c.status)),
+      );
     const gateways = byKey(snap.gateways);
     for (const g of result.gatewayStatuses)
-      await write(RESOURCES.gateways, gateways.get(`${g.namespace}/${g.name}`), g.status);
+      jobs.push(
+        async () =>
+          void (await write(RESOURCES.gateways, gateways.get(`${g.namespace}/${g.name}`), g.status)),
+      );
 
     for (const [kind, items, type] of [
       ['HTTPRoute', snap.httpRoutes, RESOURCES.httpRoutes],
@@ -171,10 +178,13 @@ export class Reconciler {
         if (this.settled.get(live) === (ours ?? NONE)) continue;
         // Routes that no longer name a Portico Gateway lose only Portico's entries.
         if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
-        const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
-        if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
+        jobs.push(async () => {
+          const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
+          if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
+        });
       }
     }
+    await runBounded(jobs, w.concurrency);
     return errors;
   }
 }

@@ -9,6 +9,8 @@ export class KubeError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
+    /** Seconds from a Retry-After header (429 Too Many Requests, some 5xx), if any. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'KubeError';
@@ -88,11 +90,13 @@ export class KubeClient {
             }
             if (status >= 200 && status < 300) return resolve(json as T);
             const s = (json ?? {}) as { message?: string; reason?: string };
+            const retryAfter = Number(res.headers['retry-after']);
             reject(
               new KubeError(
                 status,
                 s.reason ?? '',
                 `${opts.method ?? 'GET'} ${path}: ${status} ${s.message ?? text.slice(0, 200)}`,
+                Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
               ),
             );
           });

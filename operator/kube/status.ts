@@ -1,11 +1,51 @@
 // Status writes through the status subresource, only when the status really changed (ignoring
 // lastTransitionTime), with the resourceVersion read so a concurrent writer makes us retry.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { resourcePath, type KubeObject, type ResourceType } from './resources.ts';
-import { isKubeError, type KubeClient } from './rest.ts';
+import { isKubeError, KubeError, type KubeClient } from './rest.ts';
 
 /** Bound on the per-object memos (deleted objects' entries age out). */
 const MEMO_LIMIT = 100000;
+
+/** How a write that the API server turned away for load is tried again. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** Backoff of the first retry when the server names no Retry-After; doubles each time. */
+  readonly initialMs: number;
+  /** No single wait is longer, whatever the server asks. */
+  readonly maxMs: number;
+}
+
+export const STATUS_RETRY: RetryPolicy = { maxAttempts: 8, initialMs: 250, maxMs: 30000 };
+
+/**
+ * The wait before attempt `attempt + 1` after `err`, or undefined when it should not be retried
+ * (not a load answer, or attempts used up). 429 and 503 wait what Retry-After says (as client-go
+ * does), else an exponential backoff; `rand` (0..1) adds up to 20% so a burst's writers spread out.
+ */
+export function retryDelayMs(
+  err: unknown,
+  attempt: number,
+  policy: RetryPolicy = STATUS_RETRY,
+  rand: number = Math.random(),
+): number | undefined {
+  if (attempt >= policy.maxAttempts || !(err instanceof KubeError)) return undefined;
+  if (err.code !== 429 && err.code !== 503 && err.code !== 504) return undefined;
+  const backoff = policy.initialMs * 2 ** (attempt - 1);
+  const base = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : backoff;
+  return Math.min(Math.round(base * (1 + 0.2 * rand)), policy.maxMs);
+}
+
+/** Runs `jobs` with at most `limit` at once; resolves when all have settled (jobs catch their own errors). */
+export async function runBounded(jobs: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, worker));
+}
 
 export interface StatusWriterOptions {
   logger: Logger;
@@ -14,6 +54,11 @@ export interface StatusWriterOptions {
   onWritten?: (type: ResourceType, live: WithStatus, status: Record<string, unknown>) => void;
   /** Deep equality of statuses ignoring lastTransitionTime (the translator's statusEqual). */
   equal: (a: unknown, b: unknown) => boolean;
+  /** Writes of one burst in flight at once (see `runBounded`). @default 16 */
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** Called for every write turned away for load (429/503) and retried. */
+  onThrottled?: (kind: string) => void;
 }
 
 export type WithStatus = KubeObject & { status?: Record<string, unknown> };
@@ -21,6 +66,9 @@ export type WithStatus = KubeObject & { status?: Record<string, unknown> };
 export class StatusWriter {
   writes = 0;
   conflicts = 0;
+  throttled = 0;
+  /** After a 429, no writer starts a request before this time (Date.now clock): the server asked for a pause. */
+  private pausedUntil = 0;
   /** What we last wrote per object, and from which resourceVersion: the cache lags our writes. */
   private readonly equalAt = new Map<string, { rv: string | undefined; json: string }>();
   private readonly written = new Map<
@@ -40,9 +88,12 @@ export class StatusWriter {
   async write(type: ResourceType, live: WithStatus, status: Record<string, unknown>): Promise<boolean> {
     const m = live.metadata ?? {};
     const key = `${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`;
+    // Our last write is kept only until the watch delivers a newer version of the object.
+    if (this.written.get(key)?.fromRv !== m.resourceVersion) this.written.delete(key);
     // The deep compare sorts keys and is the hot path at thousands of routes: remember which
-    // (live version, desired JSON) pairs were already found equal.
-    const json = JSON.stringify(status);
+    // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
+    // the memo costs a few bytes per object at 10,000 routes.
+    const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
     const known = this.equalAt.get(key);
     if (known && known.rv === m.resourceVersion && known.json === json) return false;
     if (this.opts.equal(live.status ?? {}, status)) {
@@ -57,11 +108,9 @@ export class StatusWriter {
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(live.status ?? {})) if (!(k in status)) patch[k] = null;
     try {
-      await this.client.request(resourcePath(type, m.namespace, m.name, 'status'), {
-        method: 'PATCH',
-        patchType: 'merge',
-        query: { fieldManager: 'portico' },
-        body: { metadata: { resourceVersion: m.resourceVersion }, status: patch },
+      await this.patchWithRetry(type, resourcePath(type, m.namespace, m.name, 'status'), {
+        metadata: { resourceVersion: m.resourceVersion },
+        status: patch,
       });
     } catch (err) {
       if (isKubeError(err, 409)) {
@@ -79,7 +128,37 @@ export class StatusWriter {
     this.opts.logger.debug({ kind: type.kind, namespace: m.namespace, name: m.name }, 'status written');
     return true;
   }
+
+  /** Bound on the writes of one burst in flight at once. */
+  get concurrency(): number {
+    return this.opts.concurrency ?? 16;
+  }
+
+  private async patchWithRetry(type: ResourceType, path: string, body: unknown): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const wait = this.pausedUntil - Date.now();
+      if (wait > 0) await sleep(wait);
+      try {
+        await this.client.request(path, {
+          method: 'PATCH',
+          patchType: 'merge',
+          query: { fieldManager: 'portico' },
+          body,
+        });
+        return;
+      } catch (err) {
+        const delay = retryDelayMs(err, attempt, this.opts.retry);
+        if (delay === undefined) throw err;
+        this.throttled++;
+        this.opts.onThrottled?.(type.kind);
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
+        this.opts.logger.debug({ kind: type.kind, path, attempt, delayMs: delay }, 'status write throttled');
+      }
+    }
+  }
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The object changed under us; a watch event with the new version is on its way. */
 export class StaleCacheError extends Error {

@@ -150,7 +150,8 @@ let groupMemo = new Map<string, Built>();
 
 function signature(atts: readonly Attachment[]): unknown[] {
   const sig: unknown[] = [];
-  for (const a of atts) sig.push(a.route, a.hostnames.join(','));
+  // Each attachment's route (an object) then its hostnames: unambiguous, and no string built per route.
+  for (const a of atts) sig.push(a.route, ...a.hostnames);
   return sig;
 }
 

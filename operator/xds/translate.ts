@@ -18,6 +18,7 @@ import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Liste
 import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3/ListenerFilter.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
+import { digest } from './digest.ts';
 import { routeConfiguration } from './routes.ts';
 import type { ResourceKind, Snapshot } from './snapshot.ts';
 
@@ -202,13 +203,13 @@ export function translateIr(ir: IR, version: string): Snapshot {
   }
   for (const l of ir.httpListeners) {
     if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) continue;
-    const key = JSON.stringify([l.name, l.address, l.port, l.protocol, l.tls]);
+    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}`;
     listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
-    routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${JSON.stringify(l.virtualHosts)}`, () =>
+    routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
       routeConfiguration(l),
     );
     for (const cert of l.tls?.certificates ?? []) {
-      secrets[cert.secretName] = reuse(next, `s\0${JSON.stringify(cert)}`, () => tlsSecret(cert));
+      secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
     }
   }
   for (const l of ir.tlsPassthroughListeners) {

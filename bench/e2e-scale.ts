@@ -1,0 +1,279 @@
+// Portico at scale on the whole local cluster (kube-apiserver, the operator as a child process, a
+// real Envoy over delta ADS): 100 Gateways, then
+//   1. 1,000 HTTPRoutes created at once: time until all are Accepted, and until all serve;
+//   2. operator RSS and heap at 1,000 routes, then at 10,000 (9,000 more);
+//   3. route propagation at 10,000: HTTPRoute applied -> first 200 through Envoy, one route at a time;
+//   4. endpoint propagation at 10,000: a pod added to an EndpointSlice -> first request it serves;
+//   5. operator CPU at rest (nothing changes for a minute, one periodic resync included).
+// The operator runs as its image runs it (the esbuild bundle, no tsx).
+//   node --import tsx bench/e2e-scale.ts [routes=10000] [samples=200]
+// Its own VIP range (127.0.212.0/24), apart from the other benchmarks and the suites.
+import http from 'node:http';
+import os from 'node:os';
+import { Watch } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { startLocalCluster } from '../local/cluster.ts';
+import type { Pod } from '../local/pods.ts';
+import { endpointSliceYaml, serviceYaml, startBackend } from '../local/workloads.ts';
+import { KubeClient } from '../operator/kube/rest.ts';
+import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
+import { runBounded } from '../operator/kube/status.ts';
+import { BACKEND_PORT, cpuSeconds, emit, log, metric, operatorBundle, rssMiB, status } from './e2e-setup.ts';
+import { quantile } from './measure.ts';
+
+const ROUTES = Number(process.argv[2] ?? 10000);
+const SAMPLES = Number(process.argv[3] ?? 200);
+const GATEWAYS = 100;
+const BURST = Math.min(1000, ROUTES);
+const NS = 'default';
+const CONTROLLER = 'portico.dev/gateway-controller';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The machine is shared: every figure is logged with the load average it was measured under.
+const load = () =>
+  `load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`;
+
+interface RouteObj {
+  metadata?: { name?: string };
+  status?: { parents?: { controllerName?: string; conditions?: { type: string; status: string }[] }[] };
+}
+
+const gw = (i: number) => `gw-${i}`;
+const svc = (i: number) => `svc-${i}`;
+const routeName = (i: number) => `r-${i}`;
+
+function route(name: string, gateway: number, service: number): Record<string, unknown> {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: NS },
+    spec: {
+      parentRefs: [{ name: gw(gateway) }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: `/${name}` } }],
+          backendRefs: [{ name: svc(service), port: BACKEND_PORT }],
+        },
+      ],
+    },
+  };
+}
+
+const cluster = await startLocalCluster({
+  poolCidr: '127.0.212.0/24',
+  log,
+  operatorScript: await operatorBundle(),
+});
+const pods: Pod[] = [];
+const client = new KubeClient(cluster.controlPlane.kubeConfig);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let watching = true;
+let abortWatch = () => {};
+try {
+  const cp = cluster.controlPlane;
+  pods.push(
+    await startBackend('scale-a', 'echo', BACKEND_PORT),
+    await startBackend('scale-b', 'echo', BACKEND_PORT),
+  );
+  const [a, b] = pods as [Pod, Pod];
+  const docs: string[] = [];
+  for (let i = 0; i < GATEWAYS; i++) {
+    docs.push(serviceYaml(svc(i), BACKEND_PORT, BACKEND_PORT, [a.ip], NS));
+    docs.push(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: gw(i), namespace: NS },
+        spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+      }),
+    );
+  }
+  await cp.applyYaml(docs.join('\n---\n'));
+  const vips: string[] = [];
+  for (let deadline = Date.now() + 120000; ;) {
+    const list = await client.request<{
+      items: { metadata: { name: string }; status?: { addresses?: { value: string }[] } }[];
+    }>(resourcePath(RESOURCES.gateways, NS));
+    for (const g of list.items) {
+      const ip = g.status?.addresses?.[0]?.value;
+      if (ip) vips[Number(g.metadata.name.slice(3))] = ip;
+    }
+    if (vips.filter(Boolean).length === GATEWAYS) break;
+    if (Date.now() > deadline) throw new Error('Gateways got no addresses within 120 s');
+    await sleep(200);
+  }
+  log(`${GATEWAYS} Gateways have addresses`);
+  const vipOf = (i: number) => vips[i % GATEWAYS]!;
+
+  const firstOk = async (i: number, timeoutMs: number): Promise<number> => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if ((await status(agent, vipOf(i), 80, `/${routeName(i)}/x`)) === 200) return performance.now();
+      if (performance.now() > deadline) throw new Error(`${routeName(i)}: no 200 within ${timeoutMs} ms`);
+      await sleep(1);
+    }
+  };
+  const create = (i: number) =>
+    client.request(resourcePath(RESOURCES.httpRoutes, NS, routeName(i)), {
+      method: 'PATCH',
+      patchType: 'apply',
+      query: { fieldManager: 'bench', force: true },
+      body: route(routeName(i), i % GATEWAYS, i % GATEWAYS),
+    });
+
+  // Accepted as the watch sees it, per route name. A busy API server ends watches (429, timeouts):
+  // start it again, its first events are the current state.
+  const accepted = new Map<string, number>();
+  const onRoute = (_t: string, o: RouteObj) => {
+    const name = o.metadata?.name;
+    if (!name || accepted.has(name)) return;
+    const ok = o.status?.parents?.some(
+      (p) =>
+        p.controllerName === CONTROLLER &&
+        p.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True'),
+    );
+    if (ok) accepted.set(name, performance.now());
+  };
+  void (async () => {
+    while (watching) {
+      await new Promise<void>((resolve) => {
+        new Watch(cp.kubeConfig)
+          .watch(resourcePath(RESOURCES.httpRoutes, NS), {}, onRoute, () => resolve())
+          .then((c) => (abortWatch = () => c.abort()))
+          .catch(() => resolve());
+      });
+      if (watching) await sleep(200);
+    }
+  })();
+
+  // 1. A burst of 1,000 routes at once (50 requests in flight, as a GitOps sync would send them).
+  const t0 = performance.now();
+  await runBounded(
+    Array.from({ length: BURST }, (_, i) => async () => void (await create(i))),
+    50,
+  );
+  const created = performance.now();
+  for (let deadline = Date.now() + 300000; accepted.size < BURST; await sleep(5))
+    if (Date.now() > deadline) throw new Error(`only ${accepted.size}/${BURST} Accepted within 300 s`);
+  const allAccepted = Math.max(...accepted.values());
+  for (let i = 0; i < BURST; i++) await firstOk(i, 120000);
+  const serving = performance.now();
+  log(`burst: created in ${Math.round(created - t0)} ms (${load()})`);
+  emit(`e2e_burst_${BURST}_routes_all_accepted`, (allAccepted - t0) / 1000, 's');
+  emit(`e2e_burst_${BURST}_routes_all_serving`, (serving - t0) / 1000, 's');
+  // The API server's create rate bounds the figures above; these count from its last answer.
+  emit(
+    `e2e_burst_${BURST}_routes_accepted_after_last_create`,
+    Math.max(0, allAccepted - created) / 1000,
+    's',
+  );
+  emit(`e2e_burst_${BURST}_routes_serving_after_last_create`, (serving - created) / 1000, 's');
+
+  const operatorPid = cluster.operator!.child.pid!;
+  const url = cluster.operatorUrl!;
+  const memory = async (routes: number) => {
+    await sleep(3000); // status writes and their echoes settle
+    log(`memory at ${routes} routes (${load()})`);
+    emit(`e2e_operator_rss_at_${routes}_routes`, await rssMiB(operatorPid), 'MiB');
+    emit(
+      `e2e_operator_heap_used_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
+      'MiB',
+    );
+    emit(`e2e_envoy_rss_at_${routes}_routes`, await rssMiB(cluster.envoy!.process.child.pid!), 'MiB');
+  };
+  await memory(BURST);
+
+  // 2. Up to ROUTES.
+  const t1 = performance.now();
+  await runBounded(
+    Array.from({ length: ROUTES - BURST }, (_, j) => async () => void (await create(BURST + j))),
+    50,
+  );
+  log(`created ${ROUTES - BURST} more routes in ${Math.round(performance.now() - t1)} ms`);
+  await firstOk(ROUTES - 1, 300000);
+  for (let i = 0; i < ROUTES; i++) await firstOk(i, 60000);
+  emit(`e2e_initial_${ROUTES}_routes_serving`, (performance.now() - t1) / 1000, 's');
+  await memory(ROUTES);
+
+  // 3. Route propagation: a new route each time, an isolated change (a pause between them).
+  const lat: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const i = ROUTES + s;
+    await create(i);
+    const start = performance.now();
+    lat.push((await firstOk(i, 30000)) - start);
+    await sleep(100);
+  }
+  log(
+    `route propagation (${load()}); slowest ms: ${JSON.stringify(
+      [...lat]
+        .sort((x, y) => y - x)
+        .slice(0, 5)
+        .map(Math.round),
+    )}`,
+  );
+  emit(`e2e_route_propagation_p50_at_${ROUTES}_routes`, quantile(lat, 0.5), 'ms');
+  emit(`e2e_route_propagation_p99_at_${ROUTES}_routes`, quantile(lat, 0.99), 'ms');
+  emit(`e2e_route_propagation_max_at_${ROUTES}_routes`, Math.max(...lat), 'ms');
+
+  // 4. Endpoint propagation: pod b joins Service k's slice -> first request through k served by b.
+  const served = async (i: number): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      const req = http.get(
+        { host: vipOf(i), port: 80, path: `/${routeName(i)}/x`, agent, timeout: 2000 },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(/Hostname: (\S+)/.exec(body)?.[1]));
+          res.on('error', () => resolve(undefined));
+        },
+      );
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(undefined));
+    });
+  const slice = (k: number, ips: string[]) =>
+    endpointSliceYaml(
+      {
+        metadata: { name: svc(k), namespace: NS },
+        spec: { ports: [{ name: 'http', port: BACKEND_PORT, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+      },
+      ips,
+    );
+  const reconcilesBefore = await metric(url, 'portico_reconcile_total', 'result="ok"');
+  const eds: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const k = s % GATEWAYS;
+    await cp.applyYaml(slice(k, [a.ip, b.ip]));
+    const start = performance.now();
+    for (let deadline = start + 30000; (await served(k)) !== b.name; await sleep(1))
+      if (performance.now() > deadline) throw new Error(`${svc(k)}: pod b not serving within 30 s`);
+    eds.push(performance.now() - start);
+    await cp.applyYaml(slice(k, [a.ip]));
+    await sleep(100);
+  }
+  const reconciles = (await metric(url, 'portico_reconcile_total', 'result="ok"')) - reconcilesBefore;
+  log(`endpoint propagation (${load()}); translations meanwhile: ${reconciles}`);
+  emit(`e2e_endpoint_propagation_p50_at_${ROUTES}_routes`, quantile(eds, 0.5), 'ms');
+  emit(`e2e_endpoint_propagation_p99_at_${ROUTES}_routes`, quantile(eds, 0.99), 'ms');
+  emit(`e2e_translations_per_endpoint_change_at_${ROUTES}_routes`, reconciles / (2 * SAMPLES), 'count');
+
+  // 5. CPU at rest over a minute (the periodic resync runs once in it).
+  await sleep(3000);
+  const c0 = await cpuSeconds(operatorPid);
+  const w0 = performance.now();
+  await sleep(60000);
+  const cpu = (await cpuSeconds(operatorPid)) - c0;
+  log(`at rest (${load()})`);
+  emit(`e2e_operator_cpu_at_rest_${ROUTES}_routes`, (100 * cpu) / ((performance.now() - w0) / 1000), '%');
+} finally {
+  watching = false;
+  abortWatch();
+  agent.destroy();
+  client.close();
+  for (const p of pods) await p.stop().catch(() => undefined);
+  await cluster.stop();
+}

@@ -1,0 +1,31 @@
+// Content digests of IR parts, cached by identity. The translator hands back the very same arrays
+// while a Gateway's routes are unchanged, so a push at 10,000 routes serializes only what changed,
+// and memo keys stay a few bytes instead of the whole route table.
+import { createHash } from 'node:crypto';
+import type { HttpListener, TlsPassthroughListener } from '../ir/types.ts';
+
+const digests = new WeakMap<object, string>();
+
+/** Digest of `JSON.stringify(value)`; computed once per object, which must not be mutated. */
+export function digest(value: object): string {
+  let d = digests.get(value);
+  if (d === undefined) {
+    d = hash(JSON.stringify(value));
+    digests.set(value, d);
+  }
+  return d;
+}
+
+/** Digest of a whole listener: equal on every replica for equal content. */
+export function listenerDigest(l: HttpListener | TlsPassthroughListener): string {
+  if ('virtualHosts' in l) {
+    const { virtualHosts, ...rest } = l;
+    return hash(`${JSON.stringify(rest)}\0${digest(virtualHosts)}`);
+  }
+  const { routes, ...rest } = l;
+  return hash(`${JSON.stringify(rest)}\0${digest(routes)}`);
+}
+
+function hash(s: string): string {
+  return createHash('sha256').update(s).digest('base64url').slice(0, 22);
+}

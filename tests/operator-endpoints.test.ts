@@ -1,0 +1,139 @@
+// The endpoint path against a real kube-apiserver, a real Envoy and two backend pods: an
+// EndpointSlice change reaches Envoy as EDS while the route translation count stays where it was.
+import { stringify } from 'yaml';
+import type { ControlPlane } from '../local/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import type { Pod } from '../local/pods.ts';
+import { freePort } from '../local/process.ts';
+import { endpointSliceYaml, serviceYaml, startBackend } from '../local/workloads.ts';
+import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
+import type { KubeClient } from '../operator/kube/rest.ts';
+import { renderBootstrap } from '../operator/xds/bootstrap.ts';
+import {
+  POOL_YAML,
+  cond,
+  eventually,
+  get,
+  metric,
+  xdsOperatorFlags,
+  startCluster,
+  webGatewayYaml,
+} from './operator-harness.ts';
+
+const APP_PORT = 8080;
+
+describe('operator: the endpoint path (real kube-apiserver, real Envoy, backend pods)', () => {
+  let cp: ControlPlane;
+  let client: KubeClient;
+  let op: RunningOperator;
+  let envoy: EnvoyHandle | undefined;
+  const pods: Pod[] = [];
+  let port: number;
+  let vip: string;
+
+  const translations = () => metric(op.metricsPort, 'portico_reconcile_total', 'result="ok"');
+  const edsPushes = () => metric(op.metricsPort, 'portico_endpoint_pushes_total');
+  const hostname = async () => {
+    const res = await fetch(`http://${vip}:${port}/app/x`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? /Hostname: (\S+)/.exec(await res.text())?.[1] : undefined;
+  };
+  /** Resolves once no translation ran for `quietMs` (status echoes and ACKs have settled). */
+  const settle = async (quietMs = 1500) => {
+    let last = await translations();
+    await eventually(
+      'translations to settle',
+      async () => {
+        await new Promise((r) => setTimeout(r, quietMs));
+        const now = await translations();
+        const quiet = now === last;
+        last = now;
+        return quiet;
+      },
+      60000,
+    );
+    return last;
+  };
+
+  beforeAll(async () => {
+    ({ cp, client } = await startCluster());
+    port = await freePort();
+    pods.push(await startBackend('eds-a', 'echo', APP_PORT), await startBackend('eds-b', 'echo', APP_PORT));
+    await cp.applyYaml(
+      [
+        webGatewayYaml([{ name: 'http', port }]),
+        POOL_YAML,
+        serviceYaml('app', APP_PORT, APP_PORT, [pods[0]!.ip]),
+        stringify({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'app', namespace: 'default' },
+          spec: {
+            parentRefs: [{ name: 'web' }],
+            rules: [
+              {
+                matches: [{ path: { type: 'PathPrefix', value: '/app' } }],
+                backendRefs: [{ name: 'app', port: APP_PORT }],
+              },
+            ],
+          },
+        }),
+      ].join('\n---\n'),
+    );
+    // No periodic reconcile during the test: every translation counted has a cause.
+    op = await runOperator(parseFlags(xdsOperatorFlags(cp.kubeconfigPath, ['--resync-ms', '3600000'])));
+    envoy = await startEnvoy(
+      renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: op.xdsPort!, nodeId: 'node-1', delta: true }),
+      { waitReady: false },
+    );
+    const gw = await eventually(
+      'Gateway Programmed',
+      async () => {
+        const g = await get(client, 'gateways', 'web');
+        return cond(g?.status?.conditions, 'Programmed')?.status === 'True' && g;
+      },
+      60000,
+    );
+    vip = gw.status!.addresses![0]!.value;
+    await eventually('served by eds-a', async () => (await hostname().catch(() => undefined)) === 'eds-a');
+  }, 180000);
+
+  afterAll(async () => {
+    await envoy?.stop();
+    await op?.stop();
+    for (const p of pods) await p.stop();
+    client?.close();
+    await cp?.stop();
+  });
+
+  it('moves traffic to a new endpoint without translating routes again', async () => {
+    const before = await settle();
+    const pushesBefore = await edsPushes();
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'app', namespace: 'default' },
+      spec: { ports: [{ name: 'http', port: APP_PORT, targetPort: APP_PORT, protocol: 'TCP' }] },
+    };
+    await cp.applyYaml(endpointSliceYaml(svc, [pods[1]!.ip]));
+    await eventually('served by eds-b', async () => (await hostname().catch(() => undefined)) === 'eds-b');
+    // The ACK of the endpoints-only push must not start a translation either.
+    expect(await settle()).toBe(before);
+    expect(await edsPushes()).toBe(pushesBefore + 1);
+    const eds = JSON.parse(await envoy!.admin('/config_dump?include_eds')) as unknown;
+    expect(JSON.stringify(eds)).toContain(pods[1]!.ip);
+  }, 120000);
+
+  it('still translates when a Service (not its endpoints) changes', async () => {
+    const before = await settle();
+    await cp.applyYaml(
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'app', namespace: 'default', labels: { touched: 'yes' } },
+        spec: { ports: [{ name: 'http', port: APP_PORT, targetPort: APP_PORT, protocol: 'TCP' }] },
+      }),
+    );
+    await eventually('a translation', async () => (await translations()) > before);
+    expect(await hostname()).toBe('eds-b');
+  }, 120000);
+});
