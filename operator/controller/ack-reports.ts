@@ -43,7 +43,7 @@ export function reportName(identity: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-  return `portico-xds-${safe || 'replica'}`.slice(0, 253);
+  return `portico-xds-${safe || 'replica'}`.slice(0, 253).replace(/[^a-z0-9]+$/, '');
 }
 
 export class AckReports {
@@ -53,6 +53,7 @@ export class AckReports {
   private published = '';
   private publishedAt = -Infinity;
   private running: Promise<void> = Promise.resolve();
+  private ticking = false;
   /** Report name -> the record last read, and when (monotonic) it last changed. */
   private readonly observed = new Map<string, { record: string; at: number; programs: NodePrograms }>();
   private merged = '{}';
@@ -105,10 +106,18 @@ export class AckReports {
   }
 
   private tick(): void {
-    this.run(async () => {
-      await this.publish();
-      await this.read();
-    });
+    // A slow API server must not pile up ticks behind one another.
+    if (!this.ticking) {
+      this.ticking = true;
+      this.run(async () => {
+        try {
+          await this.publish();
+          await this.read();
+        } finally {
+          this.ticking = false;
+        }
+      });
+    }
     if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.intervalMs);
   }
 

@@ -17,13 +17,14 @@ export interface Request {
   subscribe(st: KindState, kind: ResourceKind): void;
 }
 
+function common(req: DiscoveryRequest__Output | DeltaDiscoveryRequest__Output): Omit<Request, 'subscribe'> {
+  return { typeUrl: req.type_url, nodeId: req.node?.id, nonce: req.response_nonce, error: req.error_detail };
+}
+
 /** SotW: every request names the whole subscription. */
 export function sotwRequest(req: DiscoveryRequest__Output): Request {
   return {
-    typeUrl: req.type_url,
-    nodeId: req.node?.id,
-    nonce: req.response_nonce,
-    error: req.error_detail,
+    ...common(req),
     subscribe: (st) => {
       st.names = new Set(req.resource_names);
     },
@@ -33,10 +34,7 @@ export function sotwRequest(req: DiscoveryRequest__Output): Request {
 /** Delta: requests subscribe and unsubscribe names; the first one says what Envoy already has. */
 export function deltaRequest(req: DeltaDiscoveryRequest__Output): Request {
   return {
-    typeUrl: req.type_url,
-    nodeId: req.node?.id,
-    nonce: req.response_nonce,
-    error: req.error_detail,
+    ...common(req),
     subscribe: (st, kind) => {
       const first = !st.requested;
       for (const n of req.resource_names_subscribe) st.names.add(n);
