@@ -115,7 +115,8 @@ export class Operator extends Construct {
         {
           apiGroups: ['coordination.k8s.io'],
           resources: ['leases'],
-          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+          // delete: the leader removes xDS reports of replicas long gone (ack-reports.ts).
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
         },
       ],
     });

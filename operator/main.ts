@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { Controller } from './controller/controller.ts';
 import { ipamAllocator, type LbAllocator } from './controller/lb-status.ts';
 import { rfc3339Now } from './controller/reconciler.ts';
+import { AckReports } from './controller/ack-reports.ts';
 import { AdsSink } from './controller/xds-sink.ts';
 import { createMetrics } from './metrics.ts';
 import { CONTROLLER_NAME } from './translate/types.ts';
@@ -170,11 +171,30 @@ export async function runOperator(
     endpoints: sink,
     resyncMs: flags.resyncMs,
   });
-  // Programmed follows ACKs: an ACK may flip a Gateway's condition.
-  ads?.on('ack', (e) => {
-    if (sink?.ackMatters(e) ?? true) controller.enqueue();
+  // With several replicas, each publishes what its Envoys run and reads the others' reports.
+  const reports =
+    sink && flags.leaderElectionId
+      ? new AckReports(controller.client, {
+          namespace: flags.leaderElectionNamespace,
+          identity: flags.identity,
+          durationMs: flags.leaseDurationMs,
+          logger: logger.child({ component: 'xds-reports' }),
+          local: () => sink.local(),
+          onChange: () => controller.enqueue(),
+          isLeader: () => controller.isLeader,
+        })
+      : undefined;
+  if (sink && reports) sink.remote = () => reports.remote();
+  // Programmed follows what the Envoys run: any of these may flip a Gateway's condition.
+  // An apply that moves no Gateway (an endpoints-only push) changes nothing to count.
+  const changed = () => {
+    controller.enqueue();
+    reports?.changed();
+  };
+  ads?.on('applied', (e) => {
+    if (sink?.appliedMatters(e.nodeId) ?? true) changed();
   });
-  ads?.on('nack', () => controller.enqueue());
+  for (const e of ['nack', 'connect', 'disconnect'] as const) ads?.on(e, changed);
 
   const merged = ads ? Registry.merge([registry, ads.registry]) : registry;
   const server = http.createServer((req, res) => {
@@ -201,12 +221,14 @@ export async function runOperator(
   });
   logger.info({ metricsPort, xdsPort, identity: flags.identity }, 'portico operator listening');
   void controller.start().catch((err: unknown) => logger.error({ err: String(err) }, 'start failed'));
+  reports?.start();
 
   return {
     controller,
     metricsPort,
     xdsPort,
     async stop() {
+      await reports?.stop();
       await controller.stop();
       await ads?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

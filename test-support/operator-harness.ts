@@ -1,15 +1,20 @@
 // Shared setup for the operator suites: a real control plane with the Gateway API and Portico
 // CRDs, the seed lab's objects as YAML, and small polling helpers.
+import path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeLeaf } from '../operator/certgen/certs.ts';
 import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
-import { waitFor } from '../local/process.ts';
+import { freePort, startProcess, waitFor, type Managed } from '../local/process.ts';
+import type { Pod } from '../local/pods.ts';
+import { startBackend } from '../local/workloads.ts';
 import { serviceYaml } from './service-yaml.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
-import { RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
+import { LEASES, RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 export interface Condition {
   type: string;
@@ -287,4 +292,91 @@ export function xdsOperatorFlags(kubeconfigPath: string, extra: string[] = []): 
     '--insecure-xds-plaintext-loopback',
     ...extra,
   ]).filter((f) => f !== '--xds-port=-1');
+}
+
+/** An operator process (`operator/main.ts`) with its metrics on a free port, once /readyz answers. */
+export async function startOperatorProcess(
+  kubeconfigPath: string,
+  id: string,
+  args: string[],
+): Promise<{ proc: Managed; metricsPort: number }> {
+  const metricsPort = await freePort();
+  const proc = startProcess(
+    `operator-${id}`,
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'operator/main.ts',
+      `--kubeconfig=${kubeconfigPath}`,
+      '--metrics-address=127.0.0.1',
+      `--metrics-port=${metricsPort}`,
+      ...args,
+    ],
+    { cwd: ROOT },
+  );
+  await eventually(
+    `${id} ready`,
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok,
+    30000,
+  );
+  return { proc, metricsPort };
+}
+
+/** Holder of the operator's election Lease in namespace default. */
+export async function leaseHolder(client: KubeClient): Promise<string | undefined> {
+  const lease = await client.request<{ spec?: { holderIdentity?: string } }>(
+    resourcePath(LEASES, 'default', 'portico-operator'),
+  );
+  return lease.spec?.holderIdentity;
+}
+
+/** Gateway `name` in default with these listeners. */
+export function gatewayYaml(name: string, listeners: Record<string, unknown>[]): string {
+  return stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace: 'default' },
+    spec: { gatewayClassName: 'portico', listeners },
+  });
+}
+
+/** HTTPRoute `name` on `parent`: one rule per PathPrefix, each to Service echo:80. */
+export function echoRouteYaml(
+  name: string,
+  parent: string,
+  prefixes: string[],
+  filters: unknown[] = [],
+): string {
+  return stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      parentRefs: [{ name: parent }],
+      rules: prefixes.map((p) => ({
+        matches: [{ path: { type: 'PathPrefix', value: p } }],
+        ...(filters.length ? { filters } : {}),
+        backendRefs: [{ name: 'echo', port: 80 }],
+      })),
+    },
+  });
+}
+
+/**
+ * The GatewayClass, a loopback pool on `poolCidr` (each suite its own, see docs/testing.md), and an
+ * echo backend behind Service echo:80, with `objects` applied beside them.
+ */
+export async function echoSetup(cp: ControlPlane, poolCidr: string, objects: string[]): Promise<Pod> {
+  const echo = await startBackend('echo', 'echo', 8080);
+  const pool = stringify({
+    apiVersion: 'portico.dev/v1alpha1',
+    kind: 'LoadBalancerIPPool',
+    metadata: { name: 'suite' },
+    spec: { blocks: [{ cidr: poolCidr }] },
+  });
+  await cp.applyYaml(
+    [GATEWAY_CLASS_YAML, pool, serviceYaml('echo', 80, 8080, [echo.ip]), ...objects].join('\n---\n'),
+  );
+  return echo;
 }

@@ -19,14 +19,21 @@ interface Run {
   err: string;
 }
 
+/**
+ * Not root, yet able to read the checkout wherever it lives and whatever its permissions (a clone
+ * under /root is 0700, out of reach of a real user nobody): a new user namespace with no mapping
+ * makes getuid() the overflow uid, while files are still opened as the user running the tests.
+ */
+const AS_NOBODY = ['unshare', '--user'];
+
 function portico(
   args: string[],
-  opts: { uid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: { nobody?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const [cmd, ...pre] = opts.nobody ? AS_NOBODY : [];
+    const child = spawn(cmd ?? process.execPath, [...pre, ...(cmd ? [process.execPath] : []), bin, ...args], {
       env: { ...env, ...opts.env },
-      uid: opts.uid,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -99,7 +106,7 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
   });
 
   it('without root', async () => {
-    const r = await portico(['up'], { uid: 65534 });
+    const r = await portico(['up'], { nobody: true });
     expect(r.code).toBe(2);
     expect(r.err.trim()).toMatch(/^portico: portico up needs root .*sudo$/);
   });

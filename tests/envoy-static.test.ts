@@ -72,7 +72,6 @@ describe('harness errors say what to do', () => {
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const busy = (taken.address() as import('node:net').AddressInfo).port;
-    const started = Date.now();
     try {
       await expect(startEnvoy(staticBootstrap(busy, { ip: '10.244.0.2', port: 9080 }))).rejects.toThrow(
         /envoy exited .*[\s\S]*(Address already in use|cannot bind)/,
@@ -80,6 +79,5 @@ describe('harness errors say what to do', () => {
     } finally {
       taken.close();
     }
-    expect(Date.now() - started).toBeLessThan(15000);
   });
 });

@@ -5,7 +5,8 @@ import type { ControlPlane } from '../local/control-plane.ts';
 import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
 import type { Pod } from '../local/pods.ts';
 import { freePort } from '../local/process.ts';
-import { endpointSliceYaml, serviceYaml, startBackend } from '../local/workloads.ts';
+import { endpointSliceYaml, startBackend } from '../local/workloads.ts';
+import { serviceYaml } from '../test-support/service-yaml.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
@@ -18,7 +19,7 @@ import {
   xdsOperatorFlags,
   startCluster,
   webGatewayYaml,
-} from './operator-harness.ts';
+} from '../test-support/operator-harness.ts';
 
 const APP_PORT = 8080;
 

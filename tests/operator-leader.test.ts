@@ -1,23 +1,22 @@
 // Two operator processes against one API server: only the Lease holder writes; when it dies
 // the other takes over within the lease duration, and IP assignments survive both.
-import path from 'node:path';
 import type { ControlPlane } from '../local/control-plane.ts';
-import { freePort, startProcess, type Managed } from '../local/process.ts';
+import type { Managed } from '../local/process.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
-import { LEASES, resourcePath } from '../operator/kube/resources.ts';
 import {
   POOL_YAML,
   cond,
   eventually,
   get,
+  leaseHolder,
   metric,
   parentStatus,
   startCluster,
+  startOperatorProcess,
   webGatewayYaml,
 } from '../test-support/operator-harness.ts';
 
 const LEASE_MS = 3000;
-const ROOT = path.resolve(import.meta.dirname, '..');
 
 interface Op {
   id: string;
@@ -31,47 +30,18 @@ describe('operator: leader election across processes (real kube-apiserver)', () 
   const ops: Op[] = [];
 
   const start = async (id: string): Promise<Op> => {
-    const metricsPort = await freePort();
-    const proc = startProcess(
-      `operator-${id}`,
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'operator/main.ts',
-        '--kubeconfig',
-        cp.kubeconfigPath,
-        '--metrics-address',
-        '127.0.0.1',
-        '--metrics-port',
-        String(metricsPort),
-        '--xds-port=-1',
-        '--leader-election-namespace',
-        'default',
-        '--identity',
-        id,
-        '--lease-duration-ms',
-        String(LEASE_MS),
-        '--log-level',
-        'info',
-      ],
-      { cwd: ROOT },
-    );
+    const { proc, metricsPort } = await startOperatorProcess(cp.kubeconfigPath, id, [
+      '--xds-port=-1',
+      '--leader-election-namespace=default',
+      `--identity=${id}`,
+      `--lease-duration-ms=${LEASE_MS}`,
+      '--log-level=info',
+    ]);
     const op = { id, proc, metricsPort };
     ops.push(op);
-    await eventually(
-      `${id} ready`,
-      async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok,
-      30000,
-    );
     return op;
   };
-  const holder = async () =>
-    (
-      await client.request<{ spec?: { holderIdentity?: string } }>(
-        resourcePath(LEASES, 'default', 'portico-operator'),
-      )
-    ).spec?.holderIdentity;
+  const holder = () => leaseHolder(client);
   const gatewayIp = async () => (await get(client, 'gateways', 'web'))?.status?.addresses?.[0]?.value;
   const kill = async (op: Op) => {
     process.kill(-op.proc.child.pid!, 'SIGKILL');

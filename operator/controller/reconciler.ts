@@ -68,12 +68,17 @@ export class Reconciler {
     const t0 = performance.now();
     const snap = this.d.cache.snapshot();
     const now = (this.d.now ?? rfc3339Now)();
-    const result = this.d.translate({ ...snap, now, programmed: this.d.xds?.programmed() });
+    const result = this.d.translate({ ...snap, now, programmed: this.programmed() });
     const t1 = performance.now();
     this.d.xds?.push(result.ir);
     const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
     this.d.logger.debug({ translateMs: ms(t0, t1), xdsMs: ms(t1, performance.now()) }, 'translated');
     return { snap, result };
+  }
+
+  /** Without an xDS server no Envoy is programmed: Gateways wait (Pending), never Programmed=True. */
+  private programmed(): Snapshot['programmed'] {
+    return this.d.xds?.programmed() ?? { acked: [], envoys: 0 };
   }
 
   /**

@@ -1,54 +1,58 @@
-// Hands the IR to the ADS server and answers "which Gateways are programmed": a Gateway is
-// programmed when every connected Envoy has ACKed a snapshot in which that Gateway's listeners
-// are exactly what they are now. Per-Gateway hashes keep one Gateway's change from flipping
-// every other Gateway's Programmed condition while Envoy catches up.
+// Hands the IR to the ADS server and answers "which Gateways are programmed". Per Envoy, a Gateway
+// is live when the last snapshot pushed through every type held that Gateway's listeners as they
+// are now and Envoy refused none of the resources that Gateway uses; a NACK is pinned to the
+// Gateways that own the refused resources. Per-Gateway hashes keep one Gateway's change from
+// flipping every other Gateway's Programmed condition while Envoy catches up.
 import { createHash } from 'node:crypto';
 import type { Cluster, IR } from '../ir/types.ts';
 import type { Snapshot } from '../translate/types.ts';
-import type { AdsServer } from '../xds/server.ts';
-import type { Snapshot as XdsSnapshot } from '../xds/snapshot.ts';
 import { digest, listenerDigest } from '../xds/digest.ts';
-import { loadAssignment, translateIr } from '../xds/translate.ts';
+import type { AdsServer } from '../xds/server.ts';
+import type { ResourceKind, Snapshot as XdsSnapshot } from '../xds/snapshot.ts';
+import { loadAssignment, resourceGateways, translateIr } from '../xds/translate.ts';
 import type { EndpointSink } from './endpoints.ts';
 import type { XdsSink } from './reconciler.ts';
 
 const KEEP_VERSIONS = 64;
 
+/** What one Envoy runs, by Gateway (`namespace/name` -> hash of that Gateway's listeners). */
+export interface NodeProgram {
+  /** Gateways whose listeners, at this hash, this Envoy took without refusing anything they use. */
+  live: Record<string, string>;
+  /** Gateways at this hash that use a resource this Envoy refused, with Envoy's message. */
+  rejected: Record<string, { hash: string; message: string }>;
+}
+
+/** nodeId -> program: the Envoys connected to this replica, or reported by another one. */
+export type NodePrograms = Record<string, NodeProgram>;
+
+interface Version {
+  ir: IR;
+  gateways: Map<string, string>;
+  owners?: ReturnType<typeof resourceGateways>;
+}
+
 export class AdsSink implements XdsSink, EndpointSink {
   private current = '';
+  private readonly versions = new Map<string, Version>();
   /** The last IR and xDS snapshot pushed, for the endpoint path (which edits only endpoints). */
   private last: { ir: IR; gwHashes: Map<string, string>; snapshot: XdsSnapshot } | undefined;
-  /** Per node, the listener hashes of the version it last ACKed: an ACK that moves none is idle. */
-  private readonly ackedHashes = new Map<string, Map<string, string>>();
-  /** version -> gateway key -> hash of that Gateway's listeners in that version. */
-  private readonly versions = new Map<string, Map<string, string>>();
-  private readonly rejected = new Map<string, string>();
+  /** `kind/name` -> Envoy's message for the last NACK that named the resource. */
+  private readonly messages = new Map<string, string>();
+  /** Per node, the program last seen when it applied a snapshot: an apply that moves none is idle. */
+  private readonly seen = new Map<string, string>();
+  /** Envoys connected to other replicas (see ack-reports.ts); none with a single replica. */
+  remote: () => NodePrograms = () => ({});
 
   constructor(private readonly server: AdsServer) {
     server.on('nack', (e) => {
-      const gws = this.versions.get(e.snapshotVersion);
-      for (const k of gws?.keys() ?? []) this.rejected.set(k, `${e.kind}: ${e.message}`.slice(0, 300));
+      const message = `${e.kind}: ${envoyReason(e.message)}`.slice(0, 300);
+      for (const name of e.resources) this.messages.set(`${e.kind}/${name}`, message);
+      if (this.messages.size > 4096) this.messages.delete(this.messages.keys().next().value!);
+      // The NACK moved the node's program; its next apply must be counted whatever it holds.
+      this.seen.delete(e.nodeId);
     });
-    server.on('ack', (e) => {
-      const gws = this.versions.get(e.version);
-      let cleared = false;
-      for (const k of gws?.keys() ?? []) cleared = this.rejected.delete(k) || cleared;
-      const before = this.ackedHashes.get(e.nodeId);
-      this.idleAcks.set(e.version, !cleared && !!gws && !!before && sameHashes(before, gws));
-      if (this.idleAcks.size > KEEP_VERSIONS) this.idleAcks.delete(this.idleAcks.keys().next().value!);
-      if (gws) this.ackedHashes.set(e.nodeId, gws);
-    });
-    server.on('disconnect', (e) => this.ackedHashes.delete(e.nodeId));
-  }
-
-  private readonly idleAcks = new Map<string, boolean>();
-
-  /**
-   * Whether this ACK can change a Gateway's Programmed condition: false when the node had already
-   * ACKed every Gateway's listeners as they are in `version` (e.g. an endpoints-only push).
-   */
-  ackMatters(e: { nodeId: string; version: string }): boolean {
-    return !this.idleAcks.get(e.version);
+    server.on('disconnect', (e) => this.seen.delete(e.nodeId));
   }
 
   get version(): string {
@@ -66,7 +70,7 @@ export class AdsSink implements XdsSink, EndpointSink {
     const gwHashes = new Map([...byGateway].map(([k, ls]) => [k, hash(`[${ls.join(',')}]`)]));
     const version = irVersion(gwHashes, ir);
     if (version === this.current) return;
-    this.remember(version, gwHashes);
+    this.remember(version, ir, gwHashes);
     const snapshot = translateIr(ir, version);
     this.last = { ir, gwHashes, snapshot };
     this.server.setSnapshot(snapshot);
@@ -86,7 +90,7 @@ export class AdsSink implements XdsSink, EndpointSink {
     const ir: IR = { ...this.last.ir, clusters: this.last.ir.clusters.map((c) => byName.get(c.name) ?? c) };
     const version = irVersion(this.last.gwHashes, ir);
     if (version === this.current) return false;
-    this.remember(version, this.last.gwHashes);
+    this.remember(version, ir, this.last.gwHashes);
     const endpoints = { ...this.last.snapshot.endpoints };
     for (const c of changed) if (endpoints[c.name]) endpoints[c.name] = loadAssignment(c);
     const snapshot = { ...this.last.snapshot, version, endpoints };
@@ -95,26 +99,83 @@ export class AdsSink implements XdsSink, EndpointSink {
     return true;
   }
 
-  private remember(version: string, gwHashes: Map<string, string>): void {
-    this.versions.set(version, gwHashes);
+  private remember(version: string, ir: IR, gateways: Map<string, string>): void {
+    this.versions.set(version, { ir, gateways });
     if (this.versions.size > KEEP_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.current = version;
   }
 
+  /**
+   * Whether `node` applying a snapshot can change a Gateway's Programmed condition: false when
+   * what it runs per Gateway is what it ran before (e.g. an endpoints-only push).
+   */
+  appliedMatters(node: string): boolean {
+    const now = JSON.stringify(this.programOf(node));
+    const before = this.seen.get(node);
+    this.seen.set(node, now);
+    return before !== now;
+  }
+
+  /** The Envoys connected to this replica. */
+  local(): NodePrograms {
+    const out: NodePrograms = {};
+    for (const node of this.server.connectedNodes()) out[node] = this.programOf(node);
+    return out;
+  }
+
+  private programOf(node: string): NodeProgram {
+    const st = this.server.nodeStatus(node);
+    const v = st.appliedVersion ? this.versions.get(st.appliedVersion) : undefined;
+    const program: NodeProgram = { live: {}, rejected: {} };
+    if (!v) return program;
+    const bad = new Map<string, string>();
+    if (st.rejected.length > 0) {
+      v.owners ??= resourceGateways(v.ir);
+      for (const r of st.rejected) {
+        const message = this.messages.get(`${r.kind}/${r.name}`) ?? `${r.kind}: ${r.name} refused`;
+        for (const gw of owners(v.owners, r.kind, r.name)) if (!bad.has(gw)) bad.set(gw, message);
+      }
+    }
+    for (const [gw, h] of v.gateways) {
+      const message = bad.get(gw);
+      if (message === undefined) program.live[gw] = h;
+      else program.rejected[gw] = { hash: h, message };
+    }
+    return program;
+  }
+
   programmed(): Snapshot['programmed'] {
-    const now = this.versions.get(this.current) ?? new Map<string, string>();
-    const nodes = this.server.connectedNodes();
-    const acked = nodes.length
-      ? [...now].filter(([gw, h]) =>
-          nodes.every((n) => this.versions.get(this.server.ackedVersion(n) ?? '')?.get(gw) === h),
-        )
-      : [];
-    return { acked: acked.map(([gw]) => gw).sort(), rejected: Object.fromEntries(this.rejected) };
+    const now = this.versions.get(this.current)?.gateways ?? new Map<string, string>();
+    // A node connected here wins over another replica's report of it (which may be stale).
+    const nodes = Object.values({ ...this.remote(), ...this.local() });
+    const acked: string[] = [];
+    const rejected: Record<string, string> = {};
+    for (const [gw, h] of now) {
+      if (nodes.length > 0 && nodes.every((n) => n.live[gw] === h)) acked.push(gw);
+      const r = nodes.map((n) => n.rejected[gw]).find((x) => x?.hash === h);
+      if (r) rejected[gw] = r.message;
+    }
+    return { acked: acked.sort(), rejected, envoys: nodes.length };
   }
 }
 
+function owners(map: ReturnType<typeof resourceGateways>, kind: ResourceKind, name: string): string[] {
+  return (map[kind].get(name) ?? []).map((g) => `${g.namespace}/${g.name}`);
+}
+
+/**
+ * Envoy prefixes its reason with a dump of the refused proto, and a validation error nests its
+ * cause at the very end: keep the reason, innermost cause first, so it survives the length cap.
+ */
+export function envoyReason(message: string): string {
+  const tail = message.slice(message.lastIndexOf('\n') + 1).replace(/^:\s*/, '') || message;
+  const at = tail.lastIndexOf(' | caused by ');
+  if (at < 0) return tail;
+  return `${tail.slice(at + ' | caused by '.length).replace(/\)$/, '')} (${tail.slice(0, tail.indexOf(' ('))})`;
+}
+
 function irVersion(gwHashes: Map<string, string>, ir: IR): string {
-  const { httpListeners, tlsPassthroughListeners, clusters } = ir;
+  const { httpListeners, tlsPassthroughListeners, clusters, ...rest } = ir;
   // Clusters are memoized objects: their digests are cached, so only changed ones are serialized.
   return hash(
     JSON.stringify([
@@ -122,14 +183,9 @@ function irVersion(gwHashes: Map<string, string>, ir: IR): string {
       httpListeners.length,
       tlsPassthroughListeners.length,
       clusters.map((c) => digest(c)),
+      rest,
     ]),
   );
-}
-
-function sameHashes(a: Map<string, string>, b: Map<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
 }
 
 function hash(s: string): string {

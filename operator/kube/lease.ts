@@ -1,6 +1,8 @@
 // Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews every
-// `retryMs`; anyone may take the Lease once renewTime + leaseDuration has passed. Writes use the
-// read resourceVersion, so two candidates cannot both win.
+// `retryMs`; anyone may take the Lease once it has seen the same record for leaseDuration on its
+// own monotonic clock. Another holder's renewTime is never compared with the local clock: the two
+// clocks may disagree by any amount. Writes use the read resourceVersion, so two candidates cannot
+// both win.
 import type { Logger } from 'pino';
 import { LEASES, resourcePath } from './resources.ts';
 import { isKubeError, type KubeClient } from './rest.ts';
@@ -35,8 +37,10 @@ export class LeaderElector {
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
-  /** When our last successful renew happened (local clock): we step down if renewals keep failing. */
+  /** When our last successful renew happened (monotonic): we step down if renewals keep failing. */
   private lastRenew = 0;
+  /** The holder's record as last read, and when (monotonic) it last changed. */
+  private observed: { record: string; at: number } | undefined;
 
   constructor(
     private readonly client: KubeClient,
@@ -79,7 +83,7 @@ export class LeaderElector {
     } catch (err) {
       this.opts.logger.warn({ err: String(err) }, 'lease acquire/renew failed');
     }
-    if (this.leading && Date.now() - this.lastRenew > this.durationMs) {
+    if (this.leading && performance.now() - this.lastRenew > this.durationMs) {
       this.opts.logger.warn('lease not renewed within its duration, stepping down');
       this.setLeading(false);
     }
@@ -123,9 +127,8 @@ export class LeaderElector {
       await this.write({ ...lease, spec: spec(lease.spec) });
       return this.won();
     }
-    const renew = lease.spec?.renewTime ? Date.parse(lease.spec.renewTime) : 0;
     const duration = (lease.spec?.leaseDurationSeconds ?? Math.ceil(this.durationMs / 1000)) * 1000;
-    if (holder && renew + duration > now.getTime()) {
+    if (holder && !this.observedExpired(lease, duration)) {
       this.setLeading(false);
       return;
     }
@@ -134,8 +137,20 @@ export class LeaderElector {
     this.won();
   }
 
+  /**
+   * client-go's rule: the Lease is expired once its record (holder, renewTime, ...) has not changed
+   * for `duration`, timed from when this process first saw that record.
+   */
+  private observedExpired(lease: Lease, duration: number): boolean {
+    const s = lease.spec ?? {};
+    const record = JSON.stringify([s.holderIdentity, s.renewTime, s.acquireTime, s.leaseTransitions]);
+    const now = performance.now();
+    if (this.observed?.record !== record) this.observed = { record, at: now };
+    return now - this.observed.at > duration;
+  }
+
   private won(): void {
-    this.lastRenew = Date.now();
+    this.lastRenew = performance.now();
     this.setLeading(true);
   }
 

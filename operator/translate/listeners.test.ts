@@ -2,7 +2,9 @@
 import type { Gateway, TLSRoute } from '../api/index.ts';
 import {
   KEY_PEM,
+  ciliumTlsGateway,
   gateway,
+  nginxTlsRoute,
   referenceGrant,
   tlsGateway,
   tlsSecret,
@@ -254,4 +256,14 @@ describe("a broken listener is named in the Gateway's own conditions", () => {
       'Gateway is not accepted: no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
     );
   });
+});
+
+it('a TLS passthrough listener with no TLSRoute is Programmed=False/Invalid (Envoy would refuse its connections)', () => {
+  const none = translate(snap({ gateways: [ciliumTlsGateway()] }));
+  const l = listener(none, 'cilium-tls-gateway', 'https');
+  expect(cond(l?.conditions, 'Programmed')).toBe('False/Invalid');
+  expect(l?.conditions.find((c) => c.type === 'Programmed')?.message).toMatch(/no TLSRoute is attached/);
+  const routed = translate(snap({ gateways: [ciliumTlsGateway()], tlsRoutes: [nginxTlsRoute()] }));
+  const p = listener(routed, 'cilium-tls-gateway', 'https')?.conditions.find((c) => c.type === 'Programmed');
+  expect(p?.message).not.toMatch(/TLSRoute/);
 });

@@ -153,6 +153,34 @@ it('an unsupported filter is UnsupportedValue and the route is not programmed', 
   expect(vhostRoutes(r)).toEqual([]);
 });
 
+it('a RequestHeaderModifier touching Host is UnsupportedValue (Envoy would NACK it), naming URLRewrite', () => {
+  const hostRoute = (name: string, mod: Record<string, unknown>) =>
+    route(name, {
+      rules: [
+        {
+          filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: mod }],
+          backendRefs: [{ name: 'web', port: 80 }],
+        },
+      ],
+    });
+  const r = translate(
+    snap({
+      gateways: [myGateway()],
+      httpRoutes: [
+        hostRoute('set', { set: [{ name: 'Host', value: 'x' }] }),
+        hostRoute('add', { add: [{ name: 'host', value: 'x' }] }),
+        hostRoute('remove', { remove: ['HOST'] }),
+        hostRoute('other', { set: [{ name: 'x-host', value: 'x' }] }),
+      ],
+    }),
+  );
+  for (const name of ['set', 'add', 'remove']) {
+    expect(cond(parent(r, name), 'Accepted')).toBe('False/UnsupportedValue');
+    expect(parent(r, name)?.find((c) => c.type === 'Accepted')?.message).toMatch(/Host header.*URLRewrite/);
+  }
+  expect(cond(parent(r, 'other'), 'Accepted')).toBe('True/Accepted');
+});
+
 it('a regex RE2 cannot compile is UnsupportedValue, never sent to Envoy (whose NACK would freeze the listener)', () => {
   const bad = (name: string, match: Record<string, unknown>) =>
     route(name, { rules: [{ matches: [match], backendRefs: [{ name: 'web', port: 80 }] }] });

@@ -166,6 +166,11 @@ function headerModifier(raw: unknown): HeaderModifier {
   return { set: pairs(o.set), add: pairs(o.add), remove };
 }
 
+function touchesHost(m: HeaderModifier): boolean {
+  const host = (n: string) => n.toLowerCase() === 'host';
+  return [...m.set, ...m.add].some((h) => host(h.name)) || m.remove.some(host);
+}
+
 function pathRewrite(raw: unknown, what: string): PathRewrite | undefined {
   if (raw === undefined) return undefined;
   const o = obj(raw);
@@ -191,6 +196,11 @@ function parseFilters(raw: unknown): Filters {
     switch (o.type) {
       case 'RequestHeaderModifier':
         f.requestHeaders = headerModifier(o.requestHeaderModifier);
+        // Envoy refuses a route that changes Host (a NACK): the field for it is URLRewrite hostname.
+        if (touchesHost(f.requestHeaders))
+          throw new Unsupported(
+            'RequestHeaderModifier cannot set, add or remove the Host header; use a URLRewrite filter with hostname',
+          );
         break;
       case 'ResponseHeaderModifier':
         f.responseHeaders = headerModifier(o.responseHeaderModifier);

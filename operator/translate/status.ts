@@ -64,6 +64,8 @@ function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: Condition): 
     return { ok: false, reason: 'AddressNotAssigned', message: 'waiting for a LoadBalancer address' };
   if (!s.programmed) return { ok: true, reason: 'Programmed', message: 'Gateway is programmed' };
   const k = key(gw.meta.namespace, gw.meta.name);
+  if (s.programmed.envoys === 0)
+    return { ok: false, reason: 'Pending', message: 'no Envoy is connected to Portico yet' };
   const nack = obj(s.programmed.rejected)[k];
   if (typeof nack === 'string') return { ok: false, reason: 'Invalid', message: `Envoy rejected: ${nack}` };
   if (arr(s.programmed.acked).includes(k))
@@ -92,6 +94,18 @@ function listenerStatus(
   const problem = listenerProblem(li);
   if (problem)
     c.push(condition('Programmed', false, 'Invalid', `${problem.reason}: ${problem.message}`, gen, now));
+  else if (li.passthrough && attachedRoutes === 0)
+    // Envoy takes no TLS listener without a filter chain: nothing would answer on this port.
+    c.push(
+      condition(
+        'Programmed',
+        false,
+        'Invalid',
+        `no TLSRoute is attached: Envoy has nothing to forward to, so connections to port ${li.port} are refused`,
+        gen,
+        now,
+      ),
+    );
   else if (gwProgrammed.ok)
     c.push(condition('Programmed', true, 'Programmed', 'Listener is programmed', gen, now));
   else

@@ -43,6 +43,8 @@ export interface Snapshot {
     readonly acked: readonly string[];
     /** `namespace/name` -> NACK message, for Gateways whose config an Envoy rejected. */
     readonly rejected?: Readonly<Record<string, string>>;
+    /** How many Envoys are connected (to any replica); 0 means nothing serves any Gateway. */
+    readonly envoys?: number;
   };
   /** RFC 3339 time stamped on new conditions (pure: no clock read). Default: the epoch. */
   readonly now?: string;

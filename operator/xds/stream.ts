@@ -1,28 +1,21 @@
+// One Envoy's ADS stream, whichever transport it speaks (transport.ts): the loop that walks each
+// new snapshot through the types in order, one pending response per type. Per-type ACK/NACK
+// bookkeeping and NACK isolation live in kind-state.ts.
 import type { Logger } from 'pino';
 import type { DiscoveryRequest__Output } from '../envoy/generated/envoy/service/discovery/v3/DiscoveryRequest.ts';
 import type { DeltaDiscoveryRequest__Output } from '../envoy/generated/envoy/service/discovery/v3/DeltaDiscoveryRequest.ts';
-import type { Status__Output } from '../envoy/generated/google/rpc/Status.ts';
+import { changes, desired, newKindState, recordAnswer, stillRejected, type KindState } from './kind-state.ts';
 import {
   KIND_BY_TYPE_URL,
   NAMED_KINDS,
   setVersion,
-  TYPE_URL,
   type EncodedResource,
   type EncodedSet,
   type EncodedSnapshot,
   type ResourceKind,
 } from './snapshot.ts';
+import { deltaRequest, sotwRequest, writeResponse, type Request } from './transport.ts';
 import type { AdsWire, NackEvent, RejectedResource } from './types.ts';
-
-/** What either transport's request says, once decoded. */
-interface Request {
-  typeUrl: string;
-  nodeId?: string;
-  nonce: string;
-  error: Status__Output | null;
-  /** Apply the request's subscription to the type's state. */
-  subscribe(st: KindState, kind: ResourceKind): void;
-}
 
 export interface StreamHooks {
   onAck(stream: AdsStream, snapshot: EncodedSnapshot): void;
@@ -33,49 +26,14 @@ export interface StreamHooks {
   current(): EncodedSnapshot | undefined;
 }
 
-interface KindState {
-  requested: boolean;
-  /** Named kinds (and Delta CDS/LDS without wildcard): the subscribed names. */
-  names: Set<string>;
-  /** Delta: CDS/LDS subscribed with a wildcard. */
-  wildcard: boolean;
-  target: EncodedSet;
-  /**
-   * Whether the apply loop has set `target` on this stream. Until then an empty target means
-   * "not decided", not "nothing": answering with it would remove what Envoy kept from another
-   * replica (its initial_resource_versions) and drop its listeners on every reconnect.
-   */
-  targeted: boolean;
-  pendingNonce?: string;
-  sentVersion?: string;
-  ackedVersion?: string;
-  /** CDS/LDS: the full sets last sent and last ACKed, to name the suspects of a NACK. */
-  sentSet: EncodedSet;
-  ackedSet: EncodedSet;
-  /** CDS/LDS: suspects of the last NACK, until an ACK. */
-  suspects: string[];
-  /** Per-resource kinds: resource digests Envoy was sent (ACKed or in flight), by name. */
-  sent: Map<string, string>;
-  /** Per-resource kinds: what the in-flight response carries. */
-  inFlight: Map<string, string>;
-  /** Per-resource kinds: digests Envoy rejected; not resent until they change. */
-  rejected: Map<string, string>;
-  /** Per-resource kinds: resources of a NACKed batch, resent one per response to find the bad one. */
-  isolate: Set<string>;
-}
-
 // Push order: clusters and endpoints before what uses them; secrets before listeners.
 const PHASES: readonly (readonly ResourceKind[])[] = [
   ['clusters', 'endpoints'],
   ['secrets'],
   ['listeners', 'routes', 'secrets'],
 ];
-const EMPTY: EncodedSet = new Map();
 
-/**
- * One Envoy's ADS stream (State of the World or Delta): subscriptions, nonces, ACK/NACK per type,
- * and a loop that walks each new snapshot through the types in order, one pending response per type.
- */
+/** One Envoy's ADS stream (State of the World or Delta). */
 export class AdsStream {
   nodeId = '';
   ackedSnapshot: EncodedSnapshot | undefined;
@@ -93,20 +51,7 @@ export class AdsStream {
     private readonly hooks: StreamHooks,
     private readonly log: Logger,
   ) {
-    const init = (): KindState => ({
-      requested: false,
-      names: new Set(),
-      wildcard: false,
-      target: EMPTY,
-      targeted: false,
-      sentSet: EMPTY,
-      ackedSet: EMPTY,
-      suspects: [],
-      sent: new Map(),
-      inFlight: new Map(),
-      rejected: new Map(),
-      isolate: new Set(),
-    });
+    const init = newKindState;
     this.kinds = { clusters: init(), endpoints: init(), listeners: init(), routes: init(), secrets: init() };
   }
 
@@ -122,36 +67,11 @@ export class AdsStream {
   }
 
   onRequest(req: DiscoveryRequest__Output): void {
-    this.handle({
-      typeUrl: req.type_url,
-      nodeId: req.node?.id,
-      nonce: req.response_nonce,
-      error: req.error_detail,
-      subscribe: (st) => {
-        st.names = new Set(req.resource_names);
-      },
-    });
+    this.handle(sotwRequest(req));
   }
 
   onDeltaRequest(req: DeltaDiscoveryRequest__Output): void {
-    this.handle({
-      typeUrl: req.type_url,
-      nodeId: req.node?.id,
-      nonce: req.response_nonce,
-      error: req.error_detail,
-      subscribe: (st, kind) => {
-        const first = !st.requested;
-        for (const n of req.resource_names_subscribe) st.names.add(n);
-        for (const n of req.resource_names_unsubscribe) st.names.delete(n);
-        // For CDS/LDS an empty first subscription is the legacy wildcard; "*" the explicit one.
-        const legacy = first && req.resource_names_subscribe.length === 0 && !NAMED_KINDS.has(kind);
-        if (legacy || st.names.has('*')) st.wildcard = true;
-        if (req.resource_names_unsubscribe.includes('*')) st.wildcard = false;
-        st.names.delete('*');
-        // What Envoy already has (e.g. from another operator replica): digests are replica-independent.
-        if (first) for (const [n, v] of Object.entries(req.initial_resource_versions)) st.sent.set(n, v);
-      },
-    });
+    this.handle(deltaRequest(req));
   }
 
   private handle(req: Request): void {
@@ -169,43 +89,26 @@ export class AdsStream {
       for (const name of st.sent.keys()) if (!st.names.has(name)) st.sent.delete(name);
     }
     if (st.pendingNonce !== undefined && req.nonce === st.pendingNonce) {
-      st.pendingNonce = undefined;
-      const carried = st.inFlight;
-      st.inFlight = new Map();
-      for (const name of carried.keys()) st.isolate.delete(name);
-      if (req.error && this.perResource(kind) && carried.size > 1) {
-        // Envoy may have dropped good resources along with the bad one: resend one by one.
-        for (const name of carried.keys()) {
-          st.sent.delete(name);
-          st.isolate.add(name);
-        }
+      const answer = recordAnswer(st, !!req.error, this.perResource(kind));
+      if (answer.type === 'isolating') {
         this.log.info(
-          { nodeId: this.nodeId, kind, count: carried.size },
+          { nodeId: this.nodeId, kind, count: answer.count },
           'NACK of several resources: isolating',
         );
-      } else if (req.error) {
-        for (const [name, hash] of carried) st.rejected.set(name, hash);
-        const suspects = this.perResource(kind)
-          ? [...carried.keys()]
-          : [...st.sentSet].filter(([n, r]) => st.ackedSet.get(n)?.hash !== r.hash).map(([n]) => n);
-        if (!this.perResource(kind)) st.suspects = suspects;
+      } else if (answer.type === 'nack' && req.error) {
         const event: NackEvent = {
           nodeId: this.nodeId,
           kind,
           typeUrl: req.typeUrl,
           snapshotVersion: this.applying?.version ?? '',
           responseVersion: st.sentVersion ?? '',
-          resources: suspects,
+          resources: answer.suspects,
           code: req.error.code,
           message: req.error.message,
         };
         this.log.warn(event, 'envoy rejected xds config (NACK)');
         this.hooks.onNack(event);
       } else {
-        for (const name of carried.keys()) st.rejected.delete(name);
-        st.ackedVersion = st.sentVersion;
-        st.ackedSet = st.sentSet;
-        st.suspects = [];
         this.log.debug({ nodeId: this.nodeId, kind, version: st.ackedVersion }, 'xds ACK');
       }
     }
@@ -248,17 +151,9 @@ export class AdsStream {
 
   /** What Envoy refused and the current targets still hold: the operator maps these to Gateways. */
   rejected(): RejectedResource[] {
-    const out: RejectedResource[] = [];
-    for (const kind of Object.keys(this.kinds) as ResourceKind[]) {
-      const st = this.kinds[kind];
-      if (!this.perResource(kind)) {
-        if (st.sentVersion !== st.ackedVersion) for (const name of st.suspects) out.push({ kind, name });
-        continue;
-      }
-      for (const [name, r] of this.desired(st))
-        if (st.rejected.get(name) === r.hash) out.push({ kind, name });
-    }
-    return out;
+    return (Object.keys(this.kinds) as ResourceKind[]).flatMap((kind) =>
+      stillRejected(this.kinds[kind], this.perResource(kind)).map((name) => ({ kind, name })),
+    );
   }
 
   /**
@@ -306,19 +201,13 @@ export class AdsStream {
         continue;
       }
       if (!this.perResource(kind)) return st.sentVersion === undefined || st.sentVersion === st.ackedVersion;
-      for (const [name, r] of this.desired(st)) if (st.rejected.get(name) === r.hash) return false;
-      return true;
+      return stillRejected(st, true).length === 0;
     }
   }
 
   /** SotW CDS/LDS go as whole sets; everything else resource by resource. */
   private perResource(kind: ResourceKind): boolean {
     return this.wire.delta || NAMED_KINDS.has(kind);
-  }
-
-  private desired(st: KindState): Map<string, EncodedResource> {
-    if (st.wildcard) return new Map(st.target);
-    return new Map([...st.names].flatMap((n) => (st.target.has(n) ? [[n, st.target.get(n)!] as const] : [])));
   }
 
   private maybeSend(kind: ResourceKind): void {
@@ -334,15 +223,9 @@ export class AdsStream {
       return;
     }
     // SotW EDS/RDS/SDS and all Delta responses carry only what changed; Envoy keeps the rest.
-    const desired = this.desired(st);
-    let changed = [...desired].filter(([name, r]) => st.sent.get(name) !== r.hash);
-    if (st.isolate.size > 0) {
-      const one = changed.find(([name]) => st.isolate.has(name));
-      if (one) changed = [one];
-      else st.isolate.clear();
-    }
+    const want = desired(st);
     // Delta removes explicitly; SotW EDS/RDS/SDS removal follows Envoy's unsubscription.
-    const removed = this.wire.delta ? [...st.sent.keys()].filter((n) => !desired.has(n)) : [];
+    const { changed, removed } = changes(st, want, this.wire.delta);
     // The very first SotW answer must come even when empty, or Envoy waits for it.
     const first = st.sentVersion === undefined;
     if (changed.length === 0 && removed.length === 0 && !(first && st.wildcard)) return;
@@ -351,7 +234,7 @@ export class AdsStream {
       st.inFlight.set(name, r.hash);
     }
     for (const name of removed) st.sent.delete(name);
-    this.send(kind, setVersion(desired), changed, removed);
+    this.send(kind, setVersion(want), changed, removed);
   }
 
   private send(
@@ -368,23 +251,7 @@ export class AdsStream {
       { nodeId: this.nodeId, kind, version, count: resources.length, removed: removed.length },
       'xds push',
     );
-    const type_url = TYPE_URL[kind];
-    if (this.wire.delta) {
-      this.wire.call.write({
-        system_version_info: version,
-        type_url,
-        nonce,
-        resources: resources.map(([name, r]) => ({ name, version: r.hash, resource: r.any })),
-        removed_resources: removed,
-      });
-    } else {
-      this.wire.call.write({
-        version_info: version,
-        type_url,
-        nonce,
-        resources: resources.map(([, r]) => r.any),
-      });
-    }
+    writeResponse(this.wire, kind, version, nonce, resources, removed);
   }
 
   private changed(): Promise<void> {
