@@ -5,7 +5,7 @@ import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
-import { checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
+import { checkDuration, checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
 export type ValueMatchType = 'Exact' | 'RegularExpression';
@@ -76,6 +76,23 @@ export type HttpRouteFilter =
       readonly percent?: number;
     };
 
+/** Gateway API durations such as "500ms" or "1m30s"; "0s" disables. */
+export interface HttpRouteTimeouts {
+  /** The whole exchange, from the request's arrival to the end of the response. @default no limit */
+  readonly request?: string;
+  /** One request to a backend; at most `request`. @default no limit */
+  readonly backendRequest?: string;
+}
+
+/** A backendRef of an HTTPRoute rule, with filters applied only to requests sent to it. */
+export interface HttpBackendRef extends BackendRef {
+  /** @default none */
+  readonly filters?: (
+    | ({ readonly type: 'RequestHeaderModifier' } & HeaderModifier)
+    | ({ readonly type: 'ResponseHeaderModifier' } & HeaderModifier)
+  )[];
+}
+
 export interface HttpRouteRule {
   /** Rule name (a DNS label). @default none */
   readonly name?: string;
@@ -84,7 +101,9 @@ export interface HttpRouteRule {
   /** @default none */
   readonly filters?: HttpRouteFilter[];
   /** Backends with weights. @default none (requests get 500 unless a redirect filter answers) */
-  readonly backendRefs?: BackendRef[];
+  readonly backendRefs?: HttpBackendRef[];
+  /** @default no timeouts */
+  readonly timeouts?: HttpRouteTimeouts;
 }
 
 export interface HttpRouteProps {
@@ -153,14 +172,56 @@ export class HttpRoute extends AttachedRoute {
     const matches = (rule.matches ?? []).map((m, i) => this.match(`${at}.matches[${i}]`, m));
     const filters = (rule.filters ?? []).map((f, i) => this.filter(`${at}.filters[${i}]`, f, rule));
     const backendRefs = (rule.backendRefs ?? []).map((b, i) =>
-      toBackendRef(this, `${at}.backendRefs[${i}]`, b, ns),
+      this.backendRef(`${at}.backendRefs[${i}]`, b, ns),
     );
     this.wireRules.push({
       name: rule.name,
       matches: matches.length > 0 ? matches : undefined,
       filters: filters.length > 0 ? filters : undefined,
       backendRefs: backendRefs.length > 0 ? backendRefs : undefined,
+      timeouts: rule.timeouts && this.timeouts(`${at}.timeouts`, rule.timeouts),
     });
+  }
+
+  private backendRef(
+    at: string,
+    b: HttpBackendRef,
+    ns: string | undefined,
+  ): gwapi.HttpRouteSpecRulesBackendRefs {
+    const filters = (b.filters ?? []).map((f, i) => {
+      const T = gwapi.HttpRouteSpecRulesBackendRefsFiltersType;
+      if (f.type === 'RequestHeaderModifier')
+        return {
+          type: T.REQUEST_HEADER_MODIFIER,
+          requestHeaderModifier: toHeaderModifier(this, `${at}.filters[${i}]`, f),
+        };
+      if (f.type === 'ResponseHeaderModifier')
+        return {
+          type: T.RESPONSE_HEADER_MODIFIER,
+          responseHeaderModifier: toHeaderModifier(this, `${at}.filters[${i}]`, f),
+        };
+      return invalid(
+        this,
+        `${at}.filters[${i}].type`,
+        `must be RequestHeaderModifier or ResponseHeaderModifier, got "${(f as { type: string }).type}"`,
+      );
+    });
+    return { ...toBackendRef(this, at, b, ns), filters: filters.length > 0 ? filters : undefined };
+  }
+
+  private timeouts(at: string, t: HttpRouteTimeouts): gwapi.HttpRouteSpecRulesTimeouts {
+    const request = t.request === undefined ? undefined : checkDuration(this, `${at}.request`, t.request);
+    const backend =
+      t.backendRequest === undefined
+        ? undefined
+        : checkDuration(this, `${at}.backendRequest`, t.backendRequest);
+    if (request && backend !== undefined && backend > request)
+      invalid(
+        this,
+        `${at}.backendRequest`,
+        `must be at most request (${t.request}), got "${t.backendRequest}"`,
+      );
+    return { request: t.request, backendRequest: t.backendRequest };
   }
 
   private match(at: string, m: HttpRouteMatch): gwapi.HttpRouteSpecRulesMatches {

@@ -126,7 +126,7 @@ it('a missing backend is ResolvedRefs False/BackendNotFound and its rule answers
 
 it('an unsupported filter makes the route Accepted False/UnsupportedValue', () => {
   const r = oneRule({
-    filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }],
+    filters: [{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Foo', name: 'x' } }],
     backendRefs: [{ name: 'web', port: 80 }],
   });
   expect(cond(parent(r, 'g'), 'Accepted')).toBe('False/UnsupportedValue');

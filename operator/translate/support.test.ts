@@ -26,8 +26,15 @@ describe('what Portico supports', () => {
       'GRPCRouteNamedRouteRule',
       'Gateway',
       'GatewayAddressEmpty',
+      'GatewayHTTPListenerIsolation',
+      'GatewayHTTPSListenerDetectMisdirectedRequests',
       'GatewayPort8080',
       'HTTPRoute',
+      'HTTPRoute303RedirectStatusCode',
+      'HTTPRoute307RedirectStatusCode',
+      'HTTPRoute308RedirectStatusCode',
+      'HTTPRouteBackendProtocolH2C',
+      'HTTPRouteBackendTimeout',
       'HTTPRouteDestinationPortMatching',
       'HTTPRouteHostRewrite',
       'HTTPRouteMethodMatching',
@@ -37,6 +44,10 @@ describe('what Portico supports', () => {
       'HTTPRoutePathRewrite',
       'HTTPRoutePortRedirect',
       'HTTPRouteQueryParamMatching',
+      'HTTPRouteRequestMirror',
+      'HTTPRouteRequestMultipleMirrors',
+      'HTTPRouteRequestPercentageMirror',
+      'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
@@ -49,16 +60,14 @@ describe('what Portico supports', () => {
   });
 
   it('an unsupported redirect status says which are supported', () => {
-    expect(message([{ type: 'RequestRedirect', requestRedirect: { statusCode: 303 } }])).toBe(
-      'redirect status 303 is not supported; supported: 301, 302',
+    expect(message([{ type: 'RequestRedirect', requestRedirect: { statusCode: 304 } }])).toBe(
+      'redirect status 304 is not supported; supported: 301, 302, 303, 307, 308',
     );
   });
 
   it('an unsupported filter says which are supported', () => {
-    expect(
-      message([{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }]),
-    ).toBe(
-      'filter type RequestMirror is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite',
+    expect(message([{ type: 'CORS', cors: { allowOrigins: ['*'] } }])).toBe(
+      'filter type CORS is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror',
     );
   });
 });
