@@ -212,6 +212,16 @@ describe('HttpRoute', () => {
       'rules[0].backendRefs[0].filters[0].type must be RequestHeaderModifier or ResponseHeaderModifier, got "URLRewrite"',
     ],
     [
+      'a CORS origin with a path',
+      { filters: [{ type: 'CORS', allowOrigins: ['https://a.com/x'] }] },
+      'rules[0].filters[0].allowOrigins[0] must be scheme://host[:port] or "*", got "https://a.com/x"',
+    ],
+    [
+      'a CORS maxAge of zero',
+      { filters: [{ type: 'CORS', allowOrigins: ['*'], maxAge: 0 }] },
+      'rules[0].filters[0].maxAge must be a whole number of seconds, at least 1, got 0',
+    ],
+    [
       'a timeout that is not a duration',
       { timeouts: { request: '1.5s' } },
       'rules[0].timeouts.request must be a duration such as "500ms"',
@@ -254,6 +264,25 @@ describe('HttpRoute', () => {
           },
         ],
       },
+    ]);
+  });
+
+  test('writes a CORS filter', () => {
+    const { chart, gw } = setup();
+    new HttpRoute(chart, 'route', {
+      parentRefs: [gw],
+      rules: [
+        {
+          filters: [
+            { type: 'CORS', allowOrigins: ['https://*.bar.com'], allowMethods: ['GET', '*'], maxAge: 60 },
+          ],
+          backendRefs: [{ service: 'a', port: 80 }],
+        },
+      ],
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    expect(obj.spec.rules[0].filters).toEqual([
+      { type: 'CORS', cors: { allowOrigins: ['https://*.bar.com'], allowMethods: ['GET', '*'], maxAge: 60 } },
     ]);
   });
 

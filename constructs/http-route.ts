@@ -69,6 +69,7 @@ export type HttpRouteFilter =
       readonly statusCode?: 301 | 302 | 303 | 307 | 308;
     }
   | { readonly type: 'URLRewrite'; readonly hostname?: string; readonly path?: PathModifier }
+  | ({ readonly type: 'CORS' } & HttpCors)
   | {
       readonly type: 'RequestMirror';
       readonly backend: BackendRef;
@@ -82,6 +83,22 @@ export interface HttpRouteTimeouts {
   readonly request?: string;
   /** One request to a backend; at most `request`. @default no limit */
   readonly backendRequest?: string;
+}
+
+/** Cross-origin resource sharing for the rule's requests. */
+export interface HttpCors {
+  /** Origins as `scheme://host[:port]`; the host may start with `*.`; `*` allows any. */
+  readonly allowOrigins: string[];
+  /** Methods a preflight allows, or `*`. @default none */
+  readonly allowMethods?: (HttpMethod | '*')[];
+  /** Request headers a preflight allows, or `*`. @default none */
+  readonly allowHeaders?: string[];
+  /** Response headers scripts may read. @default none */
+  readonly exposeHeaders?: string[];
+  /** @default false */
+  readonly allowCredentials?: boolean;
+  /** Seconds a preflight answer may be cached. @default 5 */
+  readonly maxAge?: number;
 }
 
 /** A backendRef of an HTTPRoute rule, with filters applied only to requests sent to it. */
@@ -181,6 +198,30 @@ export class HttpRoute extends AttachedRoute {
       backendRefs: backendRefs.length > 0 ? backendRefs : undefined,
       timeouts: rule.timeouts && this.timeouts(`${at}.timeouts`, rule.timeouts),
     });
+  }
+
+  private cors(at: string, c: HttpCors): gwapi.HttpRouteSpecRulesFiltersCors {
+    if (c.allowOrigins.length === 0)
+      invalid(this, `${at}.allowOrigins`, 'must name at least one origin, or "*"');
+    c.allowOrigins.forEach((o, i) => {
+      if (o !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/(\*\.)?[a-z0-9.-]+(:[0-9]+)?$/i.test(o))
+        invalid(this, `${at}.allowOrigins[${i}]`, `must be scheme://host[:port] or "*", got "${o}"`);
+    });
+    const methods = Object.values(gwapi.HttpRouteSpecRulesFiltersCorsAllowMethods) as string[];
+    (c.allowMethods ?? []).forEach((m, i) => {
+      if (!methods.includes(m))
+        invalid(this, `${at}.allowMethods[${i}]`, `must be one of ${methods.join(', ')}, got "${m}"`);
+    });
+    if (c.maxAge !== undefined && (!Number.isInteger(c.maxAge) || c.maxAge < 1))
+      invalid(this, `${at}.maxAge`, `must be a whole number of seconds, at least 1, got ${c.maxAge}`);
+    return {
+      allowOrigins: [...c.allowOrigins],
+      allowMethods: c.allowMethods?.map((m) => enumValue<gwapi.HttpRouteSpecRulesFiltersCorsAllowMethods>(m)),
+      allowHeaders: c.allowHeaders && [...c.allowHeaders],
+      exposeHeaders: c.exposeHeaders && [...c.exposeHeaders],
+      allowCredentials: c.allowCredentials,
+      maxAge: c.maxAge,
+    };
   }
 
   private backendRef(
@@ -306,6 +347,8 @@ export class HttpRoute extends AttachedRoute {
             },
           },
         };
+      case 'CORS':
+        return { type: T.CORS, cors: this.cors(at, f) };
       case 'RequestMirror': {
         const b = toBackendRef(this, `${at}.backend`, f.backend, this.apiObject.metadata.namespace);
         if (f.percent !== undefined && (!Number.isInteger(f.percent) || f.percent < 0 || f.percent > 100)) {
@@ -323,7 +366,7 @@ export class HttpRoute extends AttachedRoute {
         return invalid(
           this,
           `${at}.type`,
-          `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or RequestMirror, got "${(f as { type: string }).type}"`,
+          `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror or CORS, got "${(f as { type: string }).type}"`,
         );
     }
   }

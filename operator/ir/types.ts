@@ -94,6 +94,20 @@ export interface Route {
   readonly timeoutMs?: number;
   /** Forward actions only: copies of the request sent to other clusters, responses ignored. */
   readonly mirrors?: readonly Mirror[];
+  /** Cross-origin requests: preflights answered here, allowed origins told so in responses. */
+  readonly cors?: CorsPolicy;
+}
+
+/** The CORS filter. Lists keep the user's order; `*` means any (methods and headers: the requested ones). */
+export interface CorsPolicy {
+  /** `scheme://host[:port]` origins; a host may start with `*.` (one or more labels), or the whole is `*`. */
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly allowCredentials: boolean;
+  /** Seconds a preflight answer may be cached. */
+  readonly maxAge: number;
 }
 
 /** RequestMirror: a copy of a share of the requests. */

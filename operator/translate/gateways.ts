@@ -1,6 +1,7 @@
 // Gateways and their listeners: which are Portico's, which listeners are valid, which conflict,
 // and which certificates they serve.
 import type { TlsCertificate } from '../ir/types.ts';
+import { IPAM_CONDITION } from '../ipam/allocate.ts';
 import { resolveCertificates } from './certificates.ts';
 import { isValidHostname } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
@@ -41,6 +42,8 @@ export interface GatewayModel {
   readonly addresses: readonly { type: 'IPAddress' | 'Hostname'; value: string }[];
   readonly requestedIPs: readonly string[];
   readonly unsupportedAddress?: string;
+  /** Why a requested static address cannot be assigned (from the IPAM condition of the Service). */
+  readonly unusableAddress?: string;
 }
 
 /** Names of GatewayClasses whose controllerName is Portico's. */
@@ -206,6 +209,7 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
         if (value) requestedIPs.push(value);
       } else unsupportedAddress = `address type ${type} is not supported; supported: IPAddress`;
     }
+    const unusableAddress = requestedIPs.length > 0 ? unusable(svc) : undefined;
     out.push({
       meta: md,
       raw: g,
@@ -213,9 +217,20 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
       addresses,
       requestedIPs,
       ...(unsupportedAddress ? { unsupportedAddress } : {}),
+      ...(unusableAddress ? { unusableAddress } : {}),
     });
   }
   return out;
+}
+
+/** The IPAM's word on requested addresses it cannot assign (GatewayStaticAddresses). */
+function unusable(svc: Readonly<Record<string, unknown>>): string | undefined {
+  const c = arr(obj(svc.status).conditions)
+    .map(obj)
+    .find((x) => x.type === IPAM_CONDITION);
+  if (c?.status !== 'False' || (c.reason !== 'RequestedIPUnavailable' && c.reason !== 'RequestedIPInvalid'))
+    return undefined;
+  return str(c.message) ?? String(c.reason);
 }
 
 /** Can routes attach to this listener at all? */

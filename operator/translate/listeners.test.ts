@@ -1,6 +1,6 @@
 // Listener-level cases: certificateRefs, conflicts, protocols, addresses, TLS passthrough.
 import type { Gateway, TLSRoute } from '../api/index.ts';
-import { KEY_PEM, gateway, referenceGrant, tlsGateway, tlsSecret } from './fixtures.ts';
+import { KEY_PEM, gateway, gatewayService, referenceGrant, tlsGateway, tlsSecret } from './fixtures.ts';
 import { cond, listener, parent, route, snap } from './scenario-helpers.ts';
 import { translate } from './translate.ts';
 import type { Snapshot } from './types.ts';
@@ -144,6 +144,30 @@ it('an IPAddress entry without a value asks the pool for any address', () => {
     cond(translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions, 'Accepted');
   expect(accepted(withAddress({ type: 'IPAddress' }))).toBe('True/Accepted');
   expect(accepted(withAddress({ type: 'Hostname', value: 'gw.example' }))).toBe('False/UnsupportedAddress');
+});
+
+it('a static address the pool cannot give is Programmed False/AddressNotUsable', () => {
+  const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 8080 }]);
+  g.spec.addresses = [{ type: 'IPAddress', value: '10.9.9.9' } as never];
+  const svc = gatewayService('my-gateway', '10.0.0.1');
+  const ipam = (reason: string) => ({
+    type: 'portico.dev/IPAMRequestSatisfied',
+    status: 'False',
+    reason,
+    message: '10.9.9.9 is in no enabled pool that selects this Service',
+  });
+  const programmed = (reason?: string) => {
+    const s = { ...svc, status: { ...svc.status, ...(reason ? { conditions: [ipam(reason)] } : {}) } };
+    const r = translate(snap({ gateways: [g], services: [s as typeof svc] }));
+    return r.gatewayStatuses[0]?.status.conditions?.find((c) => c.type === 'Programmed');
+  };
+  expect(programmed('RequestedIPUnavailable')).toMatchObject({
+    status: 'False',
+    reason: 'AddressNotUsable',
+    message: '10.9.9.9 is in no enabled pool that selects this Service',
+  });
+  expect(programmed('PoolExhausted')?.reason).not.toBe('AddressNotUsable');
+  expect(programmed()?.status).toBe('True');
 });
 
 it('a Gateway without an address is AddressNotAssigned and gets no listener', () => {

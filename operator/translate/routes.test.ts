@@ -394,3 +394,28 @@ describe('backendRefs[].filters', () => {
     expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/UnsupportedValue');
   });
 });
+
+it('a CORS filter becomes the route cors policy (maxAge defaults to 5 s); a bad origin is UnsupportedValue', () => {
+  const run = (cors: Record<string, unknown>) =>
+    translate(
+      snap({
+        gateways: [myGateway()],
+        httpRoutes: [
+          route('r', {
+            rules: [{ filters: [{ type: 'CORS', cors } as never], backendRefs: [{ name: 'web', port: 80 }] }],
+          }),
+        ],
+      }),
+    );
+  expect(vhostRoutes(run({ allowOrigins: ['https://*.bar.com'], allowMethods: ['GET'] }))[0]?.cors).toEqual({
+    allowOrigins: ['https://*.bar.com'],
+    allowMethods: ['GET'],
+    allowHeaders: [],
+    exposeHeaders: [],
+    allowCredentials: false,
+    maxAge: 5,
+  });
+  expect(cond(parent(run({ allowOrigins: ['not an origin'] }), 'r'), 'Accepted')).toBe(
+    'False/UnsupportedValue',
+  );
+});

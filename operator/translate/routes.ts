@@ -1,6 +1,7 @@
 // HTTPRoute, GRPCRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
 // route-wide UnsupportedValue / ResolvedRefs problems. Attachment is decided in attach.ts.
 import type {
+  CorsPolicy,
   HeaderMatch,
   HeaderModifier,
   HttpAction,
@@ -18,7 +19,7 @@ import { durationMs as parseDuration } from '../../constructs/validate.ts';
 import { re2Error } from './regex.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
-import { arr, byString, int, meta, obj, show, str } from './read.ts';
+import { arr, bool, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
 import { notSupported, supported } from './support.ts';
 
@@ -39,6 +40,7 @@ export interface RuleModel {
   readonly urlRewrite?: UrlRewrite;
   readonly timeoutMs?: number;
   readonly mirrors?: readonly Mirror[];
+  readonly cors?: CorsPolicy;
 }
 
 /** One match of one rule, ready for the IR (built once per route object). */
@@ -188,6 +190,24 @@ interface Filters {
   redirect?: HttpAction;
   /** RequestMirror filters, resolved with the rule's backends. */
   mirrors: { backendRef: unknown; perMillion: number }[];
+  cors?: CorsPolicy;
+}
+
+function corsPolicy(raw: unknown): CorsPolicy {
+  const o = obj(raw);
+  const list = (v: unknown) => arr(v).filter((x): x is string => typeof x === 'string' && x !== '');
+  const allowOrigins = list(o.allowOrigins);
+  for (const origin of allowOrigins)
+    if (origin !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/(\*\.)?[a-z0-9.-]+(:[0-9]+)?$/i.test(origin))
+      throw new Unsupported(`CORS origin ${JSON.stringify(origin)} is not scheme://host[:port]`);
+  return {
+    allowOrigins,
+    allowMethods: list(o.allowMethods),
+    allowHeaders: list(o.allowHeaders),
+    exposeHeaders: list(o.exposeHeaders),
+    allowCredentials: bool(o.allowCredentials) ?? false,
+    maxAge: int(o.maxAge) ?? 5,
+  };
 }
 
 /** requestMirror.percent (0-100) or .fraction (numerator / denominator, default 100), in millionths. */
@@ -240,6 +260,9 @@ function parseFilters(raw: unknown): Filters {
         };
         break;
       }
+      case 'CORS':
+        f.cors = corsPolicy(o.cors);
+        break;
       case 'RequestMirror': {
         const m = obj(o.requestMirror);
         f.mirrors.push({ backendRef: m.backendRef, perMillion: mirrorShare(m) });
@@ -298,7 +321,7 @@ function backendFilters(raw: unknown): Pick<WeightedBackend, 'requestHeaders' | 
   const list = arr(raw);
   if (list.length === 0) return {};
   const f = parseFilters(list);
-  if (f.redirect || f.urlRewrite || f.mirrors.length > 0)
+  if (f.redirect || f.urlRewrite || f.cors || f.mirrors.length > 0)
     throw new Unsupported(
       'backendRef filters other than RequestHeaderModifier and ResponseHeaderModifier are not supported',
     );
@@ -373,6 +396,7 @@ function parseRules(
       ...(f.urlRewrite && action.type === 'Forward' ? { urlRewrite: f.urlRewrite } : {}),
       ...(timeoutMs !== undefined && action.type === 'Forward' ? { timeoutMs } : {}),
       ...(mirrored.length > 0 ? { mirrors: mirrored } : {}),
+      ...(f.cors ? { cors: f.cors } : {}),
     };
   });
 }
@@ -436,6 +460,7 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
         ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
         ...(rule.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
         ...(rule.mirrors ? { mirrors: rule.mirrors } : {}),
+        ...(rule.cors ? { cors: rule.cors } : {}),
       };
       const grpc = rule.grpc?.[i];
       entries.push({ route: model, rule, matchIndex: i, ir, ...(grpc ? { grpc } : {}) });

@@ -60,6 +60,7 @@ function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: Condition): 
       reason: 'Invalid',
       message: `no listener is valid: ${describeListeners(gw.listeners)}`,
     };
+  if (gw.unusableAddress) return { ok: false, reason: 'AddressNotUsable', message: gw.unusableAddress };
   if (!gw.addresses.some((a) => a.type === 'IPAddress'))
     return { ok: false, reason: 'AddressNotAssigned', message: 'waiting for a LoadBalancer address' };
   if (!s.programmed) return { ok: true, reason: 'Programmed', message: 'Gateway is programmed' };

@@ -29,12 +29,16 @@ describe('what Portico supports', () => {
       'GatewayHTTPListenerIsolation',
       'GatewayHTTPSListenerDetectMisdirectedRequests',
       'GatewayPort8080',
+      'GatewayStaticAddresses',
       'HTTPRoute',
       'HTTPRoute303RedirectStatusCode',
       'HTTPRoute307RedirectStatusCode',
       'HTTPRoute308RedirectStatusCode',
       'HTTPRouteBackendProtocolH2C',
+      'HTTPRouteBackendProtocolWebSocket',
+      'HTTPRouteBackendRequestHeaderModification',
       'HTTPRouteBackendTimeout',
+      'HTTPRouteCORS',
       'HTTPRouteDestinationPortMatching',
       'HTTPRouteHostRewrite',
       'HTTPRouteMethodMatching',
@@ -66,8 +70,10 @@ describe('what Portico supports', () => {
   });
 
   it('an unsupported filter says which are supported', () => {
-    expect(message([{ type: 'CORS', cors: { allowOrigins: ['*'] } }])).toBe(
-      'filter type CORS is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror',
+    expect(
+      message([{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Foo', name: 'x' } }]),
+    ).toBe(
+      'filter type ExtensionRef is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS',
     );
   });
 });

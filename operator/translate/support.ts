@@ -62,7 +62,12 @@ export const SUPPORT: readonly Support[] = [
 
   yes('Gateway', 'listeners[].port 8080', 'GatewayPort8080'),
   yes('Gateway', 'addresses[] IPAddress without a value', 'GatewayAddressEmpty'),
-  notYet('Gateway', 'addresses[] with a static value', 'GatewayStaticAddresses'),
+  yes(
+    'Gateway',
+    'addresses[] with a static value',
+    'GatewayStaticAddresses',
+    'IPAddress from an IP pool; others are Programmed False/AddressNotUsable',
+  ),
   notYet('Gateway', 'addresses[] type Hostname or NamedAddress'),
   yes('Gateway', 'HTTP listener isolation', 'GatewayHTTPListenerIsolation'),
   yes(
@@ -96,7 +101,7 @@ export const SUPPORT: readonly Support[] = [
   yes('HTTPRoute filter', 'RequestRedirect'),
   yes('HTTPRoute filter', 'URLRewrite'),
   yes('HTTPRoute filter', 'RequestMirror', 'HTTPRouteRequestMirror'),
-  notYet('HTTPRoute filter', 'CORS', 'HTTPRouteCORS'),
+  yes('HTTPRoute filter', 'CORS', 'HTTPRouteCORS', 'preflights answered by Envoy; `*` echoes the request'),
   notYet('HTTPRoute filter', 'ExtensionRef'),
 
   yes('HTTPRoute redirect status', '301'),
@@ -113,7 +118,12 @@ export const SUPPORT: readonly Support[] = [
   yes('HTTPRoute', 'rules[].name', 'HTTPRouteNamedRouteRule'),
   yes('HTTPRoute', 'parentRefs[].port', 'HTTPRouteParentRefPort'),
   yes('HTTPRoute', 'backendRefs[].port on a destination port', 'HTTPRouteDestinationPortMatching'),
-  notYet('HTTPRoute', 'backendRefs[].filters', 'HTTPRouteBackendRequestHeaderModification'),
+  yes(
+    'HTTPRoute',
+    'backendRefs[].filters',
+    'HTTPRouteBackendRequestHeaderModification',
+    'RequestHeaderModifier and ResponseHeaderModifier',
+  ),
   yes('HTTPRoute', 'multiple RequestMirror filters', 'HTTPRouteRequestMultipleMirrors'),
   yes('HTTPRoute', 'RequestMirror percentage', 'HTTPRouteRequestPercentageMirror', 'percent or fraction'),
   yes('HTTPRoute', 'timeouts.request', 'HTTPRouteRequestTimeout'),
@@ -127,7 +137,7 @@ export const SUPPORT: readonly Support[] = [
   notYet('HTTPRoute', 'retry on backend timeout', 'HTTPRouteRetryBackendTimeout'),
   notYet('HTTPRoute', 'retry on connection error', 'HTTPRouteRetryConnectionError'),
   yes('HTTPRoute', 'backend appProtocol kubernetes.io/h2c', 'HTTPRouteBackendProtocolH2C'),
-  notYet('HTTPRoute', 'backend appProtocol kubernetes.io/ws', 'HTTPRouteBackendProtocolWebSocket'),
+  yes('HTTPRoute', 'backend appProtocol kubernetes.io/ws', 'HTTPRouteBackendProtocolWebSocket'),
 
   notYet('TLSRoute', 'listener tls.mode Terminate', 'TLSRouteModeTerminate'),
   notYet('TLSRoute', 'Terminate and Passthrough on one port', 'TLSRouteModeMixed'),

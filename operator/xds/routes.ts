@@ -15,6 +15,7 @@ import type { Route as EnvoyRoute } from '../envoy/generated/envoy/config/route/
 import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/RouteAction.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
+import { withCors } from './cors.ts';
 import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
 const REDIRECT_CODES: Record<number, RedirectAction['response_code']> = {
@@ -189,7 +190,7 @@ export function routeConfiguration(l: HttpListener, chain?: HttpsChain): RouteCo
     virtual_hosts: (chain ?? l).virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
-      routes: vh.routes.map((r) => envoyRoute(r, l)),
+      routes: vh.routes.flatMap((r) => (r.cors ? withCors(envoyRoute(r, l), r.cors) : [envoyRoute(r, l)])),
     })),
   };
 }

@@ -306,6 +306,7 @@ describe('translateIr', () => {
     const hcm = unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config);
     expect(hcm).toMatchObject({ rds: { route_config_name: http.name, config_source: { ads: {} } } });
     expect(JSON.stringify(hcm)).toContain('envoy.filters.http.router');
+    expect(hcm).toMatchObject({ upgrade_configs: [{ upgrade_type: 'websocket' }] });
     expect(snap.routes[http.name]?.virtual_hosts?.[0]?.domains).toEqual(['a.example']);
   });
 

@@ -67,6 +67,8 @@ function httpConnectionManager(l: HttpListener, routeConfigName = l.name): Filte
       rds: { config_source: ADS, route_config_name: routeConfigName },
       use_remote_address: { value: true },
       normalize_path: { value: true },
+      // HTTP/1.1 Upgrade: websocket reaches backends (appProtocol kubernetes.io/ws or not).
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
       http_filters: [
         {
           name: 'envoy.filters.http.router',
