@@ -219,6 +219,8 @@ export interface TlsPassthroughListener {
   readonly port: number;
   /** Sorted by name. An SNI that matches no route gets no backend (connection closed). */
   readonly routes: readonly SniRoute[];
+  /** Mode Terminate: TLS ends here with these certificates; backends get the plain bytes. */
+  readonly tls?: ListenerTls;
 }
 
 export interface SniRoute {

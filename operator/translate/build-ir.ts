@@ -246,7 +246,9 @@ export function buildIR(
     const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
     if (addresses.length === 0) continue;
     const certificates = [...g.certs.values()].sort((a, b) => byString(a.secretName, b.secretName));
-    if (g.protocol === 'HTTPS' && certificates.length === 0) continue;
+    const terminate =
+      g.protocol === 'HTTPS' || (g.protocol === 'TLS' && g.listeners.some((li) => !li.passthrough));
+    if (terminate && certificates.length === 0) continue;
     const sig = signature(g.attachments, g.listeners);
     const memoKey = `${g.key}/${g.protocol}`;
     const old = groupMemo.get(memoKey);
@@ -261,7 +263,12 @@ export function buildIR(
         address,
         port: g.port,
       };
-      if (g.protocol === 'TLS') tlsPassthroughListeners.push({ ...base, routes: built.sni });
+      if (g.protocol === 'TLS')
+        tlsPassthroughListeners.push({
+          ...base,
+          routes: built.sni,
+          ...(terminate ? { tls: { certificates } } : {}),
+        });
       else
         httpListeners.push({
           ...base,

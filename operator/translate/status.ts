@@ -126,6 +126,15 @@ export function gatewayStatus(
   let accepted: Condition;
   if (gw.unsupportedAddress)
     accepted = condition('Accepted', false, 'UnsupportedAddress', gw.unsupportedAddress, gen, now);
+  else if (gw.infrastructure.invalidParameters)
+    accepted = condition(
+      'Accepted',
+      false,
+      'InvalidParameters',
+      gw.infrastructure.invalidParameters,
+      gen,
+      now,
+    );
   else if (invalid > 0 && invalid === gw.listeners.length)
     accepted = condition(
       'Accepted',
@@ -180,5 +189,13 @@ export function ownedService(gw: GatewayModel): OwnedService | undefined {
     labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.meta.name },
     owner: { apiVersion: GATEWAY_API_VERSION, kind: 'Gateway', name: gw.meta.name, uid: gw.meta.uid },
     ...(gw.requestedIPs.length > 0 ? { loadBalancerIPs: [...gw.requestedIPs] } : {}),
+    ...(gw.infrastructure.labels || gw.infrastructure.annotations
+      ? {
+          infrastructure: {
+            ...(gw.infrastructure.labels ? { labels: gw.infrastructure.labels } : {}),
+            ...(gw.infrastructure.annotations ? { annotations: gw.infrastructure.annotations } : {}),
+          },
+        }
+      : {}),
   };
 }

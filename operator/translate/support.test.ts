@@ -28,6 +28,7 @@ describe('what Portico supports', () => {
       'GatewayAddressEmpty',
       'GatewayHTTPListenerIsolation',
       'GatewayHTTPSListenerDetectMisdirectedRequests',
+      'GatewayInfrastructure',
       'GatewayPort8080',
       'GatewayStaticAddresses',
       'HTTPRoute',
@@ -56,6 +57,7 @@ describe('what Portico supports', () => {
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
       'TLSRoute',
+      'TLSRouteModeTerminate',
     ]);
     const s = translate(snap({})).gatewayClassStatuses[0]?.status.supportedFeatures;
     expect(s?.map((f) => f.name)).toEqual(SUPPORTED_FEATURES);

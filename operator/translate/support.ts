@@ -39,7 +39,7 @@ export const SUPPORT: readonly Support[] = [
   yes('Kinds', 'GatewayClass'),
   yes('Kinds', 'Gateway', 'Gateway'),
   yes('Kinds', 'HTTPRoute', 'HTTPRoute'),
-  yes('Kinds', 'TLSRoute', 'TLSRoute', 'mode Passthrough'),
+  yes('Kinds', 'TLSRoute', 'TLSRoute', 'mode Passthrough, or Terminate'),
   yes('Kinds', 'ReferenceGrant', 'ReferenceGrant'),
   yes(
     'Kinds',
@@ -56,7 +56,12 @@ export const SUPPORT: readonly Support[] = [
 
   yes('Gateway listener protocol', 'HTTP'),
   yes('Gateway listener protocol', 'HTTPS', undefined, 'tls.mode Terminate with core Secrets'),
-  yes('Gateway listener protocol', 'TLS', undefined, 'tls.mode Passthrough'),
+  yes(
+    'Gateway listener protocol',
+    'TLS',
+    undefined,
+    'tls.mode Passthrough or Terminate, not both on one port',
+  ),
   notYet('Gateway listener protocol', 'TCP'),
   notYet('Gateway listener protocol', 'UDP'),
 
@@ -76,7 +81,12 @@ export const SUPPORT: readonly Support[] = [
     'GatewayHTTPSListenerDetectMisdirectedRequests',
     'a Host that belongs to another listener than the SNI',
   ),
-  notYet('Gateway', 'infrastructure', 'GatewayInfrastructure'),
+  yes(
+    'Gateway',
+    'infrastructure',
+    'GatewayInfrastructure',
+    "labels and annotations on the Gateway's Service; no parametersRef",
+  ),
   notYet(
     'Gateway',
     'tls.frontend client certificate validation',
@@ -139,7 +149,7 @@ export const SUPPORT: readonly Support[] = [
   yes('HTTPRoute', 'backend appProtocol kubernetes.io/h2c', 'HTTPRouteBackendProtocolH2C'),
   yes('HTTPRoute', 'backend appProtocol kubernetes.io/ws', 'HTTPRouteBackendProtocolWebSocket'),
 
-  notYet('TLSRoute', 'listener tls.mode Terminate', 'TLSRouteModeTerminate'),
+  yes('TLSRoute', 'listener tls.mode Terminate', 'TLSRouteModeTerminate'),
   notYet('TLSRoute', 'Terminate and Passthrough on one port', 'TLSRouteModeMixed'),
 
   notYet('Mesh', 'service mesh (GAMMA)', 'Mesh'),

@@ -393,6 +393,28 @@ describe('translateIr', () => {
     expect(snap.routes[passthrough.name]).toBeUndefined();
   });
 
+  it('ends TLS on every SNI chain of a Terminate listener, without ALPN, and sends its secrets', () => {
+    const cert = { secretName: 'ns/t-cert', sniHostnames: ['x.example'], certPem: 'CERT-T', keyPem: 'KEY-T' };
+    const s = translateIr(
+      { ...ir, tlsPassthroughListeners: [{ ...passthrough, tls: { certificates: [cert] } }] },
+      '1',
+    );
+    const l = s.listeners[passthrough.name]!;
+    for (const chain of l.filter_chains ?? []) {
+      const tls = unpack(chain.transport_socket?.typed_config);
+      expect(tls).toEqual({
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: [
+            { name: 'ns/t-cert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+          ],
+        },
+      });
+    }
+    expect(unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config)).toMatchObject({ weighted_clusters: {} });
+    expect(s.secrets['ns/t-cert']?.tls_certificate?.certificate_chain).toEqual({ inline_string: 'CERT-T' });
+    expect(snap.listeners[passthrough.name]?.filter_chains?.[0]?.transport_socket).toBeUndefined();
+  });
+
   it('accepts, then closes, connections for a TLS route with no valid backend', () => {
     // The conformance suite (TLSRouteInvalidBackendRef*) dials and expects EOF, not a refusal.
     const onlyInvalid = translateIr(

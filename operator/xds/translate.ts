@@ -89,12 +89,15 @@ function sniMatch(hostnames: readonly string[]): FilterChain['filter_chain_match
   return hostnames.length === 0 || hostnames.includes('*') ? {} : { server_names: [...hostnames] };
 }
 
-function downstreamTls(secretNames: readonly string[]): FilterChain['transport_socket'] {
+function downstreamTls(
+  secretNames: readonly string[],
+  alpn: readonly string[] = ['h2', 'http/1.1'],
+): FilterChain['transport_socket'] {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
       common_tls_context: {
-        alpn_protocols: ['h2', 'http/1.1'],
+        ...(alpn.length ? { alpn_protocols: [...alpn] } : {}),
         // SDS: a certificate rotation updates the secret, not the listener.
         tls_certificate_sds_secret_configs: secretNames.map((name) => ({ name, sds_config: ADS })),
       },
@@ -173,9 +176,12 @@ function tcpProxy(r: SniRoute): Filter {
 /** Undefined when the listener has no routes: nothing to bind. */
 export function tlsPassthroughListener(l: TlsPassthroughListener): Listener | undefined {
   // A route whose backends are all invalid still owns its SNI: connections are accepted, then closed.
+  // Mode Terminate: every chain ends TLS; Envoy picks the certificate that matches the SNI.
+  const secrets = l.tls?.certificates.map((c) => c.secretName);
   const chains: FilterChain[] = l.routes.map((r) => ({
     name: r.name,
     filter_chain_match: sniMatch(r.sniHostnames),
+    ...(secrets?.length ? { transport_socket: downstreamTls(secrets, []) } : {}),
     filters: [r.backends.length === 0 ? closeConnection : tcpProxy(r)],
   }));
   if (chains.length === 0) return undefined;
@@ -244,6 +250,8 @@ export function translateIr(ir: IR, version: string): Snapshot {
   for (const l of ir.tlsPassthroughListeners) {
     const listener = tlsPassthroughListener(l);
     if (listener) listeners[l.name] = listener;
+    for (const cert of l.tls?.certificates ?? [])
+      secrets[cert.secretName] = reuse(next, `s\0${JSON.stringify(cert)}`, () => tlsSecret(cert));
   }
   memo = next;
   return { version, clusters, endpoints, listeners, routes, secrets };
@@ -281,6 +289,7 @@ export function resourceGateways(ir: IR): Record<ResourceKind, Map<string, Gatew
   }
   for (const l of ir.tlsPassthroughListeners) {
     add('listeners', l.name, l.gateway);
+    for (const c of l.tls?.certificates ?? []) add('secrets', c.secretName, l.gateway);
     for (const r of l.routes) for (const b of r.backends) addCluster(b.cluster, l.gateway);
   }
   return out;
