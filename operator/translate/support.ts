@@ -45,7 +45,7 @@ export const SUPPORT: readonly Support[] = [
     'Kinds',
     'GRPCRoute',
     'GRPCRoute',
-    'method (exact, regular expression) and header matches, header modifiers, weights; HTTP/2 to backends',
+    'method (exact, regular expression) and header matches, header modifiers, request mirrors, weights; HTTP/2 to backends',
   ),
   yes('Kinds', 'GRPCRoute rules[].name', 'GRPCRouteNamedRouteRule'),
   notYet('Kinds', 'TCPRoute', 'TCPRoute'),
