@@ -4,6 +4,27 @@ import { GatewayService, type GatewayServiceProps } from './gateway-service.ts';
 const gateway = { name: 'my-gateway', namespace: 'infra', uid: '6f1c0a52-0000-4000-8000-000000000001' };
 
 describe('GatewayService', () => {
+  test("carries the Gateway's infrastructure labels and annotations; Portico's own labels win", () => {
+    const chart = Testing.chart();
+    new GatewayService(chart, 'svc', {
+      gateway,
+      listenerPorts: [80],
+      labels: { key2: 'value2', 'gateway.networking.k8s.io/gateway-name': 'other' },
+      annotations: { 'example.com/key1': 'value1' },
+    });
+    const [obj] = Testing.synth(chart);
+    expect(obj.metadata.labels).toEqual({
+      key2: 'value2',
+      'service.kubernetes.io/service-proxy-name': 'portico',
+      'gateway.networking.k8s.io/gateway-name': 'my-gateway',
+    });
+    expect(obj.metadata.annotations).toEqual({ 'example.com/key1': 'value1' });
+    expect(
+      () =>
+        new GatewayService(Testing.chart(), 'bad', { gateway, listenerPorts: [80], labels: { 'a b': 'x' } }),
+    ).toThrow('labels["a b"] must be a Kubernetes label or annotation key ([prefix/]name)');
+  });
+
   test('synthesizes the per-Gateway LoadBalancer Service', () => {
     const chart = Testing.chart();
     const svc = new GatewayService(chart, 'svc', {

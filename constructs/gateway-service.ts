@@ -31,6 +31,10 @@ export interface GatewayServiceProps {
   readonly listenerPorts: number[];
   /** Addresses requested in the Gateway's spec.addresses. @default none: LB IPAM assigns one from a pool */
   readonly loadBalancerIPs?: string[];
+  /** The Gateway's spec.infrastructure labels, added to the Service's (Portico's own win). @default none */
+  readonly labels?: Record<string, string>;
+  /** The Gateway's spec.infrastructure annotations, added to the Service's. @default none */
+  readonly annotations?: Record<string, string>;
 }
 
 // Service names are DNS-1035 labels, narrower than the DNS subdomains Gateways may use.
@@ -68,12 +72,26 @@ export class GatewayService extends Construct {
         invalid(this, `loadBalancerIPs[${i}]`, `must be an IPv4 or IPv6 address, got "${ip}"`);
     });
 
+    for (const [what, map] of [
+      ['labels', props.labels],
+      ['annotations', props.annotations],
+    ] as const)
+      for (const k of Object.keys(map ?? {}))
+        if (
+          !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) ||
+          k.length > 317
+        )
+          invalid(this, `${what}["${k}"]`, 'must be a Kubernetes label or annotation key ([prefix/]name)');
+    const annotations = {
+      ...props.annotations,
+      ...(ips.length > 0 ? { [LB_IPS_ANNOTATION]: ips.join(',') } : {}),
+    };
     this.apiObject = new KubeService(this, 'Resource', {
       metadata: {
         name: this.name,
         namespace: gw.namespace,
-        labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.name },
-        annotations: ips.length > 0 ? { [LB_IPS_ANNOTATION]: ips.join(',') } : undefined,
+        labels: { ...props.labels, [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.name },
+        annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
         ownerReferences: [
           {
             apiVersion: gw.apiVersion ?? 'gateway.networking.k8s.io/v1',

@@ -136,11 +136,29 @@ describe('Gateway', () => {
       [{ name: 'a', protocol: 'HTTP', allowedRoutes: { kinds: ['TLSRoute'] } }],
       'allowedRoutes.kinds[0] "TLSRoute" cannot attach to a HTTP listener',
     ],
+    [
+      'TLS Terminate and Passthrough on one port',
+      [
+        { name: 'a', protocol: 'TLS', port: 8443, tlsMode: 'Passthrough' },
+        { name: 'b', protocol: 'TLS', port: 8443, certificateRefs: [{ name: 'cert' }] },
+      ],
+      'listeners[1].tlsMode "Terminate" on port 8443, where listener "a" is "Passthrough"',
+    ],
   ];
   test.each(invalid)('refuses %s', (_what, listeners, message) => {
     const chart = Testing.chart();
     expect(() => new Gateway(chart, 'gw', { listeners })).toThrow(/^Gateway "test\/gw": listeners\[\d\]\./);
     expect(() => new Gateway(Testing.chart(), 'gw', { listeners })).toThrow(message);
+  });
+
+  test('writes spec.infrastructure', () => {
+    const chart = Testing.chart();
+    new Gateway(chart, 'gw', {
+      listeners: [{ name: 'a', protocol: 'HTTP' }],
+      infrastructure: { labels: { team: 'a' }, annotations: { note: 'x' } },
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'Gateway');
+    expect(obj.spec.infrastructure).toEqual({ labels: { team: 'a' }, annotations: { note: 'x' } });
   });
 
   test('refuses a bad address and class name', () => {

@@ -49,6 +49,11 @@ export interface GatewayProps {
   readonly listeners?: ListenerProps[];
   /** Requested IP addresses (Portico's LB IPAM honours them when a pool holds them). @default assigned from a pool */
   readonly addresses?: string[];
+  /** Labels and annotations for what Portico creates for this Gateway (its Service). @default none */
+  readonly infrastructure?: {
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
 }
 
 /** A resolved listener as Portico understands it (used by routes to check attachment). */
@@ -90,6 +95,10 @@ export class Gateway extends Construct {
         gatewayClassName: className,
         listeners: this.wireListeners,
         addresses: addresses.length > 0 ? addresses : undefined,
+        infrastructure: props.infrastructure && {
+          labels: props.infrastructure.labels && { ...props.infrastructure.labels },
+          annotations: props.infrastructure.annotations && { ...props.infrastructure.annotations },
+        },
       },
     });
     this.name = this.apiObject.name;
@@ -202,6 +211,15 @@ export class Gateway extends Construct {
       }
     }
     const kinds = allowed.kinds ?? supported;
+    const mixed = this.infos.find(
+      (o) => o.port === port && o.protocol === 'TLS' && listener.protocol === 'TLS' && o.tlsMode !== mode,
+    );
+    if (mixed)
+      invalid(
+        this,
+        `${at}.tlsMode`,
+        `"${mode}" on port ${port}, where listener "${mixed.name}" is "${mixed.tlsMode}": TLS listeners of one port need one mode; use another port`,
+      );
 
     this.wireListeners.push({
       name: listener.name,

@@ -202,9 +202,100 @@ describe('HttpRoute', () => {
       'rules[0].filters[0].hostname must be a lower-case DNS name',
     ],
     ['an invalid rule name', { name: 'Rule 1' }, 'rules[0].name must be a lower-case DNS label'],
+    [
+      'a backend filter that is not a header modifier',
+      {
+        backendRefs: [
+          { service: 'a', port: 80, filters: [{ type: 'URLRewrite' as 'RequestHeaderModifier' }] },
+        ],
+      },
+      'rules[0].backendRefs[0].filters[0].type must be RequestHeaderModifier or ResponseHeaderModifier, got "URLRewrite"',
+    ],
+    [
+      'a CORS origin with a path',
+      { filters: [{ type: 'CORS', allowOrigins: ['https://a.com/x'] }] },
+      'rules[0].filters[0].allowOrigins[0] must be scheme://host[:port] or "*", got "https://a.com/x"',
+    ],
+    [
+      'a CORS maxAge of zero',
+      { filters: [{ type: 'CORS', allowOrigins: ['*'], maxAge: 0 }] },
+      'rules[0].filters[0].maxAge must be a whole number of seconds, at least 1, got 0',
+    ],
+    [
+      'a timeout that is not a duration',
+      { timeouts: { request: '1.5s' } },
+      'rules[0].timeouts.request must be a duration such as "500ms"',
+    ],
+    [
+      'a backend timeout longer than the request timeout',
+      { timeouts: { request: '1s', backendRequest: '2s' } },
+      'rules[0].timeouts.backendRequest must be at most request (1s), got "2s"',
+    ],
   ])('refuses %s', (_what, rule, message) => {
     expect(at(rule)).toThrow(message);
     expect(at(rule)).toThrow(/^HttpRoute "test\/route": rules\[0\]/);
+  });
+
+  test('writes backendRefs[].filters', () => {
+    const { chart, gw } = setup();
+    new HttpRoute(chart, 'route', {
+      parentRefs: [gw],
+      rules: [
+        {
+          backendRefs: [
+            {
+              service: 'a',
+              port: 80,
+              filters: [{ type: 'RequestHeaderModifier', set: [{ name: 'backend', value: 'a' }] }],
+            },
+          ],
+        },
+      ],
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    expect(obj.spec.rules[0].backendRefs).toEqual([
+      {
+        name: 'a',
+        port: 80,
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: { set: [{ name: 'backend', value: 'a' }] },
+          },
+        ],
+      },
+    ]);
+  });
+
+  test('writes a CORS filter', () => {
+    const { chart, gw } = setup();
+    new HttpRoute(chart, 'route', {
+      parentRefs: [gw],
+      rules: [
+        {
+          filters: [
+            { type: 'CORS', allowOrigins: ['https://*.bar.com'], allowMethods: ['GET', '*'], maxAge: 60 },
+          ],
+          backendRefs: [{ service: 'a', port: 80 }],
+        },
+      ],
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    expect(obj.spec.rules[0].filters).toEqual([
+      { type: 'CORS', cors: { allowOrigins: ['https://*.bar.com'], allowMethods: ['GET', '*'], maxAge: 60 } },
+    ]);
+  });
+
+  test('writes rules[].timeouts as given', () => {
+    const { chart, gw } = setup();
+    new HttpRoute(chart, 'route', {
+      parentRefs: [gw],
+      rules: [
+        { timeouts: { request: '10s', backendRequest: '500ms' }, backendRefs: [{ service: 'a', port: 80 }] },
+      ],
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    expect(obj.spec.rules[0].timeouts).toEqual({ request: '10s', backendRequest: '500ms' });
   });
 
   test('refuses a port the cdk8s-plus Service does not have, and a Service with several ports', () => {

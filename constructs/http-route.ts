@@ -5,7 +5,7 @@ import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import type { Gateway } from './gateway.ts';
 import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
-import { checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
+import { checkDuration, checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
 export type ValueMatchType = 'Exact' | 'RegularExpression';
@@ -69,12 +69,46 @@ export type HttpRouteFilter =
       readonly statusCode?: 301 | 302 | 303 | 307 | 308;
     }
   | { readonly type: 'URLRewrite'; readonly hostname?: string; readonly path?: PathModifier }
+  | ({ readonly type: 'CORS' } & HttpCors)
   | {
       readonly type: 'RequestMirror';
       readonly backend: BackendRef;
       /** Share of requests mirrored, 0-100. @default 100 */
       readonly percent?: number;
     };
+
+/** Gateway API durations such as "500ms" or "1m30s"; "0s" disables. */
+export interface HttpRouteTimeouts {
+  /** The whole exchange, from the request's arrival to the end of the response. @default no limit */
+  readonly request?: string;
+  /** One request to a backend; at most `request`. @default no limit */
+  readonly backendRequest?: string;
+}
+
+/** Cross-origin resource sharing for the rule's requests. */
+export interface HttpCors {
+  /** Origins as `scheme://host[:port]`; the host may start with `*.`; `*` allows any. */
+  readonly allowOrigins: string[];
+  /** Methods a preflight allows, or `*`. @default none */
+  readonly allowMethods?: (HttpMethod | '*')[];
+  /** Request headers a preflight allows, or `*`. @default none */
+  readonly allowHeaders?: string[];
+  /** Response headers scripts may read. @default none */
+  readonly exposeHeaders?: string[];
+  /** @default false */
+  readonly allowCredentials?: boolean;
+  /** Seconds a preflight answer may be cached. @default 5 */
+  readonly maxAge?: number;
+}
+
+/** A backendRef of an HTTPRoute rule, with filters applied only to requests sent to it. */
+export interface HttpBackendRef extends BackendRef {
+  /** @default none */
+  readonly filters?: (
+    | ({ readonly type: 'RequestHeaderModifier' } & HeaderModifier)
+    | ({ readonly type: 'ResponseHeaderModifier' } & HeaderModifier)
+  )[];
+}
 
 export interface HttpRouteRule {
   /** Rule name (a DNS label). @default none */
@@ -84,7 +118,9 @@ export interface HttpRouteRule {
   /** @default none */
   readonly filters?: HttpRouteFilter[];
   /** Backends with weights. @default none (requests get 500 unless a redirect filter answers) */
-  readonly backendRefs?: BackendRef[];
+  readonly backendRefs?: HttpBackendRef[];
+  /** @default no timeouts */
+  readonly timeouts?: HttpRouteTimeouts;
 }
 
 export interface HttpRouteProps {
@@ -153,14 +189,80 @@ export class HttpRoute extends AttachedRoute {
     const matches = (rule.matches ?? []).map((m, i) => this.match(`${at}.matches[${i}]`, m));
     const filters = (rule.filters ?? []).map((f, i) => this.filter(`${at}.filters[${i}]`, f, rule));
     const backendRefs = (rule.backendRefs ?? []).map((b, i) =>
-      toBackendRef(this, `${at}.backendRefs[${i}]`, b, ns),
+      this.backendRef(`${at}.backendRefs[${i}]`, b, ns),
     );
     this.wireRules.push({
       name: rule.name,
       matches: matches.length > 0 ? matches : undefined,
       filters: filters.length > 0 ? filters : undefined,
       backendRefs: backendRefs.length > 0 ? backendRefs : undefined,
+      timeouts: rule.timeouts && this.timeouts(`${at}.timeouts`, rule.timeouts),
     });
+  }
+
+  private cors(at: string, c: HttpCors): gwapi.HttpRouteSpecRulesFiltersCors {
+    if (c.allowOrigins.length === 0)
+      invalid(this, `${at}.allowOrigins`, 'must name at least one origin, or "*"');
+    c.allowOrigins.forEach((o, i) => {
+      if (o !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/(\*\.)?[a-z0-9.-]+(:[0-9]+)?$/i.test(o))
+        invalid(this, `${at}.allowOrigins[${i}]`, `must be scheme://host[:port] or "*", got "${o}"`);
+    });
+    const methods = Object.values(gwapi.HttpRouteSpecRulesFiltersCorsAllowMethods) as string[];
+    (c.allowMethods ?? []).forEach((m, i) => {
+      if (!methods.includes(m))
+        invalid(this, `${at}.allowMethods[${i}]`, `must be one of ${methods.join(', ')}, got "${m}"`);
+    });
+    if (c.maxAge !== undefined && (!Number.isInteger(c.maxAge) || c.maxAge < 1))
+      invalid(this, `${at}.maxAge`, `must be a whole number of seconds, at least 1, got ${c.maxAge}`);
+    return {
+      allowOrigins: [...c.allowOrigins],
+      allowMethods: c.allowMethods?.map((m) => enumValue<gwapi.HttpRouteSpecRulesFiltersCorsAllowMethods>(m)),
+      allowHeaders: c.allowHeaders && [...c.allowHeaders],
+      exposeHeaders: c.exposeHeaders && [...c.exposeHeaders],
+      allowCredentials: c.allowCredentials,
+      maxAge: c.maxAge,
+    };
+  }
+
+  private backendRef(
+    at: string,
+    b: HttpBackendRef,
+    ns: string | undefined,
+  ): gwapi.HttpRouteSpecRulesBackendRefs {
+    const filters = (b.filters ?? []).map((f, i) => {
+      const T = gwapi.HttpRouteSpecRulesBackendRefsFiltersType;
+      if (f.type === 'RequestHeaderModifier')
+        return {
+          type: T.REQUEST_HEADER_MODIFIER,
+          requestHeaderModifier: toHeaderModifier(this, `${at}.filters[${i}]`, f),
+        };
+      if (f.type === 'ResponseHeaderModifier')
+        return {
+          type: T.RESPONSE_HEADER_MODIFIER,
+          responseHeaderModifier: toHeaderModifier(this, `${at}.filters[${i}]`, f),
+        };
+      return invalid(
+        this,
+        `${at}.filters[${i}].type`,
+        `must be RequestHeaderModifier or ResponseHeaderModifier, got "${(f as { type: string }).type}"`,
+      );
+    });
+    return { ...toBackendRef(this, at, b, ns), filters: filters.length > 0 ? filters : undefined };
+  }
+
+  private timeouts(at: string, t: HttpRouteTimeouts): gwapi.HttpRouteSpecRulesTimeouts {
+    const request = t.request === undefined ? undefined : checkDuration(this, `${at}.request`, t.request);
+    const backend =
+      t.backendRequest === undefined
+        ? undefined
+        : checkDuration(this, `${at}.backendRequest`, t.backendRequest);
+    if (request && backend !== undefined && backend > request)
+      invalid(
+        this,
+        `${at}.backendRequest`,
+        `must be at most request (${t.request}), got "${t.backendRequest}"`,
+      );
+    return { request: t.request, backendRequest: t.backendRequest };
   }
 
   private match(at: string, m: HttpRouteMatch): gwapi.HttpRouteSpecRulesMatches {
@@ -245,6 +347,8 @@ export class HttpRoute extends AttachedRoute {
             },
           },
         };
+      case 'CORS':
+        return { type: T.CORS, cors: this.cors(at, f) };
       case 'RequestMirror': {
         const b = toBackendRef(this, `${at}.backend`, f.backend, this.apiObject.metadata.namespace);
         if (f.percent !== undefined && (!Number.isInteger(f.percent) || f.percent < 0 || f.percent > 100)) {
@@ -262,7 +366,7 @@ export class HttpRoute extends AttachedRoute {
         return invalid(
           this,
           `${at}.type`,
-          `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or RequestMirror, got "${(f as { type: string }).type}"`,
+          `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror or CORS, got "${(f as { type: string }).type}"`,
         );
     }
   }

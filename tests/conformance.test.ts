@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runConformance, type ConformanceResult } from '../local/conformance/run.ts';
 
 // The upstream Gateway API conformance suite (GATEWAY-HTTP, -TLS and -GRPC, the features the
-// GatewayClass claims) on a real-node cluster: about 90 s warm, plus building the suite once.
+// GatewayClass claims) on a real-node cluster: 2-10 min warm, plus building the suite once.
 describe('Gateway API conformance', () => {
   let dir: string;
   let result: ConformanceResult;

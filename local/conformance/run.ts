@@ -16,6 +16,7 @@ import { versions } from '../toolchain/versions.ts';
 import {
   DEFAULT_PROFILES,
   manifestImages,
+  staticAddresses,
   suiteArgs,
   summarizeReport,
   summaryTable,
@@ -184,6 +185,7 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
       runTest: opts.runTest,
       skipTests: opts.skipTests,
       timeout: '90m',
+      staticAddresses: staticAddresses(cluster.poolCidr),
     });
     log(`running the conformance suite ${versions.gatewayApi} (full log: ${suiteLog})`);
     const exitCode = await runSuite(

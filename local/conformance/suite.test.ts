@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { manifestImages, suiteArgs, summarizeReport, summaryTable, testResults } from './suite.ts';
+import {
+  manifestImages,
+  staticAddresses,
+  suiteArgs,
+  summarizeReport,
+  summaryTable,
+  testResults,
+} from './suite.ts';
 
 const implementation = {
   organization: 'portico',
@@ -48,6 +55,20 @@ describe('suiteArgs', () => {
       ]),
     );
   });
+});
+
+it('gives GatewayStaticAddresses the pool last address and one in no pool', () => {
+  expect(staticAddresses('172.30.45.192/26')).toEqual({ usable: '172.30.45.254', unusable: '192.0.2.1' });
+  const args = suiteArgs({
+    gatewayClass: 'portico',
+    profiles: ['GATEWAY-HTTP'],
+    implementation: { organization: 'o', project: 'p', url: 'u', version: 'v', contact: 'c' },
+    timeout: '90m',
+    staticAddresses: staticAddresses('172.30.45.192/26'),
+  });
+  expect(args).toEqual(
+    expect.arrayContaining(['-usable-address=172.30.45.254', '-unusable-address=192.0.2.1']),
+  );
 });
 
 it('lists the images of the base and test manifests', () => {

@@ -19,6 +19,20 @@ export interface SuiteArgsOptions {
   supportedFeatures?: readonly string[];
   /** go test's own -timeout (the suite's 10-minute default is too short for a full run here). */
   timeout: string;
+  /** GatewayStaticAddresses: an address the pool can give a Gateway, and one it cannot. */
+  staticAddresses?: { usable: string; unusable: string };
+}
+
+/**
+ * For GatewayStaticAddresses: the pool's last address (the pool hands out the lowest free ones
+ * first, so no other Gateway holds it), and a documentation address (RFC 5737) in no pool.
+ */
+export function staticAddresses(poolCidr: string): { usable: string; unusable: string } {
+  const [ip = '', bits = '32'] = poolCidr.split('/');
+  const n = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const last = n + 2 ** (32 - Number(bits)) - 2;
+  const usable = [24, 16, 8, 0].map((sh) => Math.floor(last / 2 ** sh) % 256).join('.');
+  return { usable, unusable: '192.0.2.1' };
 }
 
 /**
@@ -35,6 +49,11 @@ export function suiteArgs(o: SuiteArgsOptions): string[] {
     '-cleanup-base-resources=true',
   ];
   if (o.supportedFeatures) args.push(`-supported-features=${o.supportedFeatures.join(',')}`);
+  if (o.staticAddresses)
+    args.push(
+      `-usable-address=${o.staticAddresses.usable}`,
+      `-unusable-address=${o.staticAddresses.unusable}`,
+    );
   if (o.runTest) args.push(`-run-test=${o.runTest}`);
   if (o.skipTests?.length) args.push(`-skip-tests=${o.skipTests.join(',')}`);
   if (o.reportPath) {

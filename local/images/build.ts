@@ -144,7 +144,8 @@ async function ensureImage(
     }),
   );
   const docs = ociDocuments(def.name, def.config, written);
-  const tmp = `${archive}.tmp-${process.pid}`;
+  // Unique per build: two builds of one image in one process must not rename each other's file.
+  const tmp = `${archive}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
     await writeOciArchive(tmp, docs, written);
     fs.renameSync(tmp, archive);

@@ -41,3 +41,14 @@ test('skips and reports a Gateway whose Service the construct refuses, and build
     expect.objectContaining({ name: 'portico-edge.example', error: expect.stringContaining('DNS label') }),
   ]);
 });
+
+test("puts the Gateway's infrastructure labels and annotations on its Service", () => {
+  const [obj] = ownedServiceObjects([
+    { ...svc('web', [80]), infrastructure: { labels: { key2: 'value2' }, annotations: { key1: 'value1' } } },
+  ]);
+  expect(obj?.metadata?.labels).toMatchObject({
+    key2: 'value2',
+    'gateway.networking.k8s.io/gateway-name': 'web',
+  });
+  expect(obj?.metadata?.annotations).toEqual({ key1: 'value1' });
+});

@@ -25,6 +25,8 @@ export function ownedServiceObjects(
         gateway: { ...s.owner, namespace: s.namespace },
         listenerPorts: s.ports.map((p) => p.port),
         loadBalancerIPs: s.loadBalancerIPs ? [...s.loadBalancerIPs] : undefined,
+        labels: s.infrastructure?.labels && { ...s.infrastructure.labels },
+        annotations: s.infrastructure?.annotations && { ...s.infrastructure.annotations },
       });
     } catch (err) {
       // One bad Gateway must not stop the others' Services (the construct validates eagerly).

@@ -35,6 +35,23 @@ export interface HttpListener {
   readonly tls?: ListenerTls;
   /** Virtual hosts, one per distinct domain, sorted: exact hostnames, then wildcards, `*` last. */
   readonly virtualHosts: readonly VirtualHost[];
+  /**
+   * HTTPS only: one TLS filter chain per Gateway listener, picked by SNI, each with its own
+   * routes (`virtualHosts` is then their union, without the 421 hosts). Sorted by name.
+   */
+  readonly chains?: readonly HttpsChain[];
+}
+
+/** One Gateway listener of an HTTPS port: its SNI names, certificates and routes. */
+export interface HttpsChain {
+  /** Stable, unique within the listener: the Gateway listener's name. */
+  readonly name: string;
+  /** SNI names (may contain a `*.` wildcard); empty means any SNI. */
+  readonly sniHostnames: readonly string[];
+  /** `TlsCertificate.secretName`s this chain presents, sorted. */
+  readonly certificates: readonly string[];
+  /** This listener's routes, and a 421 host for every other listener's hostname on the port. */
+  readonly virtualHosts: readonly VirtualHost[];
 }
 
 export interface ListenerTls {
@@ -73,6 +90,32 @@ export interface Route {
   readonly responseHeaders?: HeaderModifier;
   /** Forward actions only: rewrite of host and/or path before forwarding. */
   readonly urlRewrite?: UrlRewrite;
+  /** Forward actions only: how long the upstream exchange may take, in ms. Absent: no limit. */
+  readonly timeoutMs?: number;
+  /** Forward actions only: copies of the request sent to other clusters, responses ignored. */
+  readonly mirrors?: readonly Mirror[];
+  /** Cross-origin requests: preflights answered here, allowed origins told so in responses. */
+  readonly cors?: CorsPolicy;
+}
+
+/** The CORS filter. Lists keep the user's order; `*` means any (methods and headers: the requested ones). */
+export interface CorsPolicy {
+  /** `scheme://host[:port]` origins; a host may start with `*.` (one or more labels), or the whole is `*`. */
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly allowCredentials: boolean;
+  /** Seconds a preflight answer may be cached. */
+  readonly maxAge: number;
+}
+
+/** RequestMirror: a copy of a share of the requests. */
+export interface Mirror {
+  /** A `Cluster.name` present in `IR.clusters`. */
+  readonly cluster: string;
+  /** Share of requests mirrored, in millionths: 1..1000000. */
+  readonly perMillion: number;
 }
 
 export interface HttpMatch {
@@ -128,7 +171,7 @@ export interface RedirectAction {
   readonly hostname?: string;
   readonly port?: number;
   readonly path?: PathRewrite;
-  /** 301 or 302 (spec default 302). */
+  /** 301, 302, 303, 307 or 308 (spec default 302). */
   readonly statusCode: number;
 }
 
@@ -137,6 +180,10 @@ export interface WeightedBackend {
   readonly cluster: string;
   /** > 0. Relative to the sum of the route's weights. */
   readonly weight: number;
+  /** HTTP only, backendRefs[].filters: headers changed on requests to this backend, after the rule's. */
+  readonly requestHeaders?: HeaderModifier;
+  /** HTTP only, backendRefs[].filters: headers changed on this backend's responses. */
+  readonly responseHeaders?: HeaderModifier;
 }
 
 export interface HeaderModifier {
@@ -172,6 +219,8 @@ export interface TlsPassthroughListener {
   readonly port: number;
   /** Sorted by name. An SNI that matches no route gets no backend (connection closed). */
   readonly routes: readonly SniRoute[];
+  /** Mode Terminate: TLS ends here with these certificates; backends get the plain bytes. */
+  readonly tls?: ListenerTls;
 }
 
 export interface SniRoute {

@@ -3,6 +3,7 @@
 import type {
   Cluster,
   HttpListener,
+  HttpsChain,
   HttpMatch,
   IR,
   SniRoute,
@@ -16,6 +17,7 @@ import type { ServicePort } from './backends.ts';
 import { attachable } from './gateways.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
 import { compareDomains } from './hostnames.ts';
+import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
 import type { Lookup } from './lookup.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
@@ -59,6 +61,8 @@ interface PortGroup {
   readonly protocol: string;
   readonly certs: Map<string, TlsCertificate>;
   readonly attachments: Attachment[];
+  /** The port's valid listeners, in Gateway order. */
+  readonly listeners: ListenerModel[];
 }
 
 type Groups = { byKey: Map<string, PortGroup>; byListener: Map<ListenerModel, PortGroup> };
@@ -82,21 +86,42 @@ function portGroups(gateways: readonly GatewayModel[]): Groups {
       const k = `${key(gw.meta.namespace, gw.meta.name)}/${li.port}`;
       let g = groups.get(k);
       if (!g) {
-        g = { key: k, gateway: gw, port: li.port, protocol: li.protocol, certs: new Map(), attachments: [] };
+        g = {
+          key: k,
+          gateway: gw,
+          port: li.port,
+          protocol: li.protocol,
+          certs: new Map(),
+          attachments: [],
+          listeners: [],
+        };
         groups.set(k, g);
       }
       byListener.set(li, g);
+      g.listeners.push(li);
       for (const c of li.certificates) mergeCert(g.certs, c);
     }
   }
   return { byKey: groups, byListener };
 }
 
-function virtualHosts(atts: readonly Attachment[]): VirtualHost[] {
+/**
+ * Virtual hosts of a port, or of one listener of it (`chain`). With several listeners on the port,
+ * a domain is served only by the listener that owns it (listener isolation), and every listener's
+ * hostname gets a host even without routes, so its requests never fall to a wider listener's.
+ */
+function virtualHosts(
+  atts: readonly Attachment[],
+  listeners: readonly ListenerModel[],
+  chain?: ListenerModel,
+): VirtualHost[] {
   const domains = new Map<string, Entry[]>();
   const seen = new Set<string>();
+  const isolate = listeners.length > 1;
   for (const a of atts) {
+    if (chain && a.listener !== chain) continue;
     for (const domain of a.hostnames) {
+      if (isolate && ownerOf(domain, listeners) !== a.listener) continue;
       // A route reachable through two listeners on one port lands once per domain.
       const seenKey = `${domain}|${a.route.order}`;
       if (seen.has(seenKey)) continue;
@@ -106,12 +131,32 @@ function virtualHosts(atts: readonly Attachment[]): VirtualHost[] {
       for (const e of a.route.entries) list.push(e);
     }
   }
+  if (isolate)
+    for (const li of chain ? [chain] : listeners)
+      if (!domains.has(listenerDomain(li))) domains.set(listenerDomain(li), []);
   const out: VirtualHost[] = [];
   for (const domain of [...domains.keys()].sort(compareDomains)) {
     const entries = (domains.get(domain) ?? []).sort(comparePrecedence);
     out.push({ name: domain, domains: [domain], routes: entries.map((e) => e.ir) });
   }
   return out;
+}
+
+/** HTTPS: one filter chain per listener, whose Host names of the port's other listeners get 421. */
+function httpsChains(g: PortGroup): HttpsChain[] {
+  const gw = `${g.gateway.meta.namespace}/${g.gateway.meta.name}`;
+  return g.listeners
+    .filter((li) => li.certificates.length > 0)
+    .map((li) => ({
+      name: li.name,
+      sniHostnames: li.hostname ? [li.hostname] : [],
+      certificates: [...new Set(li.certificates.map((c) => c.secretName))].sort(byString),
+      virtualHosts: [
+        ...virtualHosts(g.attachments, g.listeners, li),
+        ...misdirectedHosts(li, g.listeners, (other) => `${gw}/listener/${other.name}/misdirected`),
+      ].sort((a, b) => compareDomains(a.name, b.name)),
+    }))
+    .sort((a, b) => byString(a.name, b.name));
 }
 
 function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
@@ -145,11 +190,17 @@ function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
 // Per port group, the last routes built and the attachments they came from. Route models are
 // memoized per route object, so an unchanged group has identical attachments and reuses its
 // routes: one route change rebuilds one Gateway's virtual hosts, not all of them.
-type Built = { sig: unknown[]; vhosts: VirtualHost[]; sni: SniRoute[]; clusters: Map<string, ServicePort> };
+type Built = {
+  sig: unknown[];
+  vhosts: VirtualHost[];
+  chains?: HttpsChain[];
+  sni: SniRoute[];
+  clusters: Map<string, ServicePort>;
+};
 let groupMemo = new Map<string, Built>();
 
-function signature(atts: readonly Attachment[]): unknown[] {
-  const sig: unknown[] = [];
+function signature(atts: readonly Attachment[], listeners: readonly ListenerModel[]): unknown[] {
+  const sig: unknown[] = listeners.map((li) => `${li.name}|${li.hostname ?? ''}|${li.certificates.length}`);
   // Each attachment's route (an object) then its hostnames: unambiguous, and no string built per route.
   for (const a of atts) sig.push(a.route, ...a.hostnames);
   return sig;
@@ -172,7 +223,13 @@ function build(g: PortGroup, sig: unknown[]): Built {
   for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
   return g.protocol === 'TLS'
     ? { sig, vhosts: [], sni: sniRoutes(g.attachments), clusters }
-    : { sig, vhosts: virtualHosts(g.attachments), sni: [], clusters };
+    : {
+        sig,
+        vhosts: virtualHosts(g.attachments, g.listeners),
+        ...(g.protocol === 'HTTPS' ? { chains: httpsChains(g) } : {}),
+        sni: [],
+        clusters,
+      };
 }
 
 export function buildIR(
@@ -190,8 +247,10 @@ export function buildIR(
     const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
     if (addresses.length === 0) continue;
     const certificates = [...g.certs.values()].sort((a, b) => byString(a.secretName, b.secretName));
-    if (g.protocol === 'HTTPS' && certificates.length === 0) continue;
-    const sig = signature(g.attachments);
+    const terminate =
+      g.protocol === 'HTTPS' || (g.protocol === 'TLS' && g.listeners.some((li) => !li.passthrough));
+    if (terminate && certificates.length === 0) continue;
+    const sig = signature(g.attachments, g.listeners);
     const memoKey = `${g.key}/${g.protocol}`;
     const old = groupMemo.get(memoKey);
     const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
@@ -205,13 +264,19 @@ export function buildIR(
         address,
         port: g.port,
       };
-      if (g.protocol === 'TLS') tlsPassthroughListeners.push({ ...base, routes: built.sni });
+      if (g.protocol === 'TLS')
+        tlsPassthroughListeners.push({
+          ...base,
+          routes: built.sni,
+          ...(terminate ? { tls: { certificates } } : {}),
+        });
       else
         httpListeners.push({
           ...base,
           protocol: g.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
           ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
           virtualHosts: built.vhosts,
+          ...(built.chains ? { chains: built.chains } : {}),
         });
     }
   }

@@ -1,10 +1,11 @@
 // Gateways and their listeners: which are Portico's, which listeners are valid, which conflict,
 // and which certificates they serve.
 import type { TlsCertificate } from '../ir/types.ts';
+import { IPAM_CONDITION } from '../ipam/allocate.ts';
 import { resolveCertificates } from './certificates.ts';
 import { isValidHostname } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
-import { arr, int, key, meta, obj, str } from './read.ts';
+import { arr, int, key, meta, obj, show, str } from './read.ts';
 import { notSupported } from './support.ts';
 import type { Meta } from './read.ts';
 import { CONTROLLER_NAME, gatewayServiceName } from './types.ts';
@@ -22,12 +23,13 @@ export interface ListenerModel {
   readonly passthrough: boolean;
   /** Route kinds this listener admits (supported and allowed). */
   readonly kinds: readonly RouteKind[];
-  readonly supportedKinds: readonly { group: string; kind: RouteKind }[];
+  /** Empty for TLS listeners whose port mixes modes: they can serve no kind. */
+  supportedKinds: readonly { group: string; kind: RouteKind }[];
   readonly from: 'Same' | 'All' | 'Selector' | 'Invalid';
   readonly selector: unknown;
   readonly certificates: readonly TlsCertificate[];
   /** Accepted=False reason, if any. */
-  readonly notAccepted?: Problem;
+  notAccepted?: Problem;
   /** ResolvedRefs=False reason, if any. */
   readonly unresolved?: Problem;
   conflicted?: Problem;
@@ -41,6 +43,14 @@ export interface GatewayModel {
   readonly addresses: readonly { type: 'IPAddress' | 'Hostname'; value: string }[];
   readonly requestedIPs: readonly string[];
   readonly unsupportedAddress?: string;
+  /** Why a requested static address cannot be assigned (from the IPAM condition of the Service). */
+  readonly unusableAddress?: string;
+  /** spec.infrastructure: metadata for what Portico creates, and a parametersRef it cannot use. */
+  readonly infrastructure: {
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+    readonly invalidParameters?: string;
+  };
 }
 
 /** Names of GatewayClasses whose controllerName is Portico's. */
@@ -86,11 +96,7 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   const mode = str(tls.mode) ?? 'Terminate';
   const passthrough = protocol === 'TLS' && mode === 'Passthrough';
   const allowed = obj(o.allowedRoutes);
-  // TLS termination is not supported (TLSRouteModeTerminate): such a listener admits no kind at all.
-  const terminatesTls = protocol === 'TLS' && !passthrough;
-  const { kinds, invalid } = terminatesTls
-    ? { kinds: [], invalid: [] }
-    : listenerKinds(protocol, allowed.kinds);
+  const { kinds, invalid } = listenerKinds(protocol, allowed.kinds);
   const fromRaw = obj(allowed.namespaces).from ?? 'Same';
   const from = fromRaw === 'Same' || fromRaw === 'All' || fromRaw === 'Selector' ? fromRaw : 'Invalid';
   const base = {
@@ -111,8 +117,8 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
       reason: 'UnsupportedProtocol',
       message: notSupported(`protocol ${protocol}`, 'Gateway listener protocol'),
     };
-  else if (terminatesTls)
-    notAccepted = { reason: 'UnsupportedValue', message: 'TLS listeners support only mode Passthrough' };
+  else if (protocol === 'TLS' && mode !== 'Passthrough' && mode !== 'Terminate')
+    notAccepted = { reason: 'UnsupportedValue', message: `TLS mode ${mode} is not supported` };
   else if (protocol === 'HTTPS' && mode !== 'Terminate')
     notAccepted = { reason: 'UnsupportedValue', message: 'HTTPS listeners support only mode Terminate' };
   else if (port < 1 || port > 65535) notAccepted = { reason: 'PortUnavailable', message: `port ${port}` };
@@ -122,8 +128,9 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   else if (from === 'Invalid')
     notAccepted = { reason: 'UnsupportedValue', message: 'allowedRoutes.namespaces.from is invalid' };
   if (notAccepted) return { ...base, notAccepted };
+  // TLS in mode Terminate (TLSRouteModeTerminate) ends TLS like HTTPS, then forwards the bytes.
   const certs =
-    protocol === 'HTTPS'
+    protocol === 'HTTPS' || (protocol === 'TLS' && !passthrough)
       ? resolveCertificates(l, gwNamespace, tls.certificateRefs, hostname ? [hostname] : [])
       : { certificates: [] };
   const unresolved: Problem | undefined =
@@ -148,6 +155,18 @@ function markConflicts(listeners: ListenerModel[]): void {
   for (const group of byPort.values()) {
     const first = group[0];
     if (!first) continue;
+    // TLS Terminate and Passthrough on one port (TLSRouteModeMixed) is not supported: all conflict.
+    const tls = group.filter((li) => li.protocol === 'TLS');
+    if (tls.some((li) => li.passthrough) && tls.some((li) => !li.passthrough))
+      for (const li of tls) {
+        const problem = {
+          reason: 'ProtocolConflict',
+          message: `port ${li.port} has TLS listeners in modes Terminate and Passthrough`,
+        };
+        li.conflicted = problem;
+        li.notAccepted = problem;
+        li.supportedKinds = [];
+      }
     const seen = new Set<string>();
     for (const li of group) {
       if (li.protocol !== first.protocol) {
@@ -158,6 +177,7 @@ function markConflicts(listeners: ListenerModel[]): void {
         continue;
       }
       const h = li.hostname ?? '';
+      if (li.conflicted) continue;
       if (seen.has(h)) {
         li.conflicted = {
           reason: 'HostnameConflict',
@@ -206,6 +226,20 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
         if (value) requestedIPs.push(value);
       } else unsupportedAddress = `address type ${type} is not supported; supported: IPAddress`;
     }
+    const unusableAddress = requestedIPs.length > 0 ? unusable(svc) : undefined;
+    const infra = obj(spec.infrastructure);
+    const strings = (v: unknown) => {
+      const e = Object.entries(obj(v)).filter((x): x is [string, string] => typeof x[1] === 'string');
+      return e.length > 0 ? Object.fromEntries(e) : undefined;
+    };
+    const labels = strings(infra.labels);
+    const annotations = strings(infra.annotations);
+    // Portico has no parameters kind: any parametersRef is one it cannot use.
+    const ref = obj(infra.parametersRef);
+    const invalidParameters =
+      infra.parametersRef === undefined
+        ? undefined
+        : `parametersRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} is not supported: Portico takes no parameters`;
     out.push({
       meta: md,
       raw: g,
@@ -213,9 +247,25 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
       addresses,
       requestedIPs,
       ...(unsupportedAddress ? { unsupportedAddress } : {}),
+      ...(unusableAddress ? { unusableAddress } : {}),
+      infrastructure: {
+        ...(labels ? { labels } : {}),
+        ...(annotations ? { annotations } : {}),
+        ...(invalidParameters ? { invalidParameters } : {}),
+      },
     });
   }
   return out;
+}
+
+/** The IPAM's word on requested addresses it cannot assign (GatewayStaticAddresses). */
+function unusable(svc: Readonly<Record<string, unknown>>): string | undefined {
+  const c = arr(obj(svc.status).conditions)
+    .map(obj)
+    .find((x) => x.type === IPAM_CONDITION);
+  if (c?.status !== 'False' || (c.reason !== 'RequestedIPUnavailable' && c.reason !== 'RequestedIPInvalid'))
+    return undefined;
+  return str(c.message) ?? String(c.reason);
 }
 
 /** Can routes attach to this listener at all? */

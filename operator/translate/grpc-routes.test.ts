@@ -124,9 +124,27 @@ it('a missing backend is ResolvedRefs False/BackendNotFound and its rule answers
   expect(vhostRoutes(r)[0]?.action).toEqual({ type: 'DirectResponse', status: 500 });
 });
 
+it('a RequestMirror filter mirrors gRPC calls to an HTTP/2 cluster', () => {
+  const r = oneRule({
+    filters: [
+      { type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', namespace: 'other', port: 80 } } },
+    ],
+    backendRefs: [{ name: 'web', port: 80 }],
+  });
+  expect(cond(parent(r, 'g'), 'Accepted')).toBe('True/Accepted');
+  // No ReferenceGrant lets the route reach namespace other: the mirror is dropped, the route serves.
+  expect(cond(parent(r, 'g'), 'ResolvedRefs')).toBe('False/RefNotPermitted');
+  const ok = oneRule({
+    filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }],
+    backendRefs: [{ name: 'web', port: 80 }],
+  });
+  expect(vhostRoutes(ok)[0]?.mirrors).toEqual([{ cluster: 'default/web/80', perMillion: 1_000_000 }]);
+  expect(ok.ir.clusters.find((c) => c.name === 'default/web/80')?.protocol).toBe('HTTP2');
+});
+
 it('an unsupported filter makes the route Accepted False/UnsupportedValue', () => {
   const r = oneRule({
-    filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }],
+    filters: [{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Foo', name: 'x' } }],
     backendRefs: [{ name: 'web', port: 80 }],
   });
   expect(cond(parent(r, 'g'), 'Accepted')).toBe('False/UnsupportedValue');

@@ -18,7 +18,7 @@ export function isValidHostname(h: string): boolean {
 }
 
 /** Does `pattern` (precise or wildcard) cover `name` (precise or wildcard)? */
-function covers(pattern: string, name: string): boolean {
+export function covers(pattern: string, name: string): boolean {
   if (pattern === name) return true;
   if (!pattern.startsWith('*.')) return false;
   const suffix = pattern.slice(1); // ".example.com"

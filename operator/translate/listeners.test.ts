@@ -4,6 +4,7 @@ import {
   KEY_PEM,
   ciliumTlsGateway,
   gateway,
+  gatewayService,
   nginxTlsRoute,
   referenceGrant,
   tlsGateway,
@@ -94,27 +95,65 @@ describe('listener conflicts and protocols', () => {
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Accepted')).toBe('False/ListenersNotValid');
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/Invalid');
   });
-  it('a TLS listener in mode Terminate is UnsupportedValue and supports no route kind', () => {
-    // TLSRouteListenerTerminateNotSupported: Portico does not claim TLSRouteModeTerminate.
-    const g = gateway('my-gateway', [
-      {
-        name: 'tls-terminate',
-        protocol: 'TLS',
-        port: 8443,
-        hostname: 'terminate.example.com',
-        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
-        tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert' }] },
-      },
-    ]);
-    const l = listener(
-      translate(snap({ gateways: [g], secrets: [tlsSecret('cert')] })),
-      'my-gateway',
-      'tls-terminate',
-    );
-    expect(cond(l?.conditions, 'Accepted')).toBe('False/UnsupportedValue');
-    expect(l?.supportedKinds).toEqual([]);
-    expect(l?.attachedRoutes).toBe(0);
+  const terminate = {
+    name: 'tls-terminate',
+    protocol: 'TLS' as const,
+    port: 8443,
+    hostname: 'terminate.example.com',
+    allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+    tls: { mode: 'Terminate' as const, certificateRefs: [{ name: 'cert' }] },
+  };
+  const tlsRoute = (): TLSRoute => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'TLSRoute',
+    metadata: { name: 't', namespace: 'default', creationTimestamp: '2024-01-01T00:00:00Z' },
+    spec: {
+      parentRefs: [{ name: 'my-gateway' }],
+      hostnames: ['terminate.example.com'],
+      rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+    },
   });
+
+  it('a TLS listener in mode Terminate takes TLSRoutes and ends TLS with its certificate', () => {
+    // TLSRouteModeTerminate.
+    const r = translate(
+      snap({
+        gateways: [gateway('my-gateway', [terminate])],
+        tlsRoutes: [tlsRoute()],
+        secrets: [tlsSecret('cert')],
+      }),
+    );
+    const l = listener(r, 'my-gateway', 'tls-terminate');
+    expect(cond(l?.conditions, 'Accepted')).toBe('True/Accepted');
+    expect(l?.supportedKinds).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'TLSRoute' }]);
+    expect(l?.attachedRoutes).toBe(1);
+    const ir = r.ir.tlsPassthroughListeners[0];
+    expect(ir?.tls?.certificates.map((c) => c.secretName)).toEqual(['default/cert']);
+    expect(ir?.routes.map((x) => [x.sniHostnames, x.backends])).toEqual([
+      [['terminate.example.com'], [{ cluster: 'default/web/80', weight: 1 }]],
+    ]);
+  });
+
+  it('TLS listeners in modes Terminate and Passthrough on one port all conflict', () => {
+    // TLSRouteListenerMixedTerminationNotSupported: TLSRouteModeMixed is not claimed.
+    const passthrough = {
+      name: 'tls-passthrough',
+      protocol: 'TLS' as const,
+      port: 8443,
+      hostname: 'passthrough.example.com',
+      tls: { mode: 'Passthrough' as const },
+    };
+    const r = translate(
+      snap({ gateways: [gateway('my-gateway', [terminate, passthrough])], secrets: [tlsSecret('cert')] }),
+    );
+    for (const name of ['tls-terminate', 'tls-passthrough']) {
+      const l = listener(r, 'my-gateway', name);
+      expect(cond(l?.conditions, 'Conflicted')).toBe('True/ProtocolConflict');
+      expect(cond(l?.conditions, 'Accepted')).toBe('False/ProtocolConflict');
+      expect(l?.supportedKinds).toEqual([]);
+    }
+  });
+
   it('a TLS passthrough listener accepts only TLSRoutes', () => {
     const g = gateway('my-gateway', [
       { name: 'tls', protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } },
@@ -152,6 +191,46 @@ it('an IPAddress entry without a value asks the pool for any address', () => {
     cond(translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions, 'Accepted');
   expect(accepted(withAddress({ type: 'IPAddress' }))).toBe('True/Accepted');
   expect(accepted(withAddress({ type: 'Hostname', value: 'gw.example' }))).toBe('False/UnsupportedAddress');
+});
+
+it('a static address the pool cannot give is Programmed False/AddressNotUsable', () => {
+  const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 8080 }]);
+  g.spec.addresses = [{ type: 'IPAddress', value: '10.9.9.9' } as never];
+  const svc = gatewayService('my-gateway', '10.0.0.1');
+  const ipam = (reason: string) => ({
+    type: 'portico.dev/IPAMRequestSatisfied',
+    status: 'False',
+    reason,
+    message: '10.9.9.9 is in no enabled pool that selects this Service',
+  });
+  const programmed = (reason?: string) => {
+    const s = { ...svc, status: { ...svc.status, ...(reason ? { conditions: [ipam(reason)] } : {}) } };
+    const r = translate(snap({ gateways: [g], services: [s as typeof svc] }));
+    return r.gatewayStatuses[0]?.status.conditions?.find((c) => c.type === 'Programmed');
+  };
+  expect(programmed('RequestedIPUnavailable')).toMatchObject({
+    status: 'False',
+    reason: 'AddressNotUsable',
+    message: '10.9.9.9 is in no enabled pool that selects this Service',
+  });
+  expect(programmed('PoolExhausted')?.reason).not.toBe('AddressNotUsable');
+  expect(programmed()?.status).toBe('True');
+});
+
+it("spec.infrastructure labels and annotations go to the Gateway's Service; a parametersRef is InvalidParameters", () => {
+  const g = gateway('my-gateway', [{ name: 'http', protocol: 'HTTP', port: 8080 }]);
+  g.spec.infrastructure = { labels: { key2: 'value2' }, annotations: { key1: 'value1' } };
+  const r = translate(snap({ gateways: [g] }));
+  expect(r.ownedServices[0]?.infrastructure).toEqual({
+    labels: { key2: 'value2' },
+    annotations: { key1: 'value1' },
+  });
+  expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Accepted')).toBe('True/Accepted');
+  g.spec.infrastructure = {
+    parametersRef: { group: 'invalid.io', kind: 'InvalidParameters', name: 'invalid' },
+  };
+  const bad = translate(snap({ gateways: [g] })).gatewayStatuses[0]?.status.conditions;
+  expect(cond(bad, 'Accepted')).toBe('False/InvalidParameters');
 });
 
 it('a Gateway without an address is AddressNotAssigned and gets no listener', () => {

@@ -145,7 +145,7 @@ it('a sectionName or port that names no listener is NoMatchingParent', () => {
 it('an unsupported filter is UnsupportedValue and the route is not programmed', () => {
   const r1 = route('r', {
     rules: [
-      { filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }] },
+      { filters: [{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Foo', name: 'x' } }] },
     ],
   });
   const r = translate(snap({ gateways: [myGateway()], httpRoutes: [r1] }));
@@ -298,4 +298,159 @@ it('filters become header modifiers, rewrites and redirects', () => {
     },
     urlRewrite: { hostname: 'new.example.com', path: { type: 'ReplacePrefixMatch', value: '/new' } },
   });
+});
+
+it('redirects keep the status codes 303, 307 and 308 (HTTPRoute30xRedirectStatusCode)', () => {
+  for (const statusCode of [303, 307, 308] as const) {
+    const r = route('r', {
+      rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { statusCode } }] }],
+    });
+    const out = translate(snap({ gateways: [myGateway()], httpRoutes: [r] }));
+    expect(cond(parent(out, 'r'), 'Accepted')).toBe('True/Accepted');
+    expect(vhostRoutes(out)[0]?.action).toEqual({ type: 'Redirect', statusCode });
+  }
+});
+
+describe('rules[].timeouts', () => {
+  const timeouts = (t: Record<string, string>) =>
+    translate(
+      snap({
+        gateways: [myGateway()],
+        httpRoutes: [route('r', { rules: [{ timeouts: t, backendRefs: [{ name: 'web', port: 80 }] }] })],
+      }),
+    );
+  it('the shorter of request and backendRequest bounds the exchange; 0s means none', () => {
+    expect(vhostRoutes(timeouts({ request: '2s', backendRequest: '500ms' }))[0]?.timeoutMs).toBe(500);
+    expect(vhostRoutes(timeouts({ request: '1m' }))[0]?.timeoutMs).toBe(60_000);
+    expect(vhostRoutes(timeouts({ request: '0s' }))[0]).not.toHaveProperty('timeoutMs');
+    expect(vhostRoutes(timeouts({ request: '0s', backendRequest: '3s' }))[0]?.timeoutMs).toBe(3000);
+  });
+  it('a duration that is not one is UnsupportedValue', () => {
+    const r = timeouts({ request: '1.5s' });
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/UnsupportedValue');
+    expect(parent(r, 'r')?.find((c) => c.type === 'Accepted')?.message).toBe(
+      'timeouts.request "1.5s" is not a duration',
+    );
+  });
+});
+
+describe('RequestMirror', () => {
+  const mirror = (requestMirror: Record<string, unknown>) => ({
+    type: 'RequestMirror' as const,
+    requestMirror,
+  });
+  const to = (name: string, namespace?: string) => ({ name, port: 80, ...(namespace ? { namespace } : {}) });
+  const run = (filters: unknown[]) =>
+    translate(
+      snap({
+        gateways: [myGateway()],
+        httpRoutes: [
+          route('r', { rules: [{ filters: filters as never, backendRefs: [{ name: 'web', port: 80 }] }] }),
+        ],
+        referenceGrants: [
+          referenceGrant('g', 'other', {
+            from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
+            to: [{ group: '', kind: 'Service' }],
+          }),
+        ],
+      }),
+    );
+  it('mirrors to every filter, by percent or fraction, and adds their clusters', () => {
+    const r = run([
+      mirror({ backendRef: to('web') }),
+      mirror({ backendRef: to('web', 'other'), percent: 20 }),
+      mirror({ backendRef: to('web', 'other'), fraction: { numerator: 25, denominator: 50 } }),
+    ]);
+    expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('True/ResolvedRefs');
+    expect(vhostRoutes(r)[0]?.mirrors).toEqual([
+      { cluster: 'default/web/80', perMillion: 1_000_000 },
+      { cluster: 'other/web/80', perMillion: 200_000 },
+      { cluster: 'other/web/80', perMillion: 500_000 },
+    ]);
+    expect(r.ir.clusters.map((c) => c.name)).toEqual(['default/web/80', 'other/web/80']);
+  });
+  it('a mirror to a missing Service is ResolvedRefs False/BackendNotFound; the route still serves', () => {
+    const r = run([mirror({ backendRef: to('nope') })]);
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('True/Accepted');
+    expect(cond(parent(r, 'r'), 'ResolvedRefs')).toBe('False/BackendNotFound');
+    expect(vhostRoutes(r)[0]).not.toHaveProperty('mirrors');
+    expect(vhostRoutes(r)[0]?.action.type).toBe('Forward');
+  });
+  it('a fraction over one is UnsupportedValue', () => {
+    const r = run([mirror({ backendRef: to('web'), fraction: { numerator: 3, denominator: 2 } })]);
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/UnsupportedValue');
+  });
+});
+
+describe('backendRefs[].filters', () => {
+  const set = (value: string) => ({
+    type: 'RequestHeaderModifier' as const,
+    requestHeaderModifier: { set: [{ name: 'Backend', value }] },
+  });
+  const run = (backendRefs: unknown[]) =>
+    translate(
+      snap({
+        gateways: [myGateway()],
+        httpRoutes: [route('r', { rules: [{ backendRefs: backendRefs as never }] })],
+        referenceGrants: [
+          referenceGrant('g', 'other', {
+            from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
+            to: [{ group: '', kind: 'Service' }],
+          }),
+        ],
+      }),
+    );
+  it('header modifiers apply to the one backend, beside its weight', () => {
+    const r = run([
+      { name: 'web', port: 80, weight: 10, filters: [set('a')] },
+      { name: 'web', namespace: 'other', port: 80, weight: 10, filters: [set('b')] },
+    ]);
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('True/Accepted');
+    expect(vhostRoutes(r)[0]?.action).toEqual({
+      type: 'Forward',
+      backends: [
+        {
+          cluster: 'default/web/80',
+          weight: 10,
+          requestHeaders: { set: [{ name: 'Backend', value: 'a' }], add: [], remove: [] },
+        },
+        {
+          cluster: 'other/web/80',
+          weight: 10,
+          requestHeaders: { set: [{ name: 'Backend', value: 'b' }], add: [], remove: [] },
+        },
+      ],
+    });
+  });
+  it('a backend filter Envoy cannot apply per backend is UnsupportedValue', () => {
+    const r = run([
+      { name: 'web', port: 80, filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'x' } }] },
+    ]);
+    expect(cond(parent(r, 'r'), 'Accepted')).toBe('False/UnsupportedValue');
+  });
+});
+
+it('a CORS filter becomes the route cors policy (maxAge defaults to 5 s); a bad origin is UnsupportedValue', () => {
+  const run = (cors: Record<string, unknown>) =>
+    translate(
+      snap({
+        gateways: [myGateway()],
+        httpRoutes: [
+          route('r', {
+            rules: [{ filters: [{ type: 'CORS', cors } as never], backendRefs: [{ name: 'web', port: 80 }] }],
+          }),
+        ],
+      }),
+    );
+  expect(vhostRoutes(run({ allowOrigins: ['https://*.bar.com'], allowMethods: ['GET'] }))[0]?.cors).toEqual({
+    allowOrigins: ['https://*.bar.com'],
+    allowMethods: ['GET'],
+    allowHeaders: [],
+    exposeHeaders: [],
+    allowCredentials: false,
+    maxAge: 5,
+  });
+  expect(cond(parent(run({ allowOrigins: ['not an origin'] }), 'r'), 'Accepted')).toBe(
+    'False/UnsupportedValue',
+  );
 });

@@ -1,10 +1,12 @@
 // HTTPRoute, GRPCRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
 // route-wide UnsupportedValue / ResolvedRefs problems. Attachment is decided in attach.ts.
 import type {
+  CorsPolicy,
   HeaderMatch,
   HeaderModifier,
   HttpAction,
   HttpMatch,
+  Mirror,
   PathRewrite,
   Route,
   QueryParamMatch,
@@ -14,11 +16,12 @@ import type {
 import { resolveBackendRef } from './backends.ts';
 import type { ServicePort } from './backends.ts';
 import { re2Error } from '../../constructs/regex.ts';
+import { durationMs as parseDuration } from '../../constructs/validate.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
-import { arr, byString, int, meta, obj, show, str } from './read.ts';
+import { arr, bool, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
-import { notSupported } from './support.ts';
+import { notSupported, supported } from './support.ts';
 
 /** What orders GRPCRoute matches (the spec: most service, then method characters, then headers). */
 export interface GrpcKey {
@@ -35,6 +38,9 @@ export interface RuleModel {
   readonly requestHeaders?: HeaderModifier;
   readonly responseHeaders?: HeaderModifier;
   readonly urlRewrite?: UrlRewrite;
+  readonly timeoutMs?: number;
+  readonly mirrors?: readonly Mirror[];
+  readonly cors?: CorsPolicy;
 }
 
 /** One match of one rule, ready for the IR (built once per route object). */
@@ -187,10 +193,43 @@ interface Filters {
   responseHeaders?: HeaderModifier;
   urlRewrite?: UrlRewrite;
   redirect?: HttpAction;
+  /** RequestMirror filters, resolved with the rule's backends. */
+  mirrors: { backendRef: unknown; perMillion: number }[];
+  cors?: CorsPolicy;
+}
+
+function corsPolicy(raw: unknown): CorsPolicy {
+  const o = obj(raw);
+  const list = (v: unknown) => arr(v).filter((x): x is string => typeof x === 'string' && x !== '');
+  const allowOrigins = list(o.allowOrigins);
+  for (const origin of allowOrigins)
+    if (origin !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/(\*\.)?[a-z0-9.-]+(:[0-9]+)?$/i.test(origin))
+      throw new Unsupported(`CORS origin ${JSON.stringify(origin)} is not scheme://host[:port]`);
+  return {
+    allowOrigins,
+    allowMethods: list(o.allowMethods),
+    allowHeaders: list(o.allowHeaders),
+    exposeHeaders: list(o.exposeHeaders),
+    allowCredentials: bool(o.allowCredentials) ?? false,
+    maxAge: int(o.maxAge) ?? 5,
+  };
+}
+
+/** requestMirror.percent (0-100) or .fraction (numerator / denominator, default 100), in millionths. */
+function mirrorShare(m: Readonly<Record<string, unknown>>): number {
+  const percent = int(m.percent);
+  if (percent !== undefined) return Math.round(Math.max(0, Math.min(percent, 100)) * 10_000);
+  if (m.fraction === undefined) return 1_000_000;
+  const f = obj(m.fraction);
+  const numerator = int(f.numerator) ?? 0;
+  const denominator = int(f.denominator) ?? 100;
+  if (denominator <= 0 || numerator < 0 || numerator > denominator)
+    throw new Unsupported(`invalid RequestMirror fraction ${numerator}/${denominator}`);
+  return Math.round((numerator / denominator) * 1_000_000);
 }
 
 function parseFilters(raw: unknown): Filters {
-  const f: Filters = {};
+  const f: Filters = { mirrors: [] };
   for (const x of arr(raw)) {
     const o = obj(x);
     switch (o.type) {
@@ -219,7 +258,7 @@ function parseFilters(raw: unknown): Filters {
         const port = int(r.port);
         const path = pathRewrite(r.path, 'RequestRedirect');
         const statusCode = int(r.statusCode) ?? 302;
-        if (statusCode !== 301 && statusCode !== 302)
+        if (!supported('HTTPRoute redirect status').includes(String(statusCode)))
           throw new Unsupported(notSupported(`redirect status ${statusCode}`, 'HTTPRoute redirect status'));
         f.redirect = {
           type: 'Redirect',
@@ -231,11 +270,75 @@ function parseFilters(raw: unknown): Filters {
         };
         break;
       }
+      case 'CORS':
+        f.cors = corsPolicy(o.cors);
+        break;
+      case 'RequestMirror': {
+        const m = obj(o.requestMirror);
+        f.mirrors.push({ backendRef: m.backendRef, perMillion: mirrorShare(m) });
+        break;
+      }
       default:
         throw new Unsupported(notSupported(`filter type ${show(o.type)}`, 'HTTPRoute filter'));
     }
   }
   return f;
+}
+
+/**
+ * HTTPRoute rules[].timeouts: `request` bounds the whole exchange, `backendRequest` one request to
+ * a backend; without retries both bound the same wait, so the shorter wins. `0s` or absent: none.
+ */
+function timeout(raw: unknown): number | undefined {
+  const o = obj(raw);
+  let limit: number | undefined;
+  for (const field of ['request', 'backendRequest'] as const) {
+    const text = str(o[field]);
+    if (text === undefined) continue;
+    const ms = parseDuration(text);
+    if (ms === undefined)
+      throw new Unsupported(`timeouts.${field} ${JSON.stringify(text)} is not a duration`);
+    if (ms > 0) limit = limit === undefined ? ms : Math.min(limit, ms);
+  }
+  return limit;
+}
+
+/** Mirrors to valid backends; an invalid one is a ResolvedRefs problem, and mirrors nothing. */
+function mirrors(
+  l: Lookup,
+  kind: RouteKind,
+  ns: string,
+  list: Filters['mirrors'],
+  clusters: Map<string, ServicePort>,
+  problems: Problem[],
+): Mirror[] {
+  const out: Mirror[] = [];
+  for (const m of list) {
+    const r = resolveBackendRef(l, kind, ns, m.backendRef);
+    if (!r.ok) {
+      problems.push({ reason: r.reason, message: `RequestMirror: ${r.message}` });
+      continue;
+    }
+    if (m.perMillion === 0) continue;
+    clusters.set(r.cluster, kind === 'GRPCRoute' ? { ...r.service, http2: true } : r.service);
+    out.push({ cluster: r.cluster, perMillion: m.perMillion });
+  }
+  return out;
+}
+
+/** backendRefs[].filters: header modifiers only (what Envoy can apply per weighted cluster). */
+function backendFilters(raw: unknown): Pick<WeightedBackend, 'requestHeaders' | 'responseHeaders'> {
+  const list = arr(raw);
+  if (list.length === 0) return {};
+  const f = parseFilters(list);
+  if (f.redirect || f.urlRewrite || f.cors || f.mirrors.length > 0)
+    throw new Unsupported(
+      'backendRef filters other than RequestHeaderModifier and ResponseHeaderModifier are not supported',
+    );
+  return {
+    ...(f.requestHeaders ? { requestHeaders: f.requestHeaders } : {}),
+    ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
+  };
 }
 
 function backends(
@@ -246,10 +349,11 @@ function backends(
   clusters: Map<string, ServicePort>,
   problems: Problem[],
 ): { backends: WeightedBackend[]; invalidWeight: number } {
-  const byCluster = new Map<string, number>();
+  // Refs to one Service port with the same filters are one backend with their summed weight.
+  const merged = new Map<string, WeightedBackend>();
   let invalidWeight = 0;
   for (const ref of arr(refs)) {
-    if (arr(obj(ref).filters).length > 0) throw new Unsupported('backendRef filters are not supported yet');
+    const filters = kind === 'TLSRoute' ? {} : backendFilters(obj(ref).filters);
     const r = resolveBackendRef(l, kind, ns, ref);
     if (!r.ok) {
       problems.push({ reason: r.reason, message: r.message });
@@ -258,11 +362,10 @@ function backends(
     }
     if (r.weight === 0) continue;
     clusters.set(r.cluster, kind === 'GRPCRoute' ? { ...r.service, http2: true } : r.service);
-    byCluster.set(r.cluster, (byCluster.get(r.cluster) ?? 0) + r.weight);
+    const k = `${r.cluster}\u0000${JSON.stringify(filters)}`;
+    merged.set(k, { cluster: r.cluster, weight: (merged.get(k)?.weight ?? 0) + r.weight, ...filters });
   }
-  const backends = [...byCluster.entries()]
-    .map(([cluster, weight]) => ({ cluster, weight }))
-    .sort((a, b) => byString(a.cluster, b.cluster));
+  const backends = [...merged.entries()].sort((a, b) => byString(a[0], b[0])).map(([, b]) => b);
   return { backends, invalidWeight };
 }
 
@@ -280,7 +383,8 @@ function parseRules(
     const parse = kind === 'HTTPRoute' ? parseMatch : kind === 'GRPCRoute' ? parseGrpcMatch : undefined;
     const matches = parse ? (list.length ? list : [{}]).map(parse) : [];
     const grpc = kind === 'GRPCRoute' ? (list.length ? list : [{}]).map(grpcKey) : undefined;
-    const f = kind === 'TLSRoute' ? {} : parseFilters(rule.filters);
+    const f: Filters = kind === 'TLSRoute' ? { mirrors: [] } : parseFilters(rule.filters);
+    const timeoutMs = kind === 'HTTPRoute' ? timeout(rule.timeouts) : undefined;
     const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
     let action: HttpAction;
     if (f.redirect) action = f.redirect;
@@ -291,6 +395,7 @@ function parseRules(
         ...(invalidWeight > 0 && kind !== 'TLSRoute' ? { invalidWeight } : {}),
       };
     else action = { type: 'DirectResponse', status: 500 };
+    const mirrored = action.type === 'Forward' ? mirrors(l, kind, ns, f.mirrors, clusters, problems) : [];
     return {
       index,
       matches,
@@ -299,6 +404,9 @@ function parseRules(
       ...(f.requestHeaders ? { requestHeaders: f.requestHeaders } : {}),
       ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
       ...(f.urlRewrite && action.type === 'Forward' ? { urlRewrite: f.urlRewrite } : {}),
+      ...(timeoutMs !== undefined && action.type === 'Forward' ? { timeoutMs } : {}),
+      ...(mirrored.length > 0 ? { mirrors: mirrored } : {}),
+      ...(f.cors ? { cors: f.cors } : {}),
     };
   });
 }
@@ -331,7 +439,7 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
   const used = new Map<string, ServicePort>();
   for (const r of rules)
     if (r.action.type === 'Forward')
-      for (const b of r.action.backends) {
+      for (const b of [...r.action.backends, ...(r.mirrors ?? [])]) {
         const svc = clusters.get(b.cluster);
         if (svc) used.set(b.cluster, svc);
       }
@@ -360,6 +468,9 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
         ...(rule.requestHeaders ? { requestHeaders: rule.requestHeaders } : {}),
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
+        ...(rule.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
+        ...(rule.mirrors ? { mirrors: rule.mirrors } : {}),
+        ...(rule.cors ? { cors: rule.cors } : {}),
       };
       const grpc = rule.grpc?.[i];
       entries.push({ route: model, rule, matchIndex: i, ir, ...(grpc ? { grpc } : {}) });

@@ -60,6 +60,7 @@ function gatewayProgrammed(s: Snapshot, gw: GatewayModel, accepted: Condition): 
       reason: 'Invalid',
       message: `no listener is valid: ${describeListeners(gw.listeners)}`,
     };
+  if (gw.unusableAddress) return { ok: false, reason: 'AddressNotUsable', message: gw.unusableAddress };
   if (!gw.addresses.some((a) => a.type === 'IPAddress'))
     return { ok: false, reason: 'AddressNotAssigned', message: 'waiting for a LoadBalancer address' };
   if (!s.programmed) return { ok: true, reason: 'Programmed', message: 'Gateway is programmed' };
@@ -139,6 +140,15 @@ export function gatewayStatus(
   let accepted: Condition;
   if (gw.unsupportedAddress)
     accepted = condition('Accepted', false, 'UnsupportedAddress', gw.unsupportedAddress, gen, now);
+  else if (gw.infrastructure.invalidParameters)
+    accepted = condition(
+      'Accepted',
+      false,
+      'InvalidParameters',
+      gw.infrastructure.invalidParameters,
+      gen,
+      now,
+    );
   else if (invalid > 0 && invalid === gw.listeners.length)
     accepted = condition(
       'Accepted',
@@ -193,5 +203,13 @@ export function ownedService(gw: GatewayModel): OwnedService | undefined {
     labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.meta.name },
     owner: { apiVersion: GATEWAY_API_VERSION, kind: 'Gateway', name: gw.meta.name, uid: gw.meta.uid },
     ...(gw.requestedIPs.length > 0 ? { loadBalancerIPs: [...gw.requestedIPs] } : {}),
+    ...(gw.infrastructure.labels || gw.infrastructure.annotations
+      ? {
+          infrastructure: {
+            ...(gw.infrastructure.labels ? { labels: gw.infrastructure.labels } : {}),
+            ...(gw.infrastructure.annotations ? { annotations: gw.infrastructure.annotations } : {}),
+          },
+        }
+      : {}),
   };
 }

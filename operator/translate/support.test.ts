@@ -26,8 +26,20 @@ describe('what Portico supports', () => {
       'GRPCRouteNamedRouteRule',
       'Gateway',
       'GatewayAddressEmpty',
+      'GatewayHTTPListenerIsolation',
+      'GatewayHTTPSListenerDetectMisdirectedRequests',
+      'GatewayInfrastructure',
       'GatewayPort8080',
+      'GatewayStaticAddresses',
       'HTTPRoute',
+      'HTTPRoute303RedirectStatusCode',
+      'HTTPRoute307RedirectStatusCode',
+      'HTTPRoute308RedirectStatusCode',
+      'HTTPRouteBackendProtocolH2C',
+      'HTTPRouteBackendProtocolWebSocket',
+      'HTTPRouteBackendRequestHeaderModification',
+      'HTTPRouteBackendTimeout',
+      'HTTPRouteCORS',
       'HTTPRouteDestinationPortMatching',
       'HTTPRouteHostRewrite',
       'HTTPRouteMethodMatching',
@@ -37,10 +49,15 @@ describe('what Portico supports', () => {
       'HTTPRoutePathRewrite',
       'HTTPRoutePortRedirect',
       'HTTPRouteQueryParamMatching',
+      'HTTPRouteRequestMirror',
+      'HTTPRouteRequestMultipleMirrors',
+      'HTTPRouteRequestPercentageMirror',
+      'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
       'TLSRoute',
+      'TLSRouteModeTerminate',
     ]);
     const s = translate(snap({})).gatewayClassStatuses[0]?.status.supportedFeatures;
     expect(s?.map((f) => f.name)).toEqual(SUPPORTED_FEATURES);
@@ -49,16 +66,16 @@ describe('what Portico supports', () => {
   });
 
   it('an unsupported redirect status says which are supported', () => {
-    expect(message([{ type: 'RequestRedirect', requestRedirect: { statusCode: 303 } }])).toBe(
-      'redirect status 303 is not supported; supported: 301, 302',
+    expect(message([{ type: 'RequestRedirect', requestRedirect: { statusCode: 304 } }])).toBe(
+      'redirect status 304 is not supported; supported: 301, 302, 303, 307, 308',
     );
   });
 
   it('an unsupported filter says which are supported', () => {
     expect(
-      message([{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } }]),
+      message([{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Foo', name: 'x' } }]),
     ).toBe(
-      'filter type RequestMirror is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite',
+      'filter type ExtensionRef is not supported; supported: RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS',
     );
   });
 });

@@ -92,6 +92,11 @@ export interface OwnedService {
   };
   /** IPs requested in the Gateway's spec.addresses (type IPAddress), if any. */
   readonly loadBalancerIPs?: readonly string[];
+  /** The Gateway's spec.infrastructure labels and annotations (GatewayInfrastructure). */
+  readonly infrastructure?: {
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
 }
 
 export interface TranslateResult {

@@ -1,5 +1,6 @@
 // IR HTTP routes -> Envoy RouteConfiguration (RDS). Pure.
 import type {
+  HttpsChain,
   HeaderModifier,
   HttpAction,
   HttpListener,
@@ -14,6 +15,7 @@ import type { Route as EnvoyRoute } from '../envoy/generated/envoy/config/route/
 import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/RouteAction.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
+import { withCors } from './cors.ts';
 import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
 const REDIRECT_CODES: Record<number, RedirectAction['response_code']> = {
@@ -88,14 +90,43 @@ function pathRewrite(
 }
 
 function forward(action: Extract<HttpAction, { type: 'Forward' }>, r: Route): RouteAction {
+  const perBackend = action.backends.some((b) => b.requestHeaders || b.responseHeaders);
   const out: RouteAction =
-    action.backends.length === 1
+    action.backends.length === 1 && !perBackend
       ? { cluster: action.backends[0]!.cluster }
       : {
           weighted_clusters: {
-            clusters: action.backends.map((b) => ({ name: b.cluster, weight: { value: b.weight } })),
+            clusters: action.backends.map((b) => {
+              const req = headerOptions(b.requestHeaders);
+              const res = headerOptions(b.responseHeaders);
+              return {
+                name: b.cluster,
+                weight: { value: b.weight },
+                ...(req.length ? { request_headers_to_add: req } : {}),
+                ...(b.requestHeaders?.remove.length
+                  ? { request_headers_to_remove: [...b.requestHeaders.remove] }
+                  : {}),
+                ...(res.length ? { response_headers_to_add: res } : {}),
+                ...(b.responseHeaders?.remove.length
+                  ? { response_headers_to_remove: [...b.responseHeaders.remove] }
+                  : {}),
+              };
+            }),
           },
         };
+  // The Gateway API's default is no timeout; Envoy's would be 15 s.
+  out.timeout = r.timeoutMs
+    ? { seconds: Math.floor(r.timeoutMs / 1000), nanos: (r.timeoutMs % 1000) * 1e6 }
+    : { seconds: 0 };
+  if (r.mirrors?.length)
+    out.request_mirror_policies = r.mirrors.map((m) => ({
+      cluster: m.cluster,
+      ...(m.perMillion < 1_000_000
+        ? {
+            runtime_fraction: { default_value: { numerator: m.perMillion, denominator: 'MILLION' as const } },
+          }
+        : {}),
+    }));
   const rw: UrlRewrite | undefined = r.urlRewrite;
   if (rw?.hostname) out.host_rewrite_literal = rw.hostname;
   if (rw?.path) Object.assign(out, pathRewrite(rw.path, r.match));
@@ -142,16 +173,24 @@ export function envoyRoute(r: Route, on?: ServedOn): EnvoyRoute {
   return out;
 }
 
-/** One RouteConfiguration per HTTP(S) listener, named after the listener. Unmatched requests get Envoy's 404. */
-export function routeConfiguration(l: HttpListener): RouteConfiguration {
+/** The RouteConfiguration of an HTTPS listener's chain. */
+export function chainRouteName(l: HttpListener, c: HttpsChain): string {
+  return `${l.name}/${c.name}`;
+}
+
+/**
+ * One RouteConfiguration per HTTP listener, and per chain of an HTTPS one, named after it.
+ * Unmatched requests get Envoy's 404.
+ */
+export function routeConfiguration(l: HttpListener, chain?: HttpsChain): RouteConfiguration {
   return {
-    name: l.name,
+    name: chain ? chainRouteName(l, chain) : l.name,
     // Match Host without its port, but forward it unchanged (the backend sees what the client sent).
     ignore_port_in_host_matching: true,
-    virtual_hosts: l.virtualHosts.map((vh) => ({
+    virtual_hosts: (chain ?? l).virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
-      routes: vh.routes.map((r) => envoyRoute(r, l)),
+      routes: vh.routes.flatMap((r) => (r.cors ? withCors(envoyRoute(r, l), r.cors) : [envoyRoute(r, l)])),
     })),
   };
 }

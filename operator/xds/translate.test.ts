@@ -107,7 +107,7 @@ describe('routeMatch / envoyRoute', () => {
   });
 
   it('uses weighted_clusters for several backends and a plain cluster for one', () => {
-    expect(envoyRoute(route()).route).toEqual({ cluster: 'ns/svc/80' });
+    expect(envoyRoute(route()).route).toEqual({ cluster: 'ns/svc/80', timeout: { seconds: 0 } });
     const split = route({
       action: {
         type: 'Forward',
@@ -118,6 +118,7 @@ describe('routeMatch / envoyRoute', () => {
       },
     });
     expect(envoyRoute(split).route).toEqual({
+      timeout: { seconds: 0 },
       weighted_clusters: {
         clusters: [
           { name: 'ns/a/80', weight: { value: 99 } },
@@ -156,6 +157,54 @@ describe('routeMatch / envoyRoute', () => {
       port_redirect: 8443,
       path_redirect: '/new',
     });
+  });
+
+  it('has no timeout unless the route sets one (the Gateway API default, not Envoy 15 s)', () => {
+    expect(envoyRoute(route()).route?.timeout).toEqual({ seconds: 0 });
+    expect(envoyRoute(route({ timeoutMs: 1500 })).route?.timeout).toEqual({ seconds: 1, nanos: 500_000_000 });
+  });
+
+  it('mirrors to clusters, a share of requests by runtime fraction', () => {
+    const r = envoyRoute(
+      route({
+        mirrors: [
+          { cluster: 'ns/m1/80', perMillion: 1_000_000 },
+          { cluster: 'ns/m2/80', perMillion: 200_000 },
+        ],
+      }),
+    );
+    expect(r.route?.request_mirror_policies).toEqual([
+      { cluster: 'ns/m1/80' },
+      {
+        cluster: 'ns/m2/80',
+        runtime_fraction: { default_value: { numerator: 200_000, denominator: 'MILLION' } },
+      },
+    ]);
+  });
+
+  it('changes headers per backend through weighted clusters, even for one backend', () => {
+    const headers = { set: [{ name: 'backend', value: 'v1' }], add: [], remove: ['x-drop'] };
+    const r = envoyRoute(
+      route({
+        action: { type: 'Forward', backends: [{ cluster: 'ns/a/80', weight: 1, requestHeaders: headers }] },
+      }),
+    );
+    expect(r.route?.weighted_clusters?.clusters).toEqual([
+      {
+        name: 'ns/a/80',
+        weight: { value: 1 },
+        request_headers_to_add: [
+          { header: { key: 'backend', value: 'v1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        ],
+        request_headers_to_remove: ['x-drop'],
+      },
+    ]);
+  });
+
+  it('maps the redirect status codes 303, 307 and 308', () => {
+    const code = (statusCode: number) =>
+      envoyRoute(route({ action: { type: 'Redirect', statusCode } })).redirect?.response_code;
+    expect([303, 307, 308].map(code)).toEqual(['SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT']);
   });
 
   it('redirects to the listener port when the filter names neither scheme nor port', () => {
@@ -257,6 +306,7 @@ describe('translateIr', () => {
     const hcm = unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config);
     expect(hcm).toMatchObject({ rds: { route_config_name: http.name, config_source: { ads: {} } } });
     expect(JSON.stringify(hcm)).toContain('envoy.filters.http.router');
+    expect(hcm).toMatchObject({ upgrade_configs: [{ upgrade_type: 'websocket' }] });
     expect(snap.routes[http.name]?.virtual_hosts?.[0]?.domains).toEqual(['a.example']);
   });
 
@@ -284,6 +334,49 @@ describe('translateIr', () => {
     expect(snap.routes[https.name]).toBeDefined();
   });
 
+  it('gives each HTTPS chain (Gateway listener) its own SNI match, certificates and routes', () => {
+    const misdirected = route({
+      name: 'ns/gw/listener/b/misdirected',
+      action: { type: 'DirectResponse', status: 421 },
+    });
+    const chained: HttpListener = {
+      ...https,
+      chains: [
+        {
+          name: 'a',
+          sniHostnames: ['a.example'],
+          certificates: ['ns/a-cert'],
+          virtualHosts: [
+            { name: 'a.example', domains: ['a.example'], routes: [route()] },
+            { name: '*.b.example', domains: ['*.b.example'], routes: [misdirected] },
+          ],
+        },
+        { name: 'b', sniHostnames: [], certificates: ['ns/a-cert', 'ns/b-cert'], virtualHosts: [] },
+      ],
+    };
+    const s = translateIr({ ...ir, httpListeners: [chained] }, '1');
+    const l = s.listeners[https.name]!;
+    expect(l.filter_chains?.map((c) => [c.name, c.filter_chain_match])).toEqual([
+      ['a', { server_names: ['a.example'] }],
+      ['b', {}],
+    ]);
+    const hcm = unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config);
+    expect(hcm).toMatchObject({ rds: { route_config_name: `${https.name}/a` } });
+    const tls = unpack(l.filter_chains?.[1]?.transport_socket?.typed_config);
+    expect(tls).toMatchObject({
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [{ name: 'ns/a-cert' }, { name: 'ns/b-cert' }],
+      },
+    });
+    expect(Object.keys(s.routes).sort()).toEqual([`${https.name}/a`, `${https.name}/b`]);
+    expect(s.routes[`${https.name}/a`]?.virtual_hosts?.[1]?.routes?.[0]?.direct_response).toEqual({
+      status: 421,
+    });
+    expect(resourceGateways({ ...ir, httpListeners: [chained] }).routes.get(`${https.name}/b`)).toEqual([
+      https.gateway,
+    ]);
+  });
+
   it('routes TLS passthrough by SNI to tcp_proxy with weights', () => {
     const l = snap.listeners[passthrough.name]!;
     expect(l.listener_filters?.[0]?.name).toBe('envoy.filters.listener.tls_inspector');
@@ -298,6 +391,28 @@ describe('translateIr', () => {
       },
     });
     expect(snap.routes[passthrough.name]).toBeUndefined();
+  });
+
+  it('ends TLS on every SNI chain of a Terminate listener, without ALPN, and sends its secrets', () => {
+    const cert = { secretName: 'ns/t-cert', sniHostnames: ['x.example'], certPem: 'CERT-T', keyPem: 'KEY-T' };
+    const s = translateIr(
+      { ...ir, tlsPassthroughListeners: [{ ...passthrough, tls: { certificates: [cert] } }] },
+      '1',
+    );
+    const l = s.listeners[passthrough.name]!;
+    for (const chain of l.filter_chains ?? []) {
+      const tls = unpack(chain.transport_socket?.typed_config);
+      expect(tls).toEqual({
+        common_tls_context: {
+          tls_certificate_sds_secret_configs: [
+            { name: 'ns/t-cert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+          ],
+        },
+      });
+    }
+    expect(unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config)).toMatchObject({ weighted_clusters: {} });
+    expect(s.secrets['ns/t-cert']?.tls_certificate?.certificate_chain).toEqual({ inline_string: 'CERT-T' });
+    expect(snap.listeners[passthrough.name]?.filter_chains?.[0]?.transport_socket).toBeUndefined();
   });
 
   it('accepts, then closes, connections for a TLS route with no valid backend', () => {

@@ -3,6 +3,7 @@ import type {
   Cluster as IrCluster,
   GatewayRef,
   HttpListener,
+  HttpsChain,
   IR,
   SniRoute,
   TlsCertificate,
@@ -19,7 +20,7 @@ import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { digest } from './digest.ts';
-import { routeConfiguration } from './routes.ts';
+import { chainRouteName, routeConfiguration } from './routes.ts';
 import type { ResourceKind, Snapshot } from './snapshot.ts';
 
 export const ADS: ConfigSource = { ads: {}, resource_api_version: 'V3' };
@@ -59,14 +60,16 @@ export function loadAssignment(c: IrCluster): ClusterLoadAssignment {
   };
 }
 
-function httpConnectionManager(l: HttpListener): Filter {
+function httpConnectionManager(l: HttpListener, routeConfigName = l.name): Filter {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: pack('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
       stat_prefix: statPrefix(l.name),
-      rds: { config_source: ADS, route_config_name: l.name },
+      rds: { config_source: ADS, route_config_name: routeConfigName },
       use_remote_address: { value: true },
       normalize_path: { value: true },
+      // HTTP/1.1 Upgrade: websocket reaches backends (appProtocol kubernetes.io/ws or not).
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
       http_filters: [
         {
           name: 'envoy.filters.http.router',
@@ -87,21 +90,39 @@ function sniMatch(hostnames: readonly string[]): FilterChain['filter_chain_match
   return hostnames.length === 0 || hostnames.includes('*') ? {} : { server_names: [...hostnames] };
 }
 
+function downstreamTls(
+  secretNames: readonly string[],
+  alpn: readonly string[] = ['h2', 'http/1.1'],
+): FilterChain['transport_socket'] {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+      common_tls_context: {
+        ...(alpn.length ? { alpn_protocols: [...alpn] } : {}),
+        // SDS: a certificate rotation updates the secret, not the listener.
+        tls_certificate_sds_secret_configs: secretNames.map((name) => ({ name, sds_config: ADS })),
+      },
+    }),
+  };
+}
+
+/** IR without chains: one filter chain per certificate, all sharing the listener's routes. */
 function httpsChain(l: HttpListener, cert: TlsCertificate): FilterChain {
   return {
     name: cert.secretName,
     filter_chain_match: sniMatch(cert.sniHostnames),
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
-        common_tls_context: {
-          alpn_protocols: ['h2', 'http/1.1'],
-          // SDS: a certificate rotation updates the secret, not the listener.
-          tls_certificate_sds_secret_configs: [{ name: cert.secretName, sds_config: ADS }],
-        },
-      }),
-    },
+    transport_socket: downstreamTls([cert.secretName]),
     filters: [httpConnectionManager(l)],
+  };
+}
+
+/** One Gateway listener: its SNI names, its certificates, its own routes (listener isolation). */
+function isolatedChain(l: HttpListener, c: HttpsChain): FilterChain {
+  return {
+    name: c.name,
+    filter_chain_match: sniMatch(c.sniHostnames),
+    transport_socket: downstreamTls(c.certificates),
+    filters: [httpConnectionManager(l, chainRouteName(l, c))],
   };
 }
 
@@ -119,7 +140,9 @@ export function httpListener(l: HttpListener): Listener | undefined {
       filter_chains: [{ filters: [httpConnectionManager(l)] }],
     };
   }
-  const chains = (l.tls?.certificates ?? []).map((c) => httpsChain(l, c));
+  const chains = l.chains
+    ? l.chains.map((c) => isolatedChain(l, c))
+    : (l.tls?.certificates ?? []).map((c) => httpsChain(l, c));
   if (chains.length === 0) return undefined;
   return {
     name: l.name,
@@ -154,9 +177,12 @@ function tcpProxy(r: SniRoute): Filter {
 /** Undefined when the listener has no routes: nothing to bind. */
 export function tlsPassthroughListener(l: TlsPassthroughListener): Listener | undefined {
   // A route whose backends are all invalid still owns its SNI: connections are accepted, then closed.
+  // Mode Terminate: every chain ends TLS; Envoy picks the certificate that matches the SNI.
+  const secrets = l.tls?.certificates.map((c) => c.secretName);
   const chains: FilterChain[] = l.routes.map((r) => ({
     name: r.name,
     filter_chain_match: sniMatch(r.sniHostnames),
+    ...(secrets?.length ? { transport_socket: downstreamTls(secrets, []) } : {}),
     filters: [r.backends.length === 0 ? closeConnection : tcpProxy(r)],
   }));
   if (chains.length === 0) return undefined;
@@ -203,11 +229,23 @@ export function translateIr(ir: IR, version: string): Snapshot {
   }
   for (const l of ir.httpListeners) {
     if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) continue;
-    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}`;
+    const chainKey = l.chains
+      ? JSON.stringify(l.chains.map((c) => [c.name, c.sniHostnames, c.certificates]))
+      : '';
+    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}\0${chainKey}`;
+    if (l.chains?.length === 0) continue;
     listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
-    routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
-      routeConfiguration(l),
-    );
+    if (l.chains)
+      for (const c of l.chains) {
+        const name = chainRouteName(l, c);
+        routes[name] = reuse(next, `r\0${name}\0${l.port}\0${digest(c.virtualHosts)}`, () =>
+          routeConfiguration(l, c),
+        );
+      }
+    else
+      routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
+        routeConfiguration(l),
+      );
     for (const cert of l.tls?.certificates ?? []) {
       secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
     }
@@ -215,6 +253,8 @@ export function translateIr(ir: IR, version: string): Snapshot {
   for (const l of ir.tlsPassthroughListeners) {
     const listener = tlsPassthroughListener(l);
     if (listener) listeners[l.name] = listener;
+    for (const cert of l.tls?.certificates ?? [])
+      secrets[cert.secretName] = reuse(next, `s\0${JSON.stringify(cert)}`, () => tlsSecret(cert));
   }
   memo = next;
   return { version, clusters, endpoints, listeners, routes, secrets };
@@ -240,16 +280,19 @@ export function resourceGateways(ir: IR): Record<ResourceKind, Map<string, Gatew
   };
   for (const l of ir.httpListeners) {
     add('listeners', l.name, l.gateway);
-    add('routes', l.name, l.gateway);
+    if (l.chains) for (const c of l.chains) add('routes', chainRouteName(l, c), l.gateway);
+    else add('routes', l.name, l.gateway);
     for (const c of l.tls?.certificates ?? []) add('secrets', c.secretName, l.gateway);
     for (const vh of l.virtualHosts) {
       for (const r of vh.routes) {
-        if (r.action.type === 'Forward') for (const b of r.action.backends) addCluster(b.cluster, l.gateway);
+        if (r.action.type === 'Forward')
+          for (const b of [...r.action.backends, ...(r.mirrors ?? [])]) addCluster(b.cluster, l.gateway);
       }
     }
   }
   for (const l of ir.tlsPassthroughListeners) {
     add('listeners', l.name, l.gateway);
+    for (const c of l.tls?.certificates ?? []) add('secrets', c.secretName, l.gateway);
     for (const r of l.routes) for (const b of r.backends) addCluster(b.cluster, l.gateway);
   }
   return out;
