@@ -51,7 +51,16 @@ const WRITE_STATUS = ['get', 'update', 'patch'];
 export const operatorClusterRules: PolicyRule[] = [
   {
     apiGroups: [GW],
-    resources: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'referencegrants'],
+    resources: [
+      'gatewayclasses',
+      'gateways',
+      'httproutes',
+      'grpcroutes',
+      'tlsroutes',
+      'tcproutes',
+      'udproutes',
+      'referencegrants',
+    ],
     verbs: READ,
   },
   {
@@ -62,6 +71,8 @@ export const operatorClusterRules: PolicyRule[] = [
       'httproutes/status',
       'grpcroutes/status',
       'tlsroutes/status',
+      'tcproutes/status',
+      'udproutes/status',
     ],
     verbs: WRITE_STATUS,
   },

@@ -8,8 +8,9 @@ import { compile } from 'json-schema-to-typescript';
 import type { JSONSchema } from 'json-schema-to-typescript';
 import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
+import { importedKinds } from '../../constructs/import-gateway-api.ts';
 
-const KINDS = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'referencegrants'];
+const KINDS = importedKinds;
 const DEFAULT_CRD_DIR = join(homedir(), '.cache/portico/gateway-api-v1.6.3/crds');
 
 interface CrdVersion {

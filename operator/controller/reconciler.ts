@@ -157,6 +157,8 @@ export class Reconciler {
       ['HTTPRoute', snap.httpRoutes, RESOURCES.httpRoutes],
       ['GRPCRoute', snap.grpcRoutes, RESOURCES.grpcRoutes],
       ['TLSRoute', snap.tlsRoutes, RESOURCES.tlsRoutes],
+      ['TCPRoute', snap.tcpRoutes, RESOURCES.tcpRoutes],
+      ['UDPRoute', snap.udpRoutes, RESOURCES.udpRoutes],
     ] as const) {
       const desired = new Map(
         result.routeStatuses

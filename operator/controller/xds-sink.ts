@@ -36,15 +36,22 @@ export class AdsSink implements XdsSink {
     // Every listener is serialized once, for its Gateway's hash and for the version: this runs on
     // every reconcile, and at thousands of routes serializing the IR twice showed in profiles.
     const byGateway = new Map<string, string[]>();
-    for (const l of [...ir.httpListeners, ...ir.tlsPassthroughListeners]) {
+    const all = [
+      ...ir.httpListeners,
+      ...ir.tlsPassthroughListeners,
+      ...(ir.tcpListeners ?? []),
+      ...(ir.udpListeners ?? []),
+    ];
+    for (const l of all) {
       const k = `${l.gateway.namespace}/${l.gateway.name}`;
       byGateway.set(k, [...(byGateway.get(k) ?? []), JSON.stringify(l)]);
     }
     const gwHashes = new Map([...byGateway].map(([k, ls]) => [k, hash(`[${ls.join(',')}]`)]));
-    const { httpListeners, tlsPassthroughListeners, ...rest } = ir;
-    const version = hash(
-      JSON.stringify([[...gwHashes].sort(), httpListeners.length, tlsPassthroughListeners.length, rest]),
+    const { httpListeners, tlsPassthroughListeners, tcpListeners, udpListeners, ...rest } = ir;
+    const counts = [httpListeners, tlsPassthroughListeners, tcpListeners ?? [], udpListeners ?? []].map(
+      (x) => x.length,
     );
+    const version = hash(JSON.stringify([[...gwHashes].sort(), counts, rest]));
     if (version === this.current) return;
     this.versions.set(version, gwHashes);
     if (this.versions.size > KEEP_VERSIONS) this.versions.delete(this.versions.keys().next().value!);

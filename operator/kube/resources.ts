@@ -36,6 +36,8 @@ export const RESOURCES = {
   httpRoutes: gw('HTTPRoute', 'httproutes'),
   grpcRoutes: gw('GRPCRoute', 'grpcroutes'),
   tlsRoutes: gw('TLSRoute', 'tlsroutes'),
+  tcpRoutes: gw('TCPRoute', 'tcproutes'),
+  udpRoutes: gw('UDPRoute', 'udproutes'),
   referenceGrants: gw('ReferenceGrant', 'referencegrants'),
   services: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   endpointSlices: {

@@ -40,7 +40,9 @@ describe('what Portico supports', () => {
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
+      'TCPRoute',
       'TLSRoute',
+      'UDPRoute',
     ]);
     const s = translate(snap({})).gatewayClassStatuses[0]?.status.supportedFeatures;
     expect(s?.map((f) => f.name)).toEqual(SUPPORTED_FEATURES);

@@ -33,6 +33,8 @@ export function translate(snapshot: Snapshot): TranslateResult {
   for (const r of arr(s.httpRoutes)) add('HTTPRoute', r);
   for (const r of arr(s.grpcRoutes)) add('GRPCRoute', r);
   for (const r of arr(s.tlsRoutes)) add('TLSRoute', r);
+  for (const r of arr(s.tcpRoutes)) add('TCPRoute', r);
+  for (const r of arr(s.udpRoutes)) add('UDPRoute', r);
   routes.sort((a, b) => byString(a.id, b.id));
 
   const attachments: Attachment[] = [];

@@ -10,7 +10,9 @@ import type {
   HTTPRoute,
   ReferenceGrant,
   RouteParentStatus,
+  TCPRoute,
   TLSRoute,
+  UDPRoute,
 } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import type { RouteKind } from './gateways.ts';
@@ -31,6 +33,10 @@ export interface Snapshot {
   /** Absent means none. */
   readonly grpcRoutes?: readonly GRPCRoute[];
   readonly tlsRoutes: readonly TLSRoute[];
+  /** Absent means none. */
+  readonly tcpRoutes?: readonly TCPRoute[];
+  /** Absent means none. */
+  readonly udpRoutes?: readonly UDPRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
@@ -75,7 +81,7 @@ export interface RouteStatusResult {
 export interface OwnedServicePort {
   readonly name: string;
   readonly port: number;
-  readonly protocol: 'TCP';
+  readonly protocol: 'TCP' | 'UDP';
 }
 
 /** The desired per-Gateway LoadBalancer Service, as plain data. */
