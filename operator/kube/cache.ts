@@ -28,6 +28,8 @@ export interface ClusterSnapshot {
   readonly tlsRoutes: TLSRoute[];
   readonly tcpRoutes: TCPRoute[];
   readonly udpRoutes: UDPRoute[];
+  readonly listenerSets: KubeObject[];
+  readonly backendTlsPolicies: KubeObject[];
   readonly referenceGrants: ReferenceGrant[];
   readonly services: V1Service[];
   readonly endpointSlices: V1EndpointSlice[];
@@ -82,6 +84,8 @@ export class ClusterCache {
       tlsRoutes: items<TLSRoute>('tlsRoutes'),
       tcpRoutes: items<TCPRoute>('tcpRoutes'),
       udpRoutes: items<UDPRoute>('udpRoutes'),
+      listenerSets: items<KubeObject>('listenerSets'),
+      backendTlsPolicies: items<KubeObject>('backendTlsPolicies'),
       referenceGrants: items<ReferenceGrant>('referenceGrants'),
       services: items<V1Service>('services'),
       endpointSlices: items<V1EndpointSlice>('endpointSlices'),

@@ -9,6 +9,7 @@ import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
+import { backendTlsPolicyStatuses, listenerSetStatuses } from './unsupported-kinds.ts';
 import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
@@ -73,6 +74,8 @@ export function translate(snapshot: Snapshot): TranslateResult {
     gatewayClassStatuses: gatewayClassStatuses(s, now),
     gatewayStatuses,
     routeStatuses,
+    listenerSetStatuses: listenerSetStatuses(arr(s.listenerSets), byKey, now),
+    backendTlsPolicyStatuses: backendTlsPolicyStatuses(arr(s.backendTlsPolicies), attachments, now),
     ownedServices,
     ir: buildIR(l, gateways, attachments),
   };

@@ -16,6 +16,7 @@ import type {
 } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import type { RouteKind } from './gateways.ts';
+import type { ListenerSetStatusResult, PolicyStatusResult } from './unsupported-kinds.ts';
 
 export const CONTROLLER_NAME = 'portico.dev/gateway-controller';
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
@@ -37,6 +38,10 @@ export interface Snapshot {
   readonly tcpRoutes?: readonly TCPRoute[];
   /** Absent means none. */
   readonly udpRoutes?: readonly UDPRoute[];
+  /** Not implemented yet: refused with a status (absent means none). */
+  readonly listenerSets?: readonly unknown[];
+  /** Not implemented yet: refused with a status (absent means none). */
+  readonly backendTlsPolicies?: readonly unknown[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
@@ -104,6 +109,10 @@ export interface TranslateResult {
   readonly gatewayClassStatuses: readonly GatewayClassStatusResult[];
   readonly gatewayStatuses: readonly GatewayStatusResult[];
   readonly routeStatuses: readonly RouteStatusResult[];
+  /** ListenerSets whose parent is a Portico Gateway (refused: not implemented yet). */
+  readonly listenerSetStatuses?: readonly ListenerSetStatusResult[];
+  /** BackendTLSPolicies on Services that Portico Gateways route to (refused: not implemented yet). */
+  readonly backendTlsPolicyStatuses?: readonly PolicyStatusResult[];
   readonly ownedServices: readonly OwnedService[];
   readonly ir: IR;
 }
