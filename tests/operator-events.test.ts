@@ -131,6 +131,30 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
     expect(warning.message).toMatch(/^Gateway default\/broken: .*no-such-service/);
   });
 
+  it('a ListenerSet on a Portico Gateway is refused with NotAllowed rather than left without status', async () => {
+    await cp.applyYaml(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'ListenerSet',
+        metadata: { name: 'extra', namespace: 'default' },
+        spec: { parentRef: { name: 'broken' }, listeners: [{ name: 'more', protocol: 'HTTP', port: 8080 }] },
+      }),
+    );
+    const ls = await eventually('ListenerSet refused', async () => {
+      const o = await get(client, 'listenerSets', 'extra');
+      return cond(o?.status?.conditions, 'Accepted')?.reason === 'NotAllowed' && o;
+    });
+    expect(cond(ls.status?.conditions, 'Accepted')).toMatchObject({
+      status: 'False',
+      message:
+        'Gateway default/broken does not allow ListenerSets from namespace default (spec.allowedListeners)',
+    });
+    expect(cond(ls.status?.conditions, 'Programmed')).toMatchObject({
+      status: 'False',
+      reason: 'NotAllowed',
+    });
+  });
+
   it('portico status names the missing Gateway, the unknown class and the broken listener', async () => {
     await cp.applyYaml(
       [
