@@ -27,8 +27,10 @@ export interface GatewayServiceOwner {
 export interface GatewayServiceProps {
   /** The Gateway this Service gives an address to. */
   readonly gateway: GatewayServiceOwner;
-  /** The Gateway's listener ports; the Service gets one TCP port per distinct port. */
+  /** The Gateway's TCP-based listener ports (HTTP, HTTPS, TLS, TCP); one TCP port per distinct port. */
   readonly listenerPorts: number[];
+  /** The Gateway's UDP listener ports; one UDP port (`udp-<port>`) per distinct port. @default none */
+  readonly udpListenerPorts?: number[];
   /** Addresses requested in the Gateway's spec.addresses. @default none: LB IPAM assigns one from a pool */
   readonly loadBalancerIPs?: string[];
   /** The Gateway's spec.infrastructure labels, added to the Service's (Portico's own win). @default none */
@@ -64,8 +66,12 @@ export class GatewayService extends Construct {
       );
     }
     props.listenerPorts.forEach((p, i) => checkPort(this, `listenerPorts[${i}]`, p));
-    const ports = [...new Set(props.listenerPorts)].sort((a, b) => a - b);
-    if (ports.length === 0) invalid(this, 'listenerPorts', 'must list at least one listener port');
+    const udpPorts = props.udpListenerPorts ?? [];
+    udpPorts.forEach((p, i) => checkPort(this, `udpListenerPorts[${i}]`, p));
+    const distinct = (list: number[]) => [...new Set(list)].sort((a, b) => a - b);
+    const ports = distinct(props.listenerPorts);
+    if (ports.length + udpPorts.length === 0)
+      invalid(this, 'listenerPorts', 'must list at least one listener port');
     const ips = props.loadBalancerIPs ?? [];
     ips.forEach((ip, i) => {
       if (parseIp(ip) === undefined)
@@ -107,12 +113,21 @@ export class GatewayService extends Construct {
         type: 'LoadBalancer',
         // Envoy binds the VIP itself (host network): node ports would only be unused holes.
         allocateLoadBalancerNodePorts: false,
-        ports: ports.map((port) => ({
-          name: `port-${port}`,
-          port,
-          protocol: 'TCP',
-          targetPort: IntOrString.fromNumber(port),
-        })),
+        ports: [
+          ...ports.map((port) => ({
+            name: `port-${port}`,
+            port,
+            protocol: 'TCP',
+            targetPort: IntOrString.fromNumber(port),
+          })),
+          // TCP and UDP may share a port number; the names keep them apart.
+          ...distinct(udpPorts).map((port) => ({
+            name: `udp-${port}`,
+            port,
+            protocol: 'UDP',
+            targetPort: IntOrString.fromNumber(port),
+          })),
+        ],
       },
     });
   }

@@ -118,8 +118,8 @@ describe('Gateway', () => {
     ],
     [
       'an unknown protocol',
-      [{ name: 'a', protocol: 'UDP' as 'HTTP' }],
-      'listeners[0].protocol must be HTTP, HTTPS or TLS, got "UDP"',
+      [{ name: 'a', protocol: 'SCTP' as 'HTTP' }],
+      'listeners[0].protocol must be HTTP, HTTPS, TLS, TCP or UDP, got "SCTP"',
     ],
     [
       'Selector without labels',

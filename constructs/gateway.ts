@@ -8,9 +8,18 @@ import { GatewayClass } from './gateway-class.ts';
 import { parseIp } from './ip.ts';
 import { checkHostname, checkName, checkPort, checkSectionName } from './validate.ts';
 
-export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS';
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 export type TlsMode = 'Terminate' | 'Passthrough';
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+
+/** The route kinds each listener protocol admits. */
+export const LISTENER_KINDS: Readonly<Record<ListenerProtocol, readonly RouteKind[]>> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
+};
 
 /** A TLS certificate Secret: its name (and namespace), or a cdk8s-plus Secret. */
 export type CertificateRef = { readonly name: string; readonly namespace?: string } | plus.Secret;
@@ -28,9 +37,9 @@ export interface ListenerProps {
   /** Unique listener name, used by routes as `sectionName`. */
   readonly name: string;
   readonly protocol: ListenerProtocol;
-  /** @default 80 for HTTP, 443 for HTTPS and TLS */
+  /** @default 80 for HTTP, 443 for HTTPS and TLS; required for TCP and UDP */
   readonly port?: number;
-  /** Only requests (or SNI) for this host name match the listener. @default any host */
+  /** Only requests (or SNI) for this host name match the listener; not for TCP and UDP. @default any host */
   readonly hostname?: string;
   /** TLS handling for HTTPS and TLS listeners. @default "Terminate" (the Gateway API default) */
   readonly tlsMode?: TlsMode;
@@ -126,22 +135,31 @@ export class Gateway extends Construct {
         `"${listener.name}" is already used by another listener; listener names must be unique`,
       );
     }
-    if (!['HTTP', 'HTTPS', 'TLS'].includes(listener.protocol)) {
-      invalid(this, `${at}.protocol`, `must be HTTP, HTTPS or TLS, got "${listener.protocol}"`);
+    if (!Object.keys(LISTENER_KINDS).includes(listener.protocol)) {
+      invalid(this, `${at}.protocol`, `must be HTTP, HTTPS, TLS, TCP or UDP, got "${listener.protocol}"`);
     }
+    const l4 = listener.protocol === 'TCP' || listener.protocol === 'UDP';
+    if (l4 && listener.port === undefined)
+      invalid(this, `${at}.port`, `is required for a ${listener.protocol} listener`);
     const port = listener.port ?? (listener.protocol === 'HTTP' ? 80 : 443);
     checkPort(this, `${at}.port`, port);
+    if (l4 && listener.hostname !== undefined)
+      invalid(
+        this,
+        `${at}.hostname`,
+        `is ignored by ${listener.protocol} listeners (no SNI or Host); remove it`,
+      );
     if (listener.hostname !== undefined) checkHostname(this, `${at}.hostname`, listener.hostname);
 
     let tls: gwapi.GatewaySpecListenersTls | undefined;
     let mode: TlsMode | undefined;
     const certs = listener.certificateRefs ?? [];
-    if (listener.protocol === 'HTTP') {
+    if (listener.protocol === 'HTTP' || l4) {
       if (listener.tlsMode !== undefined || certs.length > 0) {
         invalid(
           this,
           `${at}.tlsMode`,
-          'and certificateRefs are only for HTTPS and TLS listeners; use protocol "HTTPS"',
+          `and certificateRefs are only for HTTPS and TLS listeners; ${l4 ? 'a TLS Passthrough listener routes TLS by SNI' : 'use protocol "HTTPS"'}`,
         );
       }
     } else {
@@ -200,7 +218,7 @@ export class Gateway extends Construct {
         'is only used with allowedRoutes.from "Selector"; set from: "Selector"',
       );
     }
-    const supported: RouteKind[] = listener.protocol === 'TLS' ? ['TLSRoute'] : ['HTTPRoute', 'GRPCRoute'];
+    const supported: RouteKind[] = [...LISTENER_KINDS[listener.protocol]];
     for (const [i, k] of (allowed.kinds ?? []).entries()) {
       if (!supported.includes(k)) {
         invalid(

@@ -11,13 +11,15 @@ import { versions } from '../local/toolchain/versions.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 
-/** The CRDs Portico implements: standard channel (with GRPCRoute) plus TLSRoute. */
+/** The CRDs Portico implements (all standard channel at v1.6.3). */
 export const gatewayApiKinds = [
   'gatewayclasses',
   'gateways',
   'httproutes',
   'grpcroutes',
   'tlsroutes',
+  'tcproutes',
+  'udproutes',
   'referencegrants',
 ];
 

@@ -5,6 +5,8 @@ export * from './route-refs.ts';
 export * from './http-route.ts';
 export * from './grpc-route.ts';
 export * from './tls-route.ts';
+export * from './tcp-route.ts';
+export * from './udp-route.ts';
 export * from './reference-grant.ts';
 export * from './label-selector.ts';
 export * from './portico-crds.ts';

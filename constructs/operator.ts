@@ -51,7 +51,18 @@ const WRITE_STATUS = ['get', 'update', 'patch'];
 export const operatorClusterRules: PolicyRule[] = [
   {
     apiGroups: [GW],
-    resources: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'referencegrants'],
+    resources: [
+      'gatewayclasses',
+      'gateways',
+      'httproutes',
+      'grpcroutes',
+      'tlsroutes',
+      'tcproutes',
+      'udproutes',
+      'referencegrants',
+      'listenersets',
+      'backendtlspolicies',
+    ],
     verbs: READ,
   },
   {
@@ -62,6 +73,10 @@ export const operatorClusterRules: PolicyRule[] = [
       'httproutes/status',
       'grpcroutes/status',
       'tlsroutes/status',
+      'tcproutes/status',
+      'udproutes/status',
+      'listenersets/status',
+      'backendtlspolicies/status',
     ],
     verbs: WRITE_STATUS,
   },

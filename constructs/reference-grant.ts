@@ -6,7 +6,7 @@ import { checkName } from './validate.ts';
 
 export interface ReferenceGrantFrom {
   /** The kind allowed to refer: a route kind, or Gateway (for certificate Secrets). */
-  readonly kind: 'HTTPRoute' | 'TLSRoute' | 'Gateway';
+  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute' | 'Gateway';
   /** The namespace the referring objects live in. */
   readonly namespace: string;
 }

@@ -1,8 +1,8 @@
-import type { ApiObject } from 'cdk8s';
+import { type ApiObject, type ApiObjectMetadata, Chart } from 'cdk8s';
 import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { invalid, validationMessage } from './errors.ts';
-import { Gateway, type RouteKind } from './gateway.ts';
+import { Gateway, LISTENER_KINDS, type ListenerProtocol, type RouteKind } from './gateway.ts';
 import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
 
 /** Where a route attaches: a Gateway construct, or a Gateway by name, optionally narrowed to one listener. */
@@ -108,6 +108,14 @@ export function toBackendRef(
   };
 }
 
+/** Which listeners a route kind needs, for error messages. */
+function hint(kind: RouteKind): string {
+  const protocols = (Object.keys(LISTENER_KINDS) as ListenerProtocol[]).filter((p) =>
+    LISTENER_KINDS[p].includes(kind),
+  );
+  return `a ${kind} needs a ${protocols.join(' or ')} listener`;
+}
+
 /**
  * Synth-time check that each parent Gateway construct has a listener this route kind can attach to
  * (for example an HTTPRoute cannot attach to a TLS Passthrough listener).
@@ -139,7 +147,7 @@ export function attachmentErrors(
         .map((l) => `${l.name} (${l.protocol}${l.tlsMode ? ' ' + l.tlsMode : ''})`)
         .join(', ');
       errors.push(
-        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${kind === 'TLSRoute' ? 'use an HTTPRoute or a GRPCRoute for HTTP and HTTPS listeners' : 'use a TLSRoute for TLS listeners'} or pick another sectionName`,
+        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${hint(kind)} or pick another sectionName`,
       );
     }
   });
@@ -179,4 +187,21 @@ export abstract class AttachedRoute extends Construct {
     );
     this.parents.push(parent);
   }
+}
+
+/** What a TCPRoute or UDPRoute construct takes: parents and weighted backends, no matches. */
+export interface StreamRouteProps {
+  /** @default a name unique in the chart */
+  readonly metadata?: ApiObjectMetadata;
+  /** Gateways (or their listeners) to attach to. @default none; use `attachTo` */
+  readonly parentRefs?: (ParentRef | Gateway)[];
+  /** Backends that receive every connection or datagram, split by weight (at least one). */
+  readonly backendRefs: BackendRef[];
+}
+
+/** The one rule of a TCPRoute or UDPRoute, checked: `[{ backendRefs }]`. */
+export function streamRules(scope: Construct, props: StreamRouteProps): { backendRefs: WireBackendRef[] }[] {
+  if (props.backendRefs.length === 0) invalid(scope, 'backendRefs', 'must list at least one backend Service');
+  const ns = props.metadata?.namespace ?? Chart.of(scope).namespace;
+  return [{ backendRefs: props.backendRefs.map((b, i) => toBackendRef(scope, `backendRefs[${i}]`, b, ns)) }];
 }

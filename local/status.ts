@@ -142,8 +142,10 @@ export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const list = async (plural: string) =>
     ((await api.listClusterCustomObject({ ...GW, plural })) as { items: Obj[] }).items;
-  const [classes, gateways, httpRoutes, grpcRoutes, tlsRoutes] = await Promise.all(
-    ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes'].map(list),
+  const [classes, gateways, httpRoutes, grpcRoutes, tlsRoutes, tcpRoutes, udpRoutes] = await Promise.all(
+    ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'udproutes'].map(
+      list,
+    ),
   );
   log('\nGatewayClasses:');
   log(
@@ -188,6 +190,8 @@ export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
     ...httpRoutes!.map((r) => ['HTTPRoute', r] as const),
     ...grpcRoutes!.map((r) => ['GRPCRoute', r] as const),
     ...tlsRoutes!.map((r) => ['TLSRoute', r] as const),
+    ...tcpRoutes!.map((r) => ['TCPRoute', r] as const),
+    ...udpRoutes!.map((r) => ['UDPRoute', r] as const),
   ];
   const routeVerdicts = routes.map(([, r]) => routeVerdict(r, gateways!, classes!));
   log('\nRoutes:');

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runConformance, type ConformanceResult } from '../local/conformance/run.ts';
 
-// The upstream Gateway API conformance suite (GATEWAY-HTTP, -TLS and -GRPC, the features the
-// GatewayClass claims) on a real-node cluster: 2-10 min warm, plus building the suite once.
+// The upstream Gateway API conformance suite (GATEWAY-HTTP, -TLS, -GRPC, -TCP and -UDP, the features
+// the GatewayClass claims) on a real-node cluster: several minutes warm, plus building the suite once.
 describe('Gateway API conformance', () => {
   let dir: string;
   let result: ConformanceResult;
@@ -28,6 +28,8 @@ describe('Gateway API conformance', () => {
     expect(byName['GATEWAY-HTTP']?.core).toMatchObject({ passed: 36, failed: 0, skipped: 0 });
     expect(byName['GATEWAY-TLS']?.core).toMatchObject({ passed: 19, failed: 0, skipped: 0 });
     expect(byName['GATEWAY-GRPC']?.core).toMatchObject({ passed: 14, failed: 0, skipped: 0 });
+    expect(byName['GATEWAY-TCP']?.core).toMatchObject({ passed: 18, failed: 0, skipped: 0 });
+    expect(byName['GATEWAY-UDP']?.core).toMatchObject({ passed: 19, failed: 0, skipped: 0 });
     for (const p of Object.values(byName)) expect(p.extended?.failed ?? 0).toBe(0);
   });
 });

@@ -131,6 +131,30 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
     expect(warning.message).toMatch(/^Gateway default\/broken: .*no-such-service/);
   });
 
+  it('a ListenerSet on a Portico Gateway is refused with NotAllowed rather than left without status', async () => {
+    await cp.applyYaml(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'ListenerSet',
+        metadata: { name: 'extra', namespace: 'default' },
+        spec: { parentRef: { name: 'broken' }, listeners: [{ name: 'more', protocol: 'HTTP', port: 8080 }] },
+      }),
+    );
+    const ls = await eventually('ListenerSet refused', async () => {
+      const o = await get(client, 'listenerSets', 'extra');
+      return cond(o?.status?.conditions, 'Accepted')?.reason === 'NotAllowed' && o;
+    });
+    expect(cond(ls.status?.conditions, 'Accepted')).toMatchObject({
+      status: 'False',
+      message:
+        'Gateway default/broken does not allow ListenerSets from namespace default (spec.allowedListeners)',
+    });
+    expect(cond(ls.status?.conditions, 'Programmed')).toMatchObject({
+      status: 'False',
+      reason: 'NotAllowed',
+    });
+  });
+
   it('portico status names the missing Gateway, the unknown class and the broken listener', async () => {
     await cp.applyYaml(
       [
@@ -146,20 +170,28 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
           metadata: { name: 'orphan', namespace: 'default' },
           spec: { parentRefs: [{ name: 'x' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
         },
+        ...['TCPRoute', 'UDPRoute'].map((kind) => ({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind,
+          metadata: { name: `orphan-${kind.slice(0, 3).toLowerCase()}`, namespace: 'default' },
+          spec: { parentRefs: [{ name: 'x' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+        })),
       ]
         .map((o) => stringify(o))
         .join('---\n'),
     );
     const report = await eventually('status report with every answer', async () => {
       const text = (await gatewayApiReport(cp.kubeConfig)).join('\n');
-      return /orphan/.test(text) && /typo/.test(text) && text;
+      return /orphan-udp/.test(text) && /typo/.test(text) && text;
     });
     expect(report).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/x not found/);
+    expect(report).toMatch(/TCPRoute\s+default\s+orphan-tcp\s+Gateway default\/x not found/);
+    expect(report).toMatch(/UDPRoute\s+default\s+orphan-udp\s+Gateway default\/x not found/);
     expect(report).toMatch(/default\s+typo\s+portcio\s+Unknown: GatewayClass portcio does not exist/);
     expect(report).toMatch(
       /default\s+broken\s+portico\s+False: Invalid: no listener is valid: listener https: InvalidCertificateRef/,
     );
     expect(report).toMatch(/^2 Gateway\(s\) with problems \(see PROGRAMMED\)$/m);
-    expect(report).toMatch(/^2 route\(s\) with problems \(see STATUS\)$/m);
+    expect(report).toMatch(/^4 route\(s\) with problems \(see STATUS\)$/m);
   });
 });

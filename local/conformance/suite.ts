@@ -5,7 +5,13 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 /** Profiles Portico claims: their core features are all in the GatewayClass's supportedFeatures. */
-export const DEFAULT_PROFILES: readonly string[] = ['GATEWAY-HTTP', 'GATEWAY-TLS', 'GATEWAY-GRPC'];
+export const DEFAULT_PROFILES: readonly string[] = [
+  'GATEWAY-HTTP',
+  'GATEWAY-TLS',
+  'GATEWAY-GRPC',
+  'GATEWAY-TCP',
+  'GATEWAY-UDP',
+];
 
 export interface SuiteArgsOptions {
   gatewayClass: string;

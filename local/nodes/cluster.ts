@@ -192,7 +192,8 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
     log(`importing ${images.length} images into every node's containerd`);
     await Promise.all(
       nodes.map((n) =>
-        importImages({ address: n.dirs.containerdSocket, names: images.map((im) => im.name) }),
+        // The images built above: building again here would re-read sources edited meanwhile.
+        importImages({ address: n.dirs.containerdSocket, images }),
       ),
     );
     await waitNodesReady(cp.kubeConfig, names, nodes);

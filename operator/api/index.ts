@@ -7,6 +7,8 @@ import type {
   HTTPRouteV1,
   ReferenceGrantV1,
   TLSRouteV1,
+  TCPRouteV1,
+  UDPRouteV1,
 } from './gateway-api.generated.ts';
 
 export type * from './gateway-api.generated.ts';
@@ -44,6 +46,8 @@ export type Gateway = WithMeta<Omit<GatewayV1, 'status'>> & { status?: GatewaySt
 export type HTTPRoute = WithMeta<HTTPRouteV1>;
 export type GRPCRoute = WithMeta<GRPCRouteV1>;
 export type TLSRoute = WithMeta<TLSRouteV1>;
+export type TCPRoute = WithMeta<TCPRouteV1>;
+export type UDPRoute = WithMeta<UDPRouteV1>;
 export type ReferenceGrant = WithMeta<ReferenceGrantV1>;
 
 export type GatewaySpec = GatewayV1['spec'];

@@ -63,6 +63,8 @@ const ECHO_KINDS: ReadonlySet<ResourceKey> = new Set([
   'httpRoutes',
   'grpcRoutes',
   'tlsRoutes',
+  'tcpRoutes',
+  'udpRoutes',
 ]);
 
 /** Conditions whose flips become Kubernetes Events, per kind. */
@@ -75,8 +77,10 @@ const RESOURCES_BY_KIND: Record<string, string> = {
   Service: RESOURCES.services.apiVersion,
   HTTPRoute: RESOURCES.httpRoutes.apiVersion,
   TLSRoute: RESOURCES.tlsRoutes.apiVersion,
+  TCPRoute: RESOURCES.tcpRoutes.apiVersion,
+  UDPRoute: RESOURCES.udpRoutes.apiVersion,
 };
-const ROUTE_KINDS = new Set(['HTTPRoute', 'TLSRoute']);
+const ROUTE_KINDS = new Set(['HTTPRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
 
 export class Controller {
   readonly client: KubeClient;

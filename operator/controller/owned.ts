@@ -23,7 +23,8 @@ export function ownedServiceObjects(
     try {
       new GatewayService(chart, `${s.namespace}-${s.owner.name}`, {
         gateway: { ...s.owner, namespace: s.namespace },
-        listenerPorts: s.ports.map((p) => p.port),
+        listenerPorts: s.ports.filter((p) => p.protocol === 'TCP').map((p) => p.port),
+        udpListenerPorts: s.ports.filter((p) => p.protocol === 'UDP').map((p) => p.port),
         loadBalancerIPs: s.loadBalancerIPs ? [...s.loadBalancerIPs] : undefined,
         labels: s.infrastructure?.labels && { ...s.infrastructure.labels },
         annotations: s.infrastructure?.annotations && { ...s.infrastructure.annotations },

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { RouteParentStatus } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import { mergeRouteParents } from '../translate/index.ts';
+import { mergeAncestors } from '../translate/unsupported-kinds.ts';
 import { CONTROLLER_NAME, type Snapshot, type TranslateResult } from '../translate/types.ts';
 import type { Applier } from '../kube/apply.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/apply.ts';
@@ -165,10 +166,22 @@ export class Reconciler {
           void (await write(RESOURCES.gateways, gateways.get(`${g.namespace}/${g.name}`), g.status)),
       );
 
+    const listenerSets = byKey(snap.listenerSets);
+    for (const l of result.listenerSetStatuses ?? [])
+      await write(RESOURCES.listenerSets, listenerSets.get(`${l.namespace}/${l.name}`), l.status);
+    const policies = byKey<WithStatus & { status?: { ancestors?: unknown } }>(snap.backendTlsPolicies);
+    for (const p of result.backendTlsPolicyStatuses ?? []) {
+      const live = policies.get(`${p.namespace}/${p.name}`);
+      const ancestors = mergeAncestors(live?.status?.ancestors, p.ancestors);
+      await write(RESOURCES.backendTlsPolicies, live, { ...live?.status, ancestors });
+    }
+
     for (const [kind, items, type] of [
       ['HTTPRoute', snap.httpRoutes, RESOURCES.httpRoutes],
       ['GRPCRoute', snap.grpcRoutes, RESOURCES.grpcRoutes],
       ['TLSRoute', snap.tlsRoutes, RESOURCES.tlsRoutes],
+      ['TCPRoute', snap.tcpRoutes, RESOURCES.tcpRoutes],
+      ['UDPRoute', snap.udpRoutes, RESOURCES.udpRoutes],
     ] as const) {
       const desired = new Map(
         result.routeStatuses

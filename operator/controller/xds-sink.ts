@@ -63,7 +63,13 @@ export class AdsSink implements XdsSink, EndpointSink {
     // Listener digests are cached by the identity of their routes: an unchanged Gateway costs no
     // serialization (at 10,000 routes, serializing the IR on every push showed in profiles).
     const byGateway = new Map<string, string[]>();
-    for (const l of [...ir.httpListeners, ...ir.tlsPassthroughListeners]) {
+    const all = [
+      ...ir.httpListeners,
+      ...ir.tlsPassthroughListeners,
+      ...(ir.tcpListeners ?? []),
+      ...(ir.udpListeners ?? []),
+    ];
+    for (const l of all) {
       const k = `${l.gateway.namespace}/${l.gateway.name}`;
       byGateway.set(k, [...(byGateway.get(k) ?? []), listenerDigest(l)]);
     }

@@ -15,6 +15,8 @@ import type { TcpProxy } from './generated/envoy/extensions/filters/network/tcp_
 import type { Config as DirectResponse } from './generated/envoy/extensions/filters/network/direct_response/v3/Config.ts';
 import type { DownstreamTlsContext } from './generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.ts';
 import type { HttpProtocolOptions } from './generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.ts';
+import type { UdpProxyConfig } from './generated/envoy/extensions/filters/udp/udp_proxy/v3/UdpProxyConfig.ts';
+import type { Route as UdpProxyRoute } from './generated/envoy/extensions/filters/udp/udp_proxy/v3/Route.ts';
 
 /** Envoy message types Portico packs into `google.protobuf.Any`, by full protobuf name. */
 export interface EnvoyMessages {
@@ -30,6 +32,8 @@ export interface EnvoyMessages {
   'envoy.extensions.filters.network.direct_response.v3.Config': DirectResponse;
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext;
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions;
+  'envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig': UdpProxyConfig;
+  'envoy.extensions.filters.udp.udp_proxy.v3.Route': UdpProxyRoute;
 }
 export type EnvoyMessageName = keyof EnvoyMessages;
 

@@ -8,6 +8,10 @@ export interface IR {
   readonly httpListeners: readonly HttpListener[];
   /** TLS passthrough listeners (SNI routing, bytes untouched), sorted by name. */
   readonly tlsPassthroughListeners: readonly TlsPassthroughListener[];
+  /** TCP listeners (TCPRoute), sorted by name. Absent means none. */
+  readonly tcpListeners?: readonly L4Listener[];
+  /** UDP listeners (UDPRoute), sorted by name. Absent means none. */
+  readonly udpListeners?: readonly L4Listener[];
   /** Every cluster referenced by a route, sorted by name. */
   readonly clusters: readonly Cluster[];
 }
@@ -228,6 +232,27 @@ export interface SniRoute {
   readonly name: string;
   /** SNI names (may contain `*.` wildcards); never empty (`*` means any). */
   readonly sniHostnames: readonly string[];
+  /** Sorted by cluster name; weights > 0. Empty means the route's backends are all invalid: reject. */
+  readonly backends: readonly WeightedBackend[];
+}
+
+/**
+ * A TCP or UDP socket on a Gateway address and port: every connection (TCP) or datagram
+ * session (UDP) goes to one route's backends, split by weight.
+ */
+export interface L4Listener {
+  /** Stable, unique: `<gateway namespace>/<gateway name>/<address>/<port>`, plus `/udp` for UDP. */
+  readonly name: string;
+  readonly gateway: GatewayRef;
+  readonly address: string;
+  readonly port: number;
+  /** The oldest attached route (a newer one on the same listener gets no traffic); absent: none. */
+  readonly route?: L4Route;
+}
+
+export interface L4Route {
+  /** Stable: `<route namespace>/<route name>/rule/0`. */
+  readonly name: string;
   /** Sorted by cluster name; weights > 0. Empty means the route's backends are all invalid: reject. */
   readonly backends: readonly WeightedBackend[];
 }

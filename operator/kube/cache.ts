@@ -1,6 +1,15 @@
 // One reflector per watched kind, and a consistent-enough snapshot of all of them for translate().
 import type { KubeConfig, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TLSRoute } from '../api/index.ts';
+import type {
+  Gateway,
+  GatewayClass,
+  GRPCRoute,
+  HTTPRoute,
+  ReferenceGrant,
+  TCPRoute,
+  TLSRoute,
+  UDPRoute,
+} from '../api/index.ts';
 import { Reflector, type EventType, type ReflectorOptions } from './reflector.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
 import type { KubeClient } from './rest.ts';
@@ -17,6 +26,10 @@ export interface ClusterSnapshot {
   readonly httpRoutes: HTTPRoute[];
   readonly grpcRoutes: GRPCRoute[];
   readonly tlsRoutes: TLSRoute[];
+  readonly tcpRoutes: TCPRoute[];
+  readonly udpRoutes: UDPRoute[];
+  readonly listenerSets: KubeObject[];
+  readonly backendTlsPolicies: KubeObject[];
   readonly referenceGrants: ReferenceGrant[];
   readonly services: V1Service[];
   readonly endpointSlices: V1EndpointSlice[];
@@ -69,6 +82,10 @@ export class ClusterCache {
       httpRoutes: items<HTTPRoute>('httpRoutes'),
       grpcRoutes: items<GRPCRoute>('grpcRoutes'),
       tlsRoutes: items<TLSRoute>('tlsRoutes'),
+      tcpRoutes: items<TCPRoute>('tcpRoutes'),
+      udpRoutes: items<UDPRoute>('udpRoutes'),
+      listenerSets: items<KubeObject>('listenerSets'),
+      backendTlsPolicies: items<KubeObject>('backendTlsPolicies'),
       referenceGrants: items<ReferenceGrant>('referenceGrants'),
       services: items<V1Service>('services'),
       endpointSlices: items<V1EndpointSlice>('endpointSlices'),

@@ -36,6 +36,11 @@ export const RESOURCES = {
   httpRoutes: gw('HTTPRoute', 'httproutes'),
   grpcRoutes: gw('GRPCRoute', 'grpcroutes'),
   tlsRoutes: gw('TLSRoute', 'tlsroutes'),
+  tcpRoutes: gw('TCPRoute', 'tcproutes'),
+  udpRoutes: gw('UDPRoute', 'udproutes'),
+  // Installed with the bundle but not implemented: watched only to refuse them with a status.
+  listenerSets: gw('ListenerSet', 'listenersets'),
+  backendTlsPolicies: gw('BackendTLSPolicy', 'backendtlspolicies'),
   referenceGrants: gw('ReferenceGrant', 'referencegrants'),
   services: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   endpointSlices: {

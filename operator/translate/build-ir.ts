@@ -4,6 +4,8 @@ import type {
   Cluster,
   HttpListener,
   HttpsChain,
+  L4Listener,
+  L4Route,
   HttpMatch,
   IR,
   SniRoute,
@@ -14,10 +16,11 @@ import type {
 import type { Attachment } from './attach.ts';
 import { buildClusters } from './backends.ts';
 import type { ServicePort } from './backends.ts';
-import { attachable } from './gateways.ts';
+import { attachable, transport } from './gateways.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
 import { compareDomains } from './hostnames.ts';
 import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
+import { l4Route, routeBackends } from './l4-routes.ts';
 import type { Lookup } from './lookup.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
@@ -83,7 +86,9 @@ function portGroups(gateways: readonly GatewayModel[]): Groups {
   for (const gw of gateways) {
     for (const li of gw.listeners) {
       if (!attachable(li)) continue;
-      const k = `${key(gw.meta.namespace, gw.meta.name)}/${li.port}`;
+      // TCP and UDP on one port are two sockets.
+      const udp = transport(li.protocol) === 'UDP' ? '/udp' : '';
+      const k = `${key(gw.meta.namespace, gw.meta.name)}/${li.port}${udp}`;
       let g = groups.get(k);
       if (!g) {
         g = {
@@ -171,17 +176,10 @@ function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
     const mine = hostnames.filter((h) => !claimed.has(h));
     if (mine.length === 0) continue;
     for (const h of mine) claimed.add(h);
-    const backends = new Map<string, number>();
-    for (const rule of route.rules)
-      if (rule.action.type === 'Forward')
-        for (const b of rule.action.backends)
-          backends.set(b.cluster, (backends.get(b.cluster) ?? 0) + b.weight);
     out.push({
       name: `${route.meta.namespace}/${route.meta.name}/rule/0`,
       sniHostnames: mine.sort(),
-      backends: [...backends.entries()]
-        .map(([cluster, weight]) => ({ cluster, weight }))
-        .sort((a, b) => byString(a.cluster, b.cluster)),
+      backends: routeBackends(route),
     });
   }
   return out.sort((a, b) => byString(a.name, b.name));
@@ -195,6 +193,7 @@ type Built = {
   vhosts: VirtualHost[];
   chains?: HttpsChain[];
   sni: SniRoute[];
+  l4?: L4Route;
   clusters: Map<string, ServicePort>;
 };
 let groupMemo = new Map<string, Built>();
@@ -221,6 +220,13 @@ function addPort(ports: Map<string, ServicePort>, cluster: string, svc: ServiceP
 function build(g: PortGroup, sig: unknown[]): Built {
   const clusters = new Map<string, ServicePort>();
   for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
+  if (g.protocol === 'TCP' || g.protocol === 'UDP') {
+    const l4 = l4Route(g.attachments);
+    // Only the route that gets the traffic needs its clusters.
+    const served = new Set(l4?.backends.map((b) => b.cluster));
+    for (const c of [...clusters.keys()]) if (!served.has(c)) clusters.delete(c);
+    return { sig, vhosts: [], sni: [], ...(l4 ? { l4 } : {}), clusters };
+  }
   return g.protocol === 'TLS'
     ? { sig, vhosts: [], sni: sniRoutes(g.attachments), clusters }
     : {
@@ -242,6 +248,8 @@ export function buildIR(
   const nextMemo = new Map<string, Built>();
   const httpListeners: HttpListener[] = [];
   const tlsPassthroughListeners: TlsPassthroughListener[] = [];
+  const tcpListeners: L4Listener[] = [];
+  const udpListeners: L4Listener[] = [];
   const used = new Map<string, ServicePort>();
   for (const g of groups.values()) {
     const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
@@ -264,12 +272,15 @@ export function buildIR(
         address,
         port: g.port,
       };
+      const l4 = built.l4 ? { route: built.l4 } : {};
       if (g.protocol === 'TLS')
         tlsPassthroughListeners.push({
           ...base,
           routes: built.sni,
           ...(terminate ? { tls: { certificates } } : {}),
         });
+      else if (g.protocol === 'TCP') tcpListeners.push({ ...base, ...l4 });
+      else if (g.protocol === 'UDP') udpListeners.push({ ...base, name: `${base.name}/udp`, ...l4 });
       else
         httpListeners.push({
           ...base,
@@ -285,6 +296,8 @@ export function buildIR(
   return {
     httpListeners: httpListeners.sort((a, b) => byString(a.name, b.name)),
     tlsPassthroughListeners: tlsPassthroughListeners.sort((a, b) => byString(a.name, b.name)),
+    ...(tcpListeners.length ? { tcpListeners: tcpListeners.sort((a, b) => byString(a.name, b.name)) } : {}),
+    ...(udpListeners.length ? { udpListeners: udpListeners.sort((a, b) => byString(a.name, b.name)) } : {}),
     clusters,
   };
 }

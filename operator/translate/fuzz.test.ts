@@ -48,6 +48,9 @@ function check(s: Snapshot): TranslateResult {
       ),
     ),
     ...out.ir.tlsPassthroughListeners.flatMap((l) => l.routes.flatMap((r) => r.backends)),
+    ...[...(out.ir.tcpListeners ?? []), ...(out.ir.udpListeners ?? [])].flatMap(
+      (l) => l.route?.backends ?? [],
+    ),
   ];
   for (const b of backends)
     if (!clusters.has(b.cluster) || !(b.weight > 0)) throw new Error(`bad backend ${JSON.stringify(b)}`);

@@ -11,7 +11,7 @@ import type { Meta } from './read.ts';
 import { CONTROLLER_NAME, gatewayServiceName } from './types.ts';
 import type { Snapshot } from './types.ts';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 export type Problem = { readonly reason: string; readonly message: string };
 
 export interface ListenerModel {
@@ -66,7 +66,14 @@ const SUPPORTED: Record<string, RouteKind[]> = {
   HTTP: ['HTTPRoute', 'GRPCRoute'],
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
 };
+
+/** Listeners share a socket only within one transport: TCP and UDP on one port are distinct. */
+export function transport(protocol: string): 'TCP' | 'UDP' {
+  return protocol === 'UDP' ? 'UDP' : 'TCP';
+}
 
 function listenerKinds(protocol: string, allowedKinds: unknown): { kinds: RouteKind[]; invalid: string[] } {
   const supported = SUPPORTED[protocol] ?? [];
@@ -90,7 +97,8 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   const name = str(o.name) ?? '';
   const port = int(o.port) ?? 0;
   const protocol = str(o.protocol) ?? '';
-  const rawHost = str(o.hostname);
+  // The spec: TCP and UDP listeners ignore hostname (no SNI or Host to match it against).
+  const rawHost = protocol === 'TCP' || protocol === 'UDP' ? undefined : str(o.hostname);
   const hostname = rawHost === undefined || rawHost === '' ? undefined : rawHost.toLowerCase();
   const tls = obj(o.tls);
   const mode = str(tls.mode) ?? 'Terminate';
@@ -145,12 +153,13 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
 // First listener on a port sets its protocol; later ones with another protocol, or with a
 // hostname already taken on that port, are Conflicted (deterministic: spec order wins).
 function markConflicts(listeners: ListenerModel[]): void {
-  const byPort = new Map<number, ListenerModel[]>();
+  const byPort = new Map<string, ListenerModel[]>();
   for (const li of listeners) {
     if (li.notAccepted) continue;
-    const list = byPort.get(li.port);
+    const k = `${li.port}/${transport(li.protocol)}`;
+    const list = byPort.get(k);
     if (list) list.push(li);
-    else byPort.set(li.port, [li]);
+    else byPort.set(k, [li]);
   }
   for (const group of byPort.values()) {
     const first = group[0];

@@ -89,9 +89,9 @@ describe('listener conflicts and protocols', () => {
     expect(cond(listener(r, 'my-gateway', 'b')?.conditions, 'Conflicted')).toBe('True/ProtocolConflict');
   });
   it('unsupported protocols are not accepted; a gateway with only those is not accepted', () => {
-    const g = gateway('my-gateway', [{ name: 'udp', protocol: 'UDP', port: 53 }]);
+    const g = gateway('my-gateway', [{ name: 'sctp', protocol: 'example.com/sctp', port: 53 }]);
     const r = translate(snap({ gateways: [g] }));
-    expect(cond(listener(r, 'my-gateway', 'udp')?.conditions, 'Accepted')).toBe('False/UnsupportedProtocol');
+    expect(cond(listener(r, 'my-gateway', 'sctp')?.conditions, 'Accepted')).toBe('False/UnsupportedProtocol');
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Accepted')).toBe('False/ListenersNotValid');
     expect(cond(r.gatewayStatuses[0]?.status.conditions, 'Programmed')).toBe('False/Invalid');
   });
@@ -327,12 +327,12 @@ describe("a broken listener is named in the Gateway's own conditions", () => {
   });
 
   it('no listener is accepted: Accepted False/ListenersNotValid and Programmed say which and why', () => {
-    const g = gateway('my-gateway', [{ name: 'udp', protocol: 'UDP', port: 53 }]);
+    const g = gateway('my-gateway', [{ name: 'sctp', protocol: 'example.com/sctp', port: 53 }]);
     expect(message(g, 'Accepted')).toBe(
-      'no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
+      'no listener is valid: listener sctp: UnsupportedProtocol: protocol example.com/sctp is not supported; supported: HTTP, HTTPS, TLS, TCP, UDP',
     );
     expect(message(g, 'Programmed')).toBe(
-      'Gateway is not accepted: no listener is valid: listener udp: UnsupportedProtocol: protocol UDP is not supported; supported: HTTP, HTTPS, TLS',
+      'Gateway is not accepted: no listener is valid: listener sctp: UnsupportedProtocol: protocol example.com/sctp is not supported; supported: HTTP, HTTPS, TLS, TCP, UDP',
     );
   });
 });

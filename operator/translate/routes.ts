@@ -1,4 +1,4 @@
-// HTTPRoute, GRPCRoute and TLSRoute objects -> a checked model: matches, actions, backends, and the
+// HTTPRoute, GRPCRoute, TLSRoute, TCPRoute and UDPRoute objects -> a checked model: matches, actions, backends, and the
 // route-wide UnsupportedValue / ResolvedRefs problems. Attachment is decided in attach.ts.
 import type {
   CorsPolicy,
@@ -383,16 +383,17 @@ function parseRules(
     const parse = kind === 'HTTPRoute' ? parseMatch : kind === 'GRPCRoute' ? parseGrpcMatch : undefined;
     const matches = parse ? (list.length ? list : [{}]).map(parse) : [];
     const grpc = kind === 'GRPCRoute' ? (list.length ? list : [{}]).map(grpcKey) : undefined;
-    const f: Filters = kind === 'TLSRoute' ? { mirrors: [] } : parseFilters(rule.filters);
+    const stream = isStreamKind(kind);
+    const f: Filters = stream ? { mirrors: [] } : parseFilters(rule.filters);
     const timeoutMs = kind === 'HTTPRoute' ? timeout(rule.timeouts) : undefined;
     const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
     let action: HttpAction;
     if (f.redirect) action = f.redirect;
-    else if (forward.length > 0 || kind === 'TLSRoute')
+    else if (forward.length > 0 || stream)
       action = {
         type: 'Forward',
         backends: forward,
-        ...(invalidWeight > 0 && kind !== 'TLSRoute' ? { invalidWeight } : {}),
+        ...(invalidWeight > 0 && !stream ? { invalidWeight } : {}),
       };
     else action = { type: 'DirectResponse', status: 500 };
     const mirrored = action.type === 'Forward' ? mirrors(l, kind, ns, f.mirrors, clusters, problems) : [];
@@ -409,6 +410,11 @@ function parseRules(
       ...(f.cors ? { cors: f.cors } : {}),
     };
   });
+}
+
+/** Routes that forward whole connections or datagrams: no matches, no filters. */
+export function isStreamKind(kind: RouteKind): boolean {
+  return kind === 'TLSRoute' || kind === 'TCPRoute' || kind === 'UDPRoute';
 }
 
 const PROBLEM_ORDER = ['InvalidKind', 'RefNotPermitted', 'BackendNotFound'];

@@ -2,6 +2,7 @@
 import type { Condition, GatewayStatus, ListenerStatus } from '../api/index.ts';
 import { GATEWAY_API_VERSION } from '../api/index.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
+import { transport } from './gateways.ts';
 import type { GatewayModel, ListenerModel, Problem } from './gateways.ts';
 import { arr, key, meta, obj } from './read.ts';
 import { SUPPORTED_FEATURES } from './support.ts';
@@ -192,14 +193,18 @@ export function gatewayStatus(
 }
 
 export function ownedService(gw: GatewayModel): OwnedService | undefined {
-  const ports = [...new Set(gw.listeners.filter((li) => !li.notAccepted).map((li) => li.port))].sort(
-    (a, b) => a - b,
-  );
-  if (ports.length === 0 || !gw.meta.uid) return undefined;
+  const valid = gw.listeners.filter((li) => !li.notAccepted);
+  const portsOf = (udp: boolean) =>
+    [...new Set(valid.filter((li) => (transport(li.protocol) === 'UDP') === udp).map((li) => li.port))].sort(
+      (a, b) => a - b,
+    );
+  const tcp = portsOf(false).map((port) => ({ name: `port-${port}`, port, protocol: 'TCP' as const }));
+  const udp = portsOf(true).map((port) => ({ name: `udp-${port}`, port, protocol: 'UDP' as const }));
+  if (tcp.length + udp.length === 0 || !gw.meta.uid) return undefined;
   return {
     name: gatewayServiceName(gw.meta.name),
     namespace: gw.meta.namespace,
-    ports: ports.map((port) => ({ name: `port-${port}`, port, protocol: 'TCP' as const })),
+    ports: [...tcp, ...udp],
     labels: { [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.meta.name },
     owner: { apiVersion: GATEWAY_API_VERSION, kind: 'Gateway', name: gw.meta.name, uid: gw.meta.uid },
     ...(gw.requestedIPs.length > 0 ? { loadBalancerIPs: [...gw.requestedIPs] } : {}),

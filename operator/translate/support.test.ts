@@ -56,8 +56,10 @@ describe('what Portico supports', () => {
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
+      'TCPRoute',
       'TLSRoute',
       'TLSRouteModeTerminate',
+      'UDPRoute',
     ]);
     const s = translate(snap({})).gatewayClassStatuses[0]?.status.supportedFeatures;
     expect(s?.map((f) => f.name)).toEqual(SUPPORTED_FEATURES);

@@ -9,6 +9,7 @@ import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
+import { backendTlsPolicyStatuses, listenerSetStatuses } from './unsupported-kinds.ts';
 import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
@@ -33,6 +34,8 @@ export function translate(snapshot: Snapshot): TranslateResult {
   for (const r of arr(s.httpRoutes)) add('HTTPRoute', r);
   for (const r of arr(s.grpcRoutes)) add('GRPCRoute', r);
   for (const r of arr(s.tlsRoutes)) add('TLSRoute', r);
+  for (const r of arr(s.tcpRoutes)) add('TCPRoute', r);
+  for (const r of arr(s.udpRoutes)) add('UDPRoute', r);
   routes.sort((a, b) => byString(a.id, b.id));
 
   const attachments: Attachment[] = [];
@@ -71,6 +74,8 @@ export function translate(snapshot: Snapshot): TranslateResult {
     gatewayClassStatuses: gatewayClassStatuses(s, now),
     gatewayStatuses,
     routeStatuses,
+    listenerSetStatuses: listenerSetStatuses(arr(s.listenerSets), byKey, now),
+    backendTlsPolicyStatuses: backendTlsPolicyStatuses(arr(s.backendTlsPolicies), attachments, now),
     ownedServices,
     ir: buildIR(l, gateways, attachments),
   };

@@ -10,10 +10,13 @@ import type {
   HTTPRoute,
   ReferenceGrant,
   RouteParentStatus,
+  TCPRoute,
   TLSRoute,
+  UDPRoute,
 } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import type { RouteKind } from './gateways.ts';
+import type { ListenerSetStatusResult, PolicyStatusResult } from './unsupported-kinds.ts';
 
 export {
   PORTICO_CONTROLLER_NAME as CONTROLLER_NAME,
@@ -29,6 +32,14 @@ export interface Snapshot {
   /** Absent means none. */
   readonly grpcRoutes?: readonly GRPCRoute[];
   readonly tlsRoutes: readonly TLSRoute[];
+  /** Absent means none. */
+  readonly tcpRoutes?: readonly TCPRoute[];
+  /** Absent means none. */
+  readonly udpRoutes?: readonly UDPRoute[];
+  /** Not implemented yet: refused with a status (absent means none). */
+  readonly listenerSets?: readonly unknown[];
+  /** Not implemented yet: refused with a status (absent means none). */
+  readonly backendTlsPolicies?: readonly unknown[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
@@ -75,7 +86,7 @@ export interface RouteStatusResult {
 export interface OwnedServicePort {
   readonly name: string;
   readonly port: number;
-  readonly protocol: 'TCP';
+  readonly protocol: 'TCP' | 'UDP';
 }
 
 /** The desired per-Gateway LoadBalancer Service, as plain data. */
@@ -103,6 +114,10 @@ export interface TranslateResult {
   readonly gatewayClassStatuses: readonly GatewayClassStatusResult[];
   readonly gatewayStatuses: readonly GatewayStatusResult[];
   readonly routeStatuses: readonly RouteStatusResult[];
+  /** ListenerSets whose parent is a Portico Gateway (refused: not implemented yet). */
+  readonly listenerSetStatuses?: readonly ListenerSetStatusResult[];
+  /** BackendTLSPolicies on Services that Portico Gateways route to (refused: not implemented yet). */
+  readonly backendTlsPolicyStatuses?: readonly PolicyStatusResult[];
   readonly ownedServices: readonly OwnedService[];
   readonly ir: IR;
 }

@@ -2,7 +2,7 @@
 // while a Gateway's routes are unchanged, so a push at 10,000 routes serializes only what changed,
 // and memo keys stay a few bytes instead of the whole route table.
 import { createHash } from 'node:crypto';
-import type { HttpListener, TlsPassthroughListener } from '../ir/types.ts';
+import type { HttpListener, L4Listener, TlsPassthroughListener } from '../ir/types.ts';
 
 const digests = new WeakMap<object, string>();
 
@@ -17,13 +17,17 @@ export function digest(value: object): string {
 }
 
 /** Digest of a whole listener: equal on every replica for equal content. */
-export function listenerDigest(l: HttpListener | TlsPassthroughListener): string {
+export function listenerDigest(l: HttpListener | TlsPassthroughListener | L4Listener): string {
   if ('virtualHosts' in l) {
     const { virtualHosts, ...rest } = l;
     return hash(`${JSON.stringify(rest)}\0${digest(virtualHosts)}`);
   }
-  const { routes, ...rest } = l;
-  return hash(`${JSON.stringify(rest)}\0${digest(routes)}`);
+  if ('routes' in l) {
+    const { routes, ...rest } = l;
+    return hash(`${JSON.stringify(rest)}\0${digest(routes)}`);
+  }
+  // TCP and UDP listeners carry one route: small enough to serialize whole.
+  return hash(JSON.stringify(l));
 }
 
 function hash(s: string): string {

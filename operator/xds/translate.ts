@@ -5,6 +5,7 @@ import type {
   HttpListener,
   HttpsChain,
   IR,
+  L4Route,
   SniRoute,
   TlsCertificate,
   TlsPassthroughListener,
@@ -20,6 +21,7 @@ import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { digest } from './digest.ts';
+import { l4Resources, udpClusterName } from './l4.ts';
 import { chainRouteName, routeConfiguration } from './routes.ts';
 import type { ResourceKind, Snapshot } from './snapshot.ts';
 
@@ -126,7 +128,7 @@ function isolatedChain(l: HttpListener, c: HttpsChain): FilterChain {
   };
 }
 
-function socket(address: string, port: number): Pick<Listener, 'address' | 'freebind'> {
+export function socket(address: string, port: number): Pick<Listener, 'address' | 'freebind'> {
   // freebind: every node binds the Gateway VIP, though only the VIP's holder has it locally.
   return { address: { socket_address: { address, port_value: port } }, freebind: { value: true } };
 }
@@ -153,12 +155,12 @@ export function httpListener(l: HttpListener): Listener | undefined {
 }
 
 /** Accepts the connection, then closes it: what a client of a route with no valid backend gets. */
-const closeConnection: Filter = {
+export const closeConnection: Filter = {
   name: 'envoy.filters.network.direct_response',
   typed_config: pack('envoy.extensions.filters.network.direct_response.v3.Config', {}),
 };
 
-function tcpProxy(r: SniRoute): Filter {
+export function tcpProxy(r: SniRoute | L4Route): Filter {
   return {
     name: 'envoy.filters.network.tcp_proxy',
     typed_config: pack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', {
@@ -254,8 +256,12 @@ export function translateIr(ir: IR, version: string): Snapshot {
     const listener = tlsPassthroughListener(l);
     if (listener) listeners[l.name] = listener;
     for (const cert of l.tls?.certificates ?? [])
-      secrets[cert.secretName] = reuse(next, `s\0${JSON.stringify(cert)}`, () => tlsSecret(cert));
+      secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
   }
+  const l4 = l4Resources(ir);
+  Object.assign(listeners, l4.listeners);
+  Object.assign(clusters, l4.clusters);
+  Object.assign(endpoints, l4.endpoints);
   memo = next;
   return { version, clusters, endpoints, listeners, routes, secrets };
 }
@@ -295,5 +301,11 @@ export function resourceGateways(ir: IR): Record<ResourceKind, Map<string, Gatew
     for (const c of l.tls?.certificates ?? []) add('secrets', c.secretName, l.gateway);
     for (const r of l.routes) for (const b of r.backends) addCluster(b.cluster, l.gateway);
   }
+  for (const l of [...(ir.tcpListeners ?? []), ...(ir.udpListeners ?? [])]) {
+    add('listeners', l.name, l.gateway);
+    for (const b of l.route?.backends ?? []) addCluster(b.cluster, l.gateway);
+  }
+  for (const l of ir.udpListeners ?? [])
+    if (l.route && l.route.backends.length > 1) addCluster(udpClusterName(l.route), l.gateway);
   return out;
 }

@@ -116,7 +116,7 @@ const listener = fc.record(
               fc.record(
                 {
                   group: or(fc.constant('gateway.networking.k8s.io')),
-                  kind: or(fc.constantFrom('HTTPRoute', 'TLSRoute', 'TCPRoute')),
+                  kind: or(fc.constantFrom('HTTPRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute')),
                 },
                 { requiredKeys: [] },
               ),
@@ -277,6 +277,8 @@ export const snapshot = fc.record({
   ),
   httpRoutes: list(object(routeSpec), 6),
   tlsRoutes: list(object(routeSpec)),
+  tcpRoutes: list(object(routeSpec)),
+  udpRoutes: list(object(routeSpec)),
   referenceGrants: list(
     object(fc.record({ from: or(fc.array(ref)), to: or(fc.array(ref)) }, { requiredKeys: [] })),
   ),

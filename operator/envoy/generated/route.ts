@@ -73,6 +73,7 @@ import type { Vhds as _envoy_config_route_v3_Vhds, Vhds__Output as _envoy_config
 import type { VirtualCluster as _envoy_config_route_v3_VirtualCluster, VirtualCluster__Output as _envoy_config_route_v3_VirtualCluster__Output } from './envoy/config/route/v3/VirtualCluster.ts';
 import type { VirtualHost as _envoy_config_route_v3_VirtualHost, VirtualHost__Output as _envoy_config_route_v3_VirtualHost__Output } from './envoy/config/route/v3/VirtualHost.ts';
 import type { WeightedCluster as _envoy_config_route_v3_WeightedCluster, WeightedCluster__Output as _envoy_config_route_v3_WeightedCluster__Output } from './envoy/config/route/v3/WeightedCluster.ts';
+import type { Route as _envoy_extensions_filters_udp_udp_proxy_v3_Route, Route__Output as _envoy_extensions_filters_udp_udp_proxy_v3_Route__Output } from './envoy/extensions/filters/udp/udp_proxy/v3/Route.ts';
 import type { DoubleMatcher as _envoy_type_matcher_v3_DoubleMatcher, DoubleMatcher__Output as _envoy_type_matcher_v3_DoubleMatcher__Output } from './envoy/type/matcher/v3/DoubleMatcher.ts';
 import type { ListMatcher as _envoy_type_matcher_v3_ListMatcher, ListMatcher__Output as _envoy_type_matcher_v3_ListMatcher__Output } from './envoy/type/matcher/v3/ListMatcher.ts';
 import type { ListStringMatcher as _envoy_type_matcher_v3_ListStringMatcher, ListStringMatcher__Output as _envoy_type_matcher_v3_ListStringMatcher__Output } from './envoy/type/matcher/v3/ListStringMatcher.ts';
@@ -260,6 +261,17 @@ export interface ProtoGrpcType {
           VirtualCluster: MessageTypeDefinition<_envoy_config_route_v3_VirtualCluster, _envoy_config_route_v3_VirtualCluster__Output>
           VirtualHost: MessageTypeDefinition<_envoy_config_route_v3_VirtualHost, _envoy_config_route_v3_VirtualHost__Output>
           WeightedCluster: MessageTypeDefinition<_envoy_config_route_v3_WeightedCluster, _envoy_config_route_v3_WeightedCluster__Output>
+        }
+      }
+    }
+    extensions: {
+      filters: {
+        udp: {
+          udp_proxy: {
+            v3: {
+              Route: MessageTypeDefinition<_envoy_extensions_filters_udp_udp_proxy_v3_Route, _envoy_extensions_filters_udp_udp_proxy_v3_Route__Output>
+            }
+          }
         }
       }
     }
