@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { buildChart, helm } from '../charts/helm/cli.ts';
+import { buildChart, helm, helmAsync } from '../charts/helm/cli.ts';
 import { EchoChart } from '../charts/examples/echo.ts';
 import { Gateway } from '../constructs/index.ts';
 import { request, steadyClient } from '../local/client.ts';
@@ -73,15 +73,15 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
   let valuesFile: string;
   let gw = '';
   const timings: Record<string, number> = {};
-  const h = (...args: string[]) =>
-    helm(args, {
-      env: {
-        KUBECONFIG: cluster.kubeconfigPath,
-        HELM_CACHE_HOME: path.join(dir, 'cache'),
-        HELM_CONFIG_HOME: path.join(dir, 'config'),
-        HELM_DATA_HOME: path.join(dir, 'data'),
-      },
-    });
+  const helmEnv = () => ({
+    env: {
+      KUBECONFIG: cluster.kubeconfigPath,
+      HELM_CACHE_HOME: path.join(dir, 'cache'),
+      HELM_CONFIG_HOME: path.join(dir, 'config'),
+      HELM_DATA_HOME: path.join(dir, 'data'),
+    },
+  });
+  const h = (...args: string[]) => helm(args, helmEnv());
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     try {
@@ -236,7 +236,11 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
   const upgradeUnderLoad = async (name: string, set: string, what: ['Deployment' | 'DaemonSet', string]) => {
     const load = steadyClient(gw, '/echo');
     await timed(name, async () => {
-      h('upgrade', 'portico', tgz, '-n', NAMESPACE, '-f', valuesFile, '--reuse-values', '--set', set);
+      // Not spawnSync: the client shares this event loop, and a blocked loop times requests out.
+      await helmAsync(
+        ['upgrade', 'portico', tgz, '-n', NAMESPACE, '-f', valuesFile, '--reuse-values', '--set', set],
+        helmEnv(),
+      );
       await waitFor(`${what[1]} rolled out`, () => rolledOut(kc, ...what), {
         timeoutMs: 180000,
         intervalMs: 1000,
