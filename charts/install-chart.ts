@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   AgentDaemonSet,
+  ENVOY_ADMIN_SOCKET,
   ENVOY_XDS_TLS_DIR,
   EnvoyDaemonSet,
   GatewayClass,
@@ -20,7 +21,7 @@ import {
   XDS_SERVER_SECRET,
   XdsCertgen,
 } from '../constructs/index.ts';
-import { renderBootstrap, renderXdsClientSds } from '../operator/xds/bootstrap.ts';
+import { renderBootstrap, renderXdsClientSds, renderXdsServerCaSds } from '../operator/xds/bootstrap.ts';
 
 export interface InstallChartProps extends ChartProps {
   /** Namespace Portico runs in. @default "portico-system" */
@@ -56,8 +57,9 @@ export interface InstallChartProps extends ChartProps {
   readonly serviceMonitor?: boolean;
 }
 
-/** The SDS file (in Envoy's bootstrap ConfigMap) that points at its xDS client certificate. */
+/** The SDS files (in Envoy's bootstrap ConfigMap) that point at its xDS client certificate and CAs. */
 const XDS_CLIENT_SDS_FILE = 'xds-client-sds.json';
+const XDS_CA_SDS_FILE = 'xds-ca-sds.json';
 
 /** Everything Portico deploys: CRDs, RBAC, the operator, Envoy and the agent per node, the GatewayClass. */
 export class InstallChart extends Chart {
@@ -99,14 +101,19 @@ export class InstallChart extends Chart {
       bootstrap: renderBootstrap({
         xdsAddress: xdsHost,
         xdsPort: this.operator.xdsPort,
+        adminSocket: ENVOY_ADMIN_SOCKET,
         delta: true,
         tls: {
           certDir: ENVOY_XDS_TLS_DIR,
           sdsPath: `/etc/envoy/${XDS_CLIENT_SDS_FILE}`,
+          caSdsPath: `/etc/envoy/${XDS_CA_SDS_FILE}`,
           serverName: xdsHost,
         },
       }),
-      files: { [XDS_CLIENT_SDS_FILE]: JSON.stringify(renderXdsClientSds(ENVOY_XDS_TLS_DIR), null, 2) },
+      files: {
+        [XDS_CLIENT_SDS_FILE]: JSON.stringify(renderXdsClientSds(ENVOY_XDS_TLS_DIR), null, 2),
+        [XDS_CA_SDS_FILE]: JSON.stringify(renderXdsServerCaSds(ENVOY_XDS_TLS_DIR), null, 2),
+      },
       xdsTlsSecret: XDS_CLIENT_SECRET,
     });
     if (props.serviceMonitor) {

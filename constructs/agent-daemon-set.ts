@@ -9,6 +9,7 @@ import {
 import { Construct } from 'constructs';
 import { PORTICO_GROUP } from './portico-crds.ts';
 import { clusterScoped } from './cluster-scoped.ts';
+import { runtimeDefaultSeccomp } from './security.ts';
 
 export const PORTICO_VERSION_TAG = '0.1.0';
 
@@ -122,6 +123,7 @@ export class AgentDaemonSet extends Construct {
             plus.Capability.PERFMON,
           ],
         },
+        seccompProfile: runtimeDefaultSeccomp,
       },
     });
   }

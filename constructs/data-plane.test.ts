@@ -1,12 +1,12 @@
 import { Chart, Testing } from 'cdk8s';
 import { versions } from '../local/toolchain/versions.ts';
 import { AgentDaemonSet } from './agent-daemon-set.ts';
-import { ENVOY_IMAGE, ENVOY_VERSION, EnvoyDaemonSet } from './envoy-daemon-set.ts';
+import { ENVOY_ADMIN_SOCKET, ENVOY_IMAGE, ENVOY_VERSION, EnvoyDaemonSet } from './envoy-daemon-set.ts';
 import { Operator, operatorClusterRules } from './operator.ts';
 
 const bootstrap = {
   node: { id: 'portico-envoy', cluster: 'portico' },
-  admin: { address: { socket_address: { address: '127.0.0.1', port_value: 19000 } } },
+  admin: { address: { pipe: { path: ENVOY_ADMIN_SOCKET, mode: 0o660 } } },
   dynamic_resources: { ads_config: { api_type: 'GRPC' } },
 };
 
@@ -23,7 +23,7 @@ describe('EnvoyDaemonSet', () => {
     expect(ENVOY_IMAGE).toBe(`envoyproxy/envoy:v${versions.envoy}`);
   });
 
-  test('one Envoy per node on the host network, bootstrap from a ConfigMap, probes on loopback admin', () => {
+  test('one Envoy per node on the host network, bootstrap from a ConfigMap, admin on a pod-local socket', () => {
     const c = chart();
     new EnvoyDaemonSet(c, 'envoy', { bootstrap });
     const objs = c.toJson();
@@ -34,22 +34,54 @@ describe('EnvoyDaemonSet', () => {
     expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
     // Control-plane nodes too: every node that may hold a Gateway address needs its Envoy.
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
-    const [envoy] = pod.containers;
+    const [envoy, lifecycle] = pod.containers;
     expect(envoy.image).toBe(ENVOY_IMAGE);
-    expect(envoy.readinessProbe.httpGet).toMatchObject({ host: '127.0.0.1', port: 19000, path: '/ready' });
     expect(envoy.securityContext.capabilities).toEqual({ add: ['NET_BIND_SERVICE'], drop: ['ALL'] });
     expect(envoy.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(envoy.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
     const cm = byKind(objs, 'ConfigMap')[0];
     expect(JSON.parse(cm.data['bootstrap.json'])).toEqual(bootstrap);
+    expect(cm.data['envoy-lifecycle.mjs']).toContain('drain_listeners');
     expect(pod.volumes[0].configMap.name).toBe(cm.metadata.name);
+    // A rollout starts the new pod beside the old one (no node without a ready Envoy); readiness
+    // comes from this pod's own Envoy, over its admin socket, not a port the two pods would share.
+    expect(ds.spec.updateStrategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    expect(lifecycle.readinessProbe.exec.command).toEqual([
+      'node',
+      '/etc/envoy/envoy-lifecycle.mjs',
+      'ready',
+      ENVOY_ADMIN_SOCKET,
+    ]);
+    expect(lifecycle.command).toEqual([
+      'node',
+      '/etc/envoy/envoy-lifecycle.mjs',
+      'run',
+      ENVOY_ADMIN_SOCKET,
+      '15',
+    ]);
+    expect(lifecycle.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+    // Envoy outlives the drain, and the grace period outlives both.
+    expect(envoy.lifecycle.preStop).toEqual({ sleep: { seconds: 16 } });
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(envoy.livenessProbe).toBeUndefined();
   });
 
-  test('refuses a bootstrap without ADS and an admin port that differs from it', () => {
+  test('refuses a bootstrap without ADS, an admin interface on a port, and a bad drain time', () => {
     expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap: { admin: bootstrap.admin } })).toThrow(
       'EnvoyDaemonSet "portico/envoy": bootstrap has no dynamic_resources',
     );
-    expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap, adminPort: 9901 })).toThrow(
-      "adminPort (9901) differs from the bootstrap's admin port 19000",
+    const tcpAdmin = {
+      ...bootstrap,
+      admin: { address: { socket_address: { address: '127.0.0.1', port_value: 19000 } } },
+    };
+    expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap: tcpAdmin })).toThrow(
+      `bootstrap admin must listen on the unix socket ${ENVOY_ADMIN_SOCKET}`,
+    );
+    expect(() => new EnvoyDaemonSet(chart(), 'envoy', { bootstrap, drainSeconds: 0 })).toThrow(
+      'drainSeconds must be a whole number from 1 to 3600, got 0',
     );
   });
 });

@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import {
   KubeClusterRole,
@@ -171,6 +171,12 @@ export class Operator extends Construct {
       ],
       readiness: plus.Probe.fromHttpGet('/readyz', { port: metricsPort }),
       liveness: plus.Probe.fromHttpGet('/healthz', { port: metricsPort }),
+      // A busy node may take a while to start it; liveness counts only from then.
+      startup: plus.Probe.fromHttpGet('/healthz', {
+        port: metricsPort,
+        periodSeconds: Duration.seconds(2),
+        failureThreshold: 90,
+      }),
       resources: props.resources ?? {
         cpu: { request: plus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(128), limit: Size.mebibytes(512) },

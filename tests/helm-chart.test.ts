@@ -98,9 +98,17 @@ describe('Helm chart generated from the install chart (real helm)', () => {
       expect.arrayContaining(['--concurrency', '2', '--component-log-level', 'upstream:debug']),
     );
     expect(envoy.image).toBe('registry.example.com/envoyproxy/envoy:v1.40.0');
+    // The Envoy pod's lifecycle container runs the operator image, wherever that comes from.
+    const lifecycle = get('DaemonSet/portico-envoy').spec.template.spec.containers[1];
+    expect(lifecycle.name).toBe('lifecycle');
+    expect(lifecycle.image).toBe(c.image);
     const boot = JSON.parse(get('ConfigMap/portico-envoy-bootstrap').data['bootstrap.json']);
     expect(JSON.stringify(boot.static_resources)).toContain('portico-xds.edge.svc.cluster.local');
     expect(objs.some((o) => o.metadata.name?.startsWith('portico-agent'))).toBe(false);
+    const withAgent = template('--set=agent.extraArgs={--lease-duration=3s}');
+    const agent = withAgent.find((o) => objectKey(o) === 'DaemonSet/portico-agent') as Obj &
+      Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(agent.spec.template.spec.containers[0].args).toContain('--lease-duration=3s');
     expect(get('GatewayClass/edge')).toBeDefined();
     expect(get('LoadBalancerIPPool/default').spec.blocks).toEqual([{ cidr: '192.0.2.0/28' }]);
     expect(get('L2AnnouncementPolicy/default')).toBeDefined();

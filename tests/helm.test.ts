@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { buildChart, helm } from '../charts/helm/cli.ts';
+import { buildChart, helm, helmAsync } from '../charts/helm/cli.ts';
 import { EchoChart } from '../charts/examples/echo.ts';
 import { Gateway } from '../constructs/index.ts';
 import { request } from '../local/client.ts';
@@ -74,15 +74,15 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
   let valuesFile: string;
   let gw = '';
   const timings: Record<string, number> = {};
-  const h = (...args: string[]) =>
-    helm(args, {
-      env: {
-        KUBECONFIG: cluster.kubeconfigPath,
-        HELM_CACHE_HOME: path.join(dir, 'cache'),
-        HELM_CONFIG_HOME: path.join(dir, 'config'),
-        HELM_DATA_HOME: path.join(dir, 'data'),
-      },
-    });
+  const helmEnv = () => ({
+    env: {
+      KUBECONFIG: cluster.kubeconfigPath,
+      HELM_CACHE_HOME: path.join(dir, 'cache'),
+      HELM_CONFIG_HOME: path.join(dir, 'config'),
+      HELM_DATA_HOME: path.join(dir, 'data'),
+    },
+  });
+  const h = (...args: string[]) => helm(args, helmEnv());
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     try {
@@ -100,8 +100,14 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
     cluster = await timed('cluster', () => startNodesCluster({ networkId: 4, nodes: 2, portico: false }));
     kc = cluster.controlPlane.kubeConfig;
     valuesFile = path.join(dir, 'values.yaml');
-    // The values `portico up` installs with.
-    fs.writeFileSync(valuesFile, stringify(installValues(cluster.poolCidr)));
+    // The values `portico up` installs with, and agent Leases that outlast a busy API server: on two
+    // cores shared with other suites a renewal can take over the default 750 ms deadline, and the
+    // agent then withdraws the address for a moment, which is not what this suite measures.
+    const agentArgs = ['--lease-duration=4s', '--lease-renew-deadline=3s', '--max-liveness=3s'];
+    fs.writeFileSync(
+      valuesFile,
+      stringify({ ...installValues(cluster.poolCidr), agent: { extraArgs: agentArgs } }),
+    );
   }, 600000);
   afterAll(async () => {
     await cluster?.stop();
@@ -165,7 +171,7 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
         },
       );
     });
-    expect(gw).toMatch(/^172\.30\.4\./);
+    expect(gw.split('.').slice(0, 3)).toEqual(cluster.poolCidr.split('.').slice(0, 3));
   }, 300000);
 
   it('refuses xDS to a plain-text client and to a TLS client without the client certificate', async () => {
@@ -231,7 +237,11 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
   const upgradeUnderLoad = async (name: string, set: string, what: ['Deployment' | 'DaemonSet', string]) => {
     const load = steadyClient(gw, '/echo');
     await timed(name, async () => {
-      h('upgrade', 'portico', tgz, '-n', NAMESPACE, '-f', valuesFile, '--reuse-values', '--set', set);
+      // Not spawnSync: the client shares this event loop, and a blocked loop times requests out.
+      await helmAsync(
+        ['upgrade', 'portico', tgz, '-n', NAMESPACE, '-f', valuesFile, '--reuse-values', '--set', set],
+        helmEnv(),
+      );
       await waitFor(`${what[1]} rolled out`, () => rolledOut(kc, ...what), {
         timeoutMs: 180000,
         intervalMs: 1000,
@@ -245,37 +255,51 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
       await new Promise((r) => setTimeout(r, 5000));
     });
     const r = await load.stop();
-    console.log(`${name}: ${r.ok} requests ok, ${r.failed} failed ${JSON.stringify([...r.errors])}`);
+    const core = kc.makeApiClient(CoreV1Api);
+    const agents = await core.listNamespacedPod({
+      namespace: NAMESPACE,
+      labelSelector: 'app.kubernetes.io/name=portico-agent',
+    });
+    for (const p of agents.items) {
+      const logs = await core.readNamespacedPodLog({ namespace: NAMESPACE, name: p.metadata!.name! });
+      const moves = logs.split('\n').filter((l) => /stopped leading|withdrawn/.test(l));
+      if (moves.length) console.log(`${name}: ${p.spec!.nodeName} agent:\n${moves.join('\n')}`);
+    }
+    const when = r.failed
+      ? ` between ${new Date(r.firstFailure).toISOString()} and ${new Date(r.lastFailure).toISOString()}`
+      : '';
+    console.log(`${name}: ${r.ok} requests ok, ${r.failed} failed${when} ${JSON.stringify([...r.errors])}`);
     return r;
   };
 
-  it('upgrades the operator (log level, resources) and Envoy (log level) while serving', async () => {
+  it('upgrades the operator (replicas, log level) and Envoy (log level) with no failed request', async () => {
     const apps = kc.makeApiClient(AppsV1Api);
-    const xdsStats = async () =>
+    const removals = async () =>
       cluster.envoyAdmin(
         (await cluster.announcer('default', 'portico-my-gateway'))!,
-        '/stats?filter=^listener_manager\\.listener_(added|removed)$',
+        '/stats?filter=^(listener_manager\\.listener_removed|cluster_manager\\.cluster_removed)$',
       );
-    const before = await xdsStats();
     const operatorRun = await upgradeUnderLoad(
       'upgrade-operator',
-      'operator.logLevel=debug,operator.resources.requests.cpu=50m',
+      'operator.replicas=2,operator.logLevel=debug,operator.resources.requests.cpu=50m',
       ['Deployment', 'portico-operator'],
     );
     const op = await apps.readNamespacedDeployment({ namespace: NAMESPACE, name: 'portico-operator' });
+    expect(op.spec!.replicas).toBe(2);
     const c = op.spec!.template.spec!.containers[0]!;
     expect(c.args).toContain('--log-level=debug');
     expect(c.resources?.requests?.cpu).toBe('50m');
-    expect(operatorRun.ok).toBeGreaterThan(0);
-    // Known, not the chart's: when Envoy reconnects to the new replica its listener is removed and
-    // added again (listener_removed goes up), and a request or two in that window times out. Logged
-    // here, with the counters, until the operator's handover keeps the listener.
-    console.log(
-      `vip node Envoy listeners before:\n${before}\nafter the operator upgrade:\n${await xdsStats()}`,
-    );
+    // Envoy kept its configuration across the operator's restart (xDS reconnect, nothing removed).
+    const kept = await removals();
+    console.log(`Envoy on the announcing node after the operator upgrade:\n${kept}`);
+    expect(kept).toMatch(/listener_removed: 0/);
+    expect(kept).toMatch(/cluster_removed: 0/);
 
-    // An Envoy restart on the node that announces the address drops what it serves meanwhile.
-    await upgradeUnderLoad('upgrade-envoy', 'envoy.logLevel=debug', ['DaemonSet', 'portico-envoy']);
+    // Every Envoy restarts: the new pod serves beside the old one before the old one drains and stops.
+    const envoyRun = await upgradeUnderLoad('upgrade-envoy', 'envoy.logLevel=debug', [
+      'DaemonSet',
+      'portico-envoy',
+    ]);
     const ds = await apps.readNamespacedDaemonSet({ namespace: NAMESPACE, name: 'portico-envoy' });
     const args = ds.spec!.template.spec!.containers[0]!.args!;
     expect(args[args.indexOf('--log-level') + 1]).toBe('debug');
@@ -283,6 +307,11 @@ describe('helm install, upgrade and uninstall on real nodes', () => {
     const op2 = await apps.readNamespacedDeployment({ namespace: NAMESPACE, name: 'portico-operator' });
     expect(op2.spec!.template.spec!.containers[0]!.args).toContain('--log-level=debug');
     expect(h('history', 'portico', '-n', NAMESPACE, '-o', 'json')).toContain('"revision":3');
+    for (const r of [operatorRun, envoyRun]) expect(r.ok).toBeGreaterThan(100);
+    expect({ operator: operatorRun.errors, envoy: envoyRun.errors }).toEqual({
+      operator: new Map(),
+      envoy: new Map(),
+    });
   }, 420000);
 
   it('rolls back to the first revision', async () => {

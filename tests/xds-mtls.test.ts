@@ -9,8 +9,9 @@ import { pino } from 'pino';
 import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
 import { freePort, waitFor } from '../local/process.ts';
 import { makeLeaf, makeCa, type CertKey } from '../operator/certgen/certs.ts';
+import { stepCa, type CaState } from '../operator/certgen/rotation.ts';
 import type { IR } from '../operator/ir/index.ts';
-import { renderBootstrap, renderXdsClientSds } from '../operator/xds/bootstrap.ts';
+import { renderBootstrap, renderXdsClientSds, renderXdsServerCaSds } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
 import { probeAds } from '../test-support/xds-probe.ts';
@@ -46,6 +47,43 @@ describe('xDS over mutual TLS (real Envoy)', () => {
   const get = async () => {
     const res = await fetch(`http://127.0.0.1:${listenPort}/`);
     return `${res.status} ${await res.text()}`;
+  };
+  const serialOf = (pem: string) => new crypto.X509Certificate(pem).serialNumber.toLowerCase();
+  /** Requests one after another until the returned function is called; it resolves to the failures. */
+  const underLoad = () => {
+    let stop = false;
+    const results: string[] = [];
+    const load = (async () => {
+      while (!stop) results.push(await get().catch((e: Error) => e.message));
+    })();
+    return async () => {
+      stop = true;
+      await load;
+      expect(results.length).toBeGreaterThan(0);
+      return results.filter((r) => r !== '200 ok');
+    };
+  };
+  /** A new ADS server on the same port (an operator restart) with what the volumes hold now. */
+  const restartServer = async (version: string) => {
+    await server.stop();
+    server = new AdsServer({ logger: pino({ level: 'warn' }) });
+    await server.listen('127.0.0.1', xdsPort, {
+      certFile: path.join(dir, 'server', 'tls.crt'),
+      keyFile: path.join(dir, 'server', 'tls.key'),
+      caFile: path.join(dir, 'server', 'ca.crt'),
+      refreshIntervalMs: 500,
+    });
+    server.setSnapshot(translateIr(ir, version));
+    await server.waitForAck(version, { nodeId: 'mtls', timeoutMs: 30000 });
+  };
+  // The new server must not answer before it has decided: an early empty answer removed the
+  // listener and cluster Envoy kept, and re-added them (503s meanwhile).
+  const expectNothingRemoved = async () => {
+    const stats = await envoy.admin(
+      '/stats?filter=^(listener_manager.listener_removed|cluster_manager.cluster_removed)$',
+    );
+    expect(stats).toMatch(/listener_removed: 0/);
+    expect(stats).toMatch(/cluster_removed: 0/);
   };
 
   beforeAll(async () => {
@@ -95,14 +133,16 @@ describe('xDS over mutual TLS (real Envoy)', () => {
     };
     server.setSnapshot(translateIr(ir, 'v1'));
     const sdsPath = path.join(dir, 'xds-client-sds.json');
+    const caSdsPath = path.join(dir, 'xds-ca-sds.json');
     fs.writeFileSync(sdsPath, JSON.stringify(renderXdsClientSds(path.join(dir, 'client'))));
+    fs.writeFileSync(caSdsPath, JSON.stringify(renderXdsServerCaSds(path.join(dir, 'client'))));
     envoy = await startEnvoy(
       renderBootstrap({
         nodeId: 'mtls',
         xdsAddress: '127.0.0.1',
         xdsPort,
         delta: true,
-        tls: { certDir: path.join(dir, 'client'), sdsPath, serverName: SERVER_NAME },
+        tls: { certDir: path.join(dir, 'client'), sdsPath, caSdsPath, serverName: SERVER_NAME },
       }),
       { waitReady: false },
     );
@@ -147,11 +187,7 @@ describe('xDS over mutual TLS (real Envoy)', () => {
   });
 
   it('picks up renewed certificates on both ends while the route keeps serving', async () => {
-    let stop = false;
-    const results: string[] = [];
-    const load = (async () => {
-      while (!stop) results.push(await get().catch((e: Error) => e.message));
-    })();
+    const failures = underLoad();
     const renewedClient = makeLeaf(ca, { commonName: 'portico-envoy', usage: 'client' });
     const renewedServer = makeLeaf(ca, {
       commonName: 'portico-xds',
@@ -160,30 +196,83 @@ describe('xDS over mutual TLS (real Envoy)', () => {
     });
     writeSecretVolume(path.join(dir, 'client'), renewedClient, ca.certPem);
     writeSecretVolume(path.join(dir, 'server'), renewedServer, ca.certPem);
-    const serialOf = (pem: string) => new crypto.X509Certificate(pem).serialNumber.toLowerCase();
     await waitFor('Envoy presents the renewed client certificate', async () =>
       (await envoy.admin('/certs')).toLowerCase().includes(serialOf(renewedClient.certPem)),
     );
     // A fresh connection (as after an operator restart) is made with the renewed certificates.
-    await server.stop();
-    server = new AdsServer({ logger: pino({ level: 'warn' }) });
-    await server.listen('127.0.0.1', xdsPort, {
-      certFile: path.join(dir, 'server', 'tls.crt'),
-      keyFile: path.join(dir, 'server', 'tls.key'),
-      caFile: path.join(dir, 'server', 'ca.crt'),
-    });
-    server.setSnapshot(translateIr(ir, 'v2'));
-    await server.waitForAck('v2', { nodeId: 'mtls', timeoutMs: 30000 });
-    stop = true;
-    await load;
-    expect(results.length).toBeGreaterThan(0);
-    expect(results.filter((r) => r !== '200 ok')).toEqual([]);
-    // The new server must not answer before it has decided: an early empty answer removed
-    // the listener and cluster Envoy kept, and re-added them (503s meanwhile).
-    const stats = await envoy.admin(
-      '/stats?filter=^(listener_manager.listener_removed|cluster_manager.cluster_removed)$',
-    );
-    expect(stats).toMatch(/listener_removed: 0/);
-    expect(stats).toMatch(/cluster_removed: 0/);
+    await restartServer('v2');
+    expect(await failures()).toEqual([]);
+    await expectNothingRemoved();
   });
+
+  it('rotates the CA (trust both, sign with the new, drop the old) while the route keeps serving', async () => {
+    const failures = underLoad();
+    const envoyCerts = async () => (await envoy.admin('/certs')).toLowerCase();
+    const address = () => `127.0.0.1:${xdsPort}`;
+    const leaves = (signer: CertKey) => ({
+      server: makeLeaf(signer, { commonName: 'portico-xds', dnsNames: [SERVER_NAME], usage: 'server' }),
+      client: makeLeaf(signer, { commonName: 'portico-envoy', usage: 'client' }),
+    });
+    // What certgen writes to the Secrets, as the kubelet shows it in each volume.
+    const publish = (state: CaState, l: { server: CertKey; client: CertKey }) => {
+      writeSecretVolume(path.join(dir, 'client'), l.client, state.trust);
+      writeSecretVolume(path.join(dir, 'server'), l.server, state.trust);
+    };
+    /** Does the operator's server give configuration to a client with `client` (trusting `roots`)? */
+    const operatorAccepts = async (client: CertKey, roots: string) =>
+      (await probeAds(
+        address(),
+        grpc.credentials.createSsl(
+          Buffer.from(roots),
+          Buffer.from(client.keyPem),
+          Buffer.from(client.certPem),
+        ),
+        { serverName: SERVER_NAME },
+      )) === 'config';
+    const read = (side: string, f: string) => fs.readFileSync(path.join(dir, side, f), 'utf8');
+    const oldLeaves = {
+      server: { certPem: read('server', 'tls.crt'), keyPem: read('server', 'tls.key') },
+      client: { certPem: read('client', 'tls.crt'), keyPem: read('client', 'tls.key') },
+    };
+    await restartServer('rot-0');
+
+    // 1. The next CA is trusted beside the current one; leaves stay as they are.
+    let state: CaState = { ca, trust: ca.certPem };
+    state = stepCa(state, { now: new Date(), settleMs: 0, rotate: true }).state;
+    const next = state.rotation!.next!;
+    publish(state, oldLeaves);
+    await waitFor('Envoy trusts the next CA', async () =>
+      (await envoyCerts()).includes(serialOf(next.certPem)),
+    );
+    const probeNext = leaves(next).client;
+    await waitFor('the operator trusts the next CA', () => operatorAccepts(probeNext, state.trust));
+
+    // 2. The next CA signs new leaves; both CAs stay trusted.
+    state = stepCa(state, { now: new Date(), settleMs: 0 }).state;
+    expect(state.ca).toBe(next);
+    const newLeaves = leaves(next);
+    publish(state, newLeaves);
+    await waitFor('Envoy presents the leaf of the next CA', async () =>
+      (await envoyCerts()).includes(serialOf(newLeaves.client.certPem)),
+    );
+    await restartServer('rot-1');
+
+    // 3. The old CA is no longer trusted by either end.
+    state = stepCa(state, { now: new Date(), settleMs: 0 }).state;
+    expect(state.rotation).toBeUndefined();
+    publish(state, newLeaves);
+    await waitFor(
+      'Envoy no longer trusts the old CA',
+      async () => !(await envoyCerts()).includes(serialOf(ca.certPem)),
+    );
+    await waitFor(
+      'the operator refuses a client of the old CA',
+      async () => !(await operatorAccepts(leaves(ca).client, state.trust)),
+    );
+    expect(await operatorAccepts(probeNext, state.trust)).toBe(true);
+    await restartServer('rot-2');
+
+    expect(await failures()).toEqual([]);
+    await expectNothingRemoved();
+  }, 120000);
 });

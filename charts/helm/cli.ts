@@ -1,6 +1,6 @@
 // npm run chart: generates the Helm chart from the install chart, lints it strictly and packages
 // dist/portico-<version>.tgz.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureGatewayCrds, ensureHelm } from '../../local/toolchain/install.ts';
@@ -20,6 +20,21 @@ export function helm(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): st
   if (r.status !== 0)
     throw new Error(`helm ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/** helm without blocking the event loop (a `helm upgrade` waits for hook Jobs, for seconds). */
+export function helmAsync(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      toolchainPaths().helm,
+      args,
+      { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...opts.env } },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`helm ${args.join(' ')} failed (${err.message}):\n${stderr}${stdout}`))
+          : resolve(stdout),
+    ),
+  );
 }
 
 export function chartVersion(): string {

@@ -77,8 +77,8 @@ function imageValues(key: string, object: string, containerName: string, imageRe
   ];
 }
 
-function imageHoles(key: string, object: string, containerName: string): Hole[] {
-  return [
+function imageHoles(key: string, object: string, containerName: string, pullSecrets = true): Hole[] {
+  const holes: Hole[] = [
     {
       object,
       path: [...container(containerName), 'image'],
@@ -91,8 +91,10 @@ function imageHoles(key: string, object: string, containerName: string): Hole[] 
       kind: 'scalar',
       expr: `.Values.${key}.image.pullPolicy | default "IfNotPresent" | quote`,
     },
-    { object, path: [...podSpec, 'imagePullSecrets'], kind: 'block', value: 'imagePullSecrets' },
   ];
+  if (pullSecrets)
+    holes.push({ object, path: [...podSpec, 'imagePullSecrets'], kind: 'block', value: 'imagePullSecrets' });
+  return holes;
 }
 
 /** resources, nodeSelector, tolerations, affinity and priorityClassName of one workload. */
@@ -242,6 +244,12 @@ export function valuesLayer(images: { operator: string; envoy: string; agent: st
       default: true,
     },
     ...imageValues('agent', AGENT, 'agent', images.agent),
+    {
+      path: 'agent.extraArgs',
+      description: 'More agent arguments, e.g. --lease-duration=3s for a slow API server.',
+      schema: { type: 'array', items: str },
+      default: [],
+    },
     ...workloadValues('agent', 'the agent', AGENT, 'agent'),
     ...workloadValues('certgen', 'the certgen Job', CERTGEN, 'certgen'),
     {
@@ -362,7 +370,15 @@ export function valuesLayer(images: { operator: string; envoy: string; agent: st
       ],
     },
     ...workloadHoles('envoy', ENVOY, 'envoy'),
+    // The Envoy pod's lifecycle container runs the operator image.
+    ...imageHoles('operator', ENVOY, 'lifecycle', false),
     ...imageHoles('agent', AGENT, 'agent'),
+    {
+      object: AGENT,
+      path: [...container('agent'), 'args'],
+      kind: 'append',
+      lines: ['{{- range .Values.agent.extraArgs }}', '- {{ . | quote }}', '{{- end }}'],
+    },
     ...workloadHoles('agent', AGENT, 'agent'),
     // certgen runs the operator image.
     ...imageHoles('operator', CERTGEN, 'certgen'),

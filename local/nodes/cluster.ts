@@ -10,6 +10,7 @@ import { ensureImages, imageNames, importImages, type ImageGroup } from '../imag
 import { waitFor } from '../process.ts';
 import { cniBinDir, ensureToolchain } from '../toolchain/install.ts';
 import { clusterDnsYaml } from './cluster-dns.ts';
+import { nodeDirs } from './configs.ts';
 import {
   createBridge,
   createNodeNamespace,
@@ -71,18 +72,22 @@ export async function announcingNode(
   return lease?.spec?.holderIdentity ?? undefined;
 }
 
-/** GET on the Envoy admin interface of the node whose network namespace is `netns`. */
+/**
+ * GET on the Envoy admin interface of the node whose network namespace is `netns`: the unix socket
+ * in the Envoy pod's folder, reached in the node's mount namespace (during a rollout, the newest pod's).
+ */
 export function nodeEnvoyAdmin(netns: string, pathAndQuery: string): string {
-  return run('ip', [
-    'netns',
-    'exec',
-    netns,
-    'curl',
-    '-sS',
-    '--max-time',
-    '5',
-    `http://127.0.0.1:19000${pathAndQuery}`,
-  ]);
+  const m = /^ptc(\d+)-(.+)$/.exec(netns);
+  if (!m) throw new Error(`not a node namespace: ${netns}`);
+  const mntNs = path.join(path.dirname(nodeDirs('', Number(m[1]), m[2]!).containerdSocket), 'mnt');
+  // Socket paths are limited to 107 bytes: curl is given the socket's name inside its folder.
+  const script = `for s in $(ls -t /var/lib/kubelet/pods/*/volumes/kubernetes.io~empty-dir/run/admin.sock); do
+  if out=$(cd "$(dirname "$s")" && curl -sS --max-time 5 --unix-socket admin.sock "http://envoy$1"); then
+    printf '%s' "$out"; exit 0
+  fi
+done
+echo "no Envoy admin socket on this node" >&2; exit 1`;
+  return run('nsenter', [`--mount=${mntNs}`, '--', 'sh', '-c', script, 'sh', pathAndQuery]);
 }
 
 export function nodeNames(count: number): string[] {

@@ -121,6 +121,9 @@ export function createNodeNamespace(net: NodeNetwork, n: NodeAddress, all: NodeA
   // The node agent answers ARP for the Gateway addresses this node leads (with XDP); the kernel
   // must not answer for them too (the agent cannot set this from its read-only /proc/sys).
   run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1']);
+  // During an Envoy rollout two Envoys share each listening port (SO_REUSEPORT): when the old one
+  // stops listening, connections still in its accept queue move to the new one instead of a reset.
+  run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.tcp_migrate_req=1']);
 }
 
 /** Removes the host routes, every node namespace and the bridge; ignores what is already gone. */

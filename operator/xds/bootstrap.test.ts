@@ -63,6 +63,11 @@ describe('renderBootstrap', () => {
     expect(b.node).toEqual({ id: 'portico-envoy', cluster: 'portico' });
   });
 
+  it('puts admin on a unix socket when asked (a pod-local channel on the host network)', () => {
+    const b = renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: 1, adminSocket: '/run/envoy/admin.sock' });
+    expect(b.admin).toEqual({ address: { pipe: { path: '/run/envoy/admin.sock', mode: 0o660 } } });
+  });
+
   it('honours explicit node and admin options', () => {
     const b = renderBootstrap({
       nodeId: 'node-a',

@@ -12,6 +12,11 @@ export interface BootstrapOptions {
   adminAddress?: string;
   /** @default 19000 */
   adminPort?: number;
+  /**
+   * Admin interface on this unix socket (read-write for Envoy's group only) instead of
+   * adminAddress:adminPort: a pod's own channel to its Envoy when pods share the host network.
+   */
+  adminSocket?: string;
   /** Cap on downstream connections (Envoy warns when none is set). @default 50000 */
   maxDownstreamConnections?: number;
   /** Incremental xDS (DELTA_GRPC): pushes carry only changed resources, also for clusters and listeners. @default false */
@@ -28,12 +33,18 @@ export interface XdsClientTls {
   certDir: string;
   /** Path of the SDS file from `renderXdsClientSds` (it points at certDir, so renewals reload). */
   sdsPath: string;
+  /** Path of the SDS file from `renderXdsServerCaSds`. */
+  caSdsPath: string;
   /** DNS name the server certificate must carry (the xDS Service's FQDN). */
   serverName: string;
 }
 
 /** Name of the SDS secret with Envoy's xDS client certificate. */
 export const XDS_CLIENT_SECRET = 'xds_client_certificate';
+/** Name of the SDS secret with the CAs Envoy trusts for the xDS server. */
+export const XDS_SERVER_CA_SECRET = 'xds_server_ca';
+
+const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
 
 /**
  * The file SDS source of Envoy's client certificate. Envoy watches `certDir`, so when the kubelet
@@ -43,7 +54,7 @@ export function renderXdsClientSds(certDir: string): Record<string, unknown> {
   return {
     resources: [
       {
-        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        '@type': SECRET_TYPE,
         name: XDS_CLIENT_SECRET,
         tls_certificate: {
           certificate_chain: { filename: `${certDir}/tls.crt` },
@@ -55,7 +66,30 @@ export function renderXdsClientSds(certDir: string): Record<string, unknown> {
   };
 }
 
+/**
+ * The file SDS source of the CAs Envoy trusts for the ADS server (one secret per SDS file). Watched
+ * like the certificate, so a CA rotation's bundle is taken without a restart.
+ */
+export function renderXdsServerCaSds(certDir: string): Record<string, unknown> {
+  return {
+    resources: [
+      {
+        '@type': SECRET_TYPE,
+        name: XDS_SERVER_CA_SECRET,
+        validation_context: {
+          trusted_ca: { filename: `${certDir}/ca.crt` },
+          watched_directory: { path: certDir },
+        },
+      },
+    ],
+  };
+}
+
 function upstreamTls(tls: XdsClientTls): Record<string, unknown> {
+  const sdsConfig = (path: string) => ({
+    path_config_source: { path, watched_directory: { path: tls.certDir } },
+    resource_api_version: 'V3',
+  });
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
@@ -64,18 +98,15 @@ function upstreamTls(tls: XdsClientTls): Record<string, unknown> {
       common_tls_context: {
         tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
         alpn_protocols: ['h2'],
-        tls_certificate_sds_secret_configs: [
-          {
-            name: XDS_CLIENT_SECRET,
-            sds_config: {
-              path_config_source: { path: tls.sdsPath, watched_directory: { path: tls.certDir } },
-              resource_api_version: 'V3',
-            },
+        tls_certificate_sds_secret_configs: [{ name: XDS_CLIENT_SECRET, sds_config: sdsConfig(tls.sdsPath) }],
+        combined_validation_context: {
+          default_validation_context: {
+            match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }],
           },
-        ],
-        validation_context: {
-          trusted_ca: { filename: `${tls.certDir}/ca.crt` },
-          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }],
+          validation_context_sds_secret_config: {
+            name: XDS_SERVER_CA_SECRET,
+            sds_config: sdsConfig(tls.caSdsPath),
+          },
         },
       },
     },
@@ -135,9 +166,14 @@ export function renderBootstrap(opts: BootstrapOptions): Record<string, unknown>
   return {
     node: { id: opts.nodeId ?? 'portico-envoy', cluster: opts.cluster ?? 'portico' },
     admin: {
-      address: {
-        socket_address: { address: opts.adminAddress ?? '127.0.0.1', port_value: opts.adminPort ?? 19000 },
-      },
+      address: opts.adminSocket
+        ? { pipe: { path: opts.adminSocket, mode: 0o660 } }
+        : {
+            socket_address: {
+              address: opts.adminAddress ?? '127.0.0.1',
+              port_value: opts.adminPort ?? 19000,
+            },
+          },
     },
     dynamic_resources: {
       ads_config: {
