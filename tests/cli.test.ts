@@ -52,11 +52,41 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     [['down'], /^portico: no cluster is up/],
     [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
     [['up', '--nodes', '0'], /^portico: --nodes must be 1 to 9/],
+    [['status'], /^portico: no cluster is up/],
+    [['logs', 'bogus'], /^portico: no logs for "bogus"; components: .*\boperator\b/],
+    [['logs', '-x'], /^portico: Unknown option '-x'/],
   ])('portico %j', async (args, message) => {
     const r = await portico(args);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(message);
+  });
+
+  it.each(['up', 'down', 'status', 'logs', 'demo'])(
+    'portico %s --help and -h: its usage and the exit codes',
+    async (cmd) => {
+      for (const flag of ['--help', '-h']) {
+        const r = await portico([cmd, flag]);
+        expect(r.code).toBe(0);
+        expect(r.err).toBe('');
+        expect(r.out).toMatch(new RegExp(`^usage: portico ${cmd}\\b`));
+        expect(r.out).toMatch(
+          /^exit codes \(every command\):\n {2}0 {2}.*\n {2}1 {2}.*\n.*\n {2}2 {2}bad usage/m,
+        );
+      }
+    },
+  );
+
+  it('portico --help says what --port is; --version names the pinned parts', async () => {
+    expect((await portico(['up', '--help'])).out).toMatch(/--port N +TCP port kube-apiserver listens on/);
+    const help = await portico(['--help']);
+    expect(help.out).toMatch(/^ +--version /m);
+    expect(help.out).toMatch(/^ +logs \[COMPONENT\] \[-f\]/m);
+    const v = await portico(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(
+      /^portico 0\.1\.0\n {2}kubernetes +v1\.36\.3\n {2}etcd +v3\.6\.\d+\n {2}envoy +1\.40\.0\n/,
+    );
   });
 
   it('a port already taken', async () => {
@@ -86,17 +116,23 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
       mode: 0o755,
     });
     try {
-      const r = await portico(['up'], { env: { PORTICO_CACHE: cache } });
+      // A fresh cache: the images are built again first (about a minute on a loaded machine).
+      const r = await portico(['up'], { env: { PORTICO_CACHE: cache }, timeoutMs: 240000 });
       expect(r.code).toBe(1);
       expect(r.err.trim().split('\n')).toHaveLength(1);
       expect(r.err).toMatch(
         /^portico: kube-apiserver exited while waiting for .* \(details: .*error\.log\)$/m,
       );
       expect(fs.readFileSync(path.join(home, 'error.log'), 'utf8')).toContain('unknown flag: --etcd-servers');
+      expect(fs.existsSync(path.join(home, 'cluster'))).toBe(false);
+      // Its log stays readable after the failed start.
+      const logs = await portico(['logs', 'apiserver']);
+      expect(logs.code).toBe(0);
+      expect(logs.out).toContain('unknown flag: --etcd-servers');
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });
     }
-  });
+  }, 300000);
 
   it('without root', async () => {
     const r = await portico(['up'], { uid: 65534 });
@@ -164,9 +200,41 @@ describe('portico up --detach, status, demo, down', () => {
     );
     expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+OK/);
 
+    // A problem listed is a non-zero exit.
+    const orphan = path.join(home, 'orphan.yaml');
+    fs.writeFileSync(
+      orphan,
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: orphan, namespace: default }\n' +
+        'spec: { parentRefs: [{ name: no-such-gateway }] }\n',
+    );
+    kubectl('apply', '-f', orphan);
+    const problem = await portico(['status']);
+    expect(problem.out).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/no-such-gateway not found/);
+    expect(problem.out).toMatch(/^1 route\(s\) with problems/m);
+    expect(problem.code).toBe(1);
+    kubectl('delete', '-f', orphan);
+
+    // Logs: pods through the API, host components from their files, -f follows.
+    const operatorLogs = await portico(['logs', 'operator']);
+    expect(operatorLogs.code).toBe(0);
+    expect(operatorLogs.out).toMatch(/"msg":"portico operator listening"/);
+    const envoyLogs = await portico(['logs', 'envoy']);
+    expect(
+      envoyLogs.out.match(/^\[portico-envoy-\w+ on portico-(control-plane|worker2?)\] /gm)?.length,
+    ).toBeGreaterThan(3);
+    const kubelet = await portico(['logs', 'kubelet']);
+    expect(new Set(kubelet.out.match(/^\[portico-(control-plane|worker2?)\] /gm))).toEqual(
+      new Set(['[portico-control-plane] ', '[portico-worker] ', '[portico-worker2] ']),
+    );
+    expect((await portico(['logs'])).out).toMatch(/^components: .*\bkube-apiserver\b.*\bkubelet\b/);
+    const follow = await portico(['logs', 'apiserver', '-f'], { timeoutMs: 5000 });
+    expect(follow.code).toBeNull(); // still following when killed
+    expect(follow.out.length).toBeGreaterThan(0);
+
     const down = await portico(['down']);
     expect(down.code).toBe(0);
-    expect(down.out).toMatch(/stopped/);
+    expect(down.out).toMatch(/^portico: stopped; deleted the cluster's data \(.*\/cluster\)$/m);
+    expect(fs.existsSync(path.join(home, 'cluster'))).toBe(false);
     // Other suites may run beside this one on their own node networks: none of this cluster's
     // node namespaces (ptc<id>-*) may be left.
     const left = netns()
