@@ -5,6 +5,7 @@ import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import { GatewayClass } from './gateway-class.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkHostname, checkName, checkPort, checkSectionName } from './validate.ts';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS';
@@ -73,6 +74,7 @@ export class Gateway extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayProps = {}) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.gateway);
     const className =
       props.gatewayClass instanceof GatewayClass
         ? props.gatewayClass.name
@@ -108,6 +110,8 @@ export class Gateway extends Construct {
   /** Adds a listener; throws if it is invalid or its name is taken. */
   addListener(listener: ListenerProps): void {
     const at = `listeners[${this.infos.length}]`;
+    checkKeys(this, at, listener, KEYS.listener);
+    checkKeys(this, `${at}.allowedRoutes`, listener.allowedRoutes, KEYS.allowedRoutes);
     checkSectionName(this, `${at}.name`, listener.name);
     if (this.infos.some((l) => l.name === listener.name)) {
       invalid(

@@ -3,6 +3,7 @@ import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { invalid, validationMessage } from './errors.ts';
 import { Gateway, type RouteKind } from './gateway.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
 
 /** Where a route attaches: a Gateway construct, or a Gateway by name, optionally narrowed to one listener. */
@@ -48,6 +49,7 @@ export function toParentRef(
   ref: ParentRef | Gateway,
   ownNs?: string,
 ): WireParentRef {
+  if (!(ref instanceof Gateway)) checkKeys(scope, field, ref, KEYS.parentRef);
   const r: ParentRef = ref instanceof Gateway ? { gateway: ref } : ref;
   const gw = r.gateway;
   const name = gw instanceof Gateway ? gw.name : gw;
@@ -69,6 +71,7 @@ export function toBackendRef(
   ref: BackendRef,
   ownNs?: string,
 ): WireBackendRef {
+  checkKeys(scope, field, ref, KEYS.backendRef);
   let name: string;
   let port = ref.port;
   let ns = ref.namespace;
