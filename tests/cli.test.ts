@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,6 +219,53 @@ describe('portico up --detach, status, demo, down', () => {
     expect(problem.out).toMatch(/^1 route\(s\) with problems/m);
     expect(problem.code).toBe(1);
     kubectl('delete', '-f', orphan);
+
+    // README's authoring example, synthesized from the repository's constructs: nginx runs and
+    // answers through its Gateway.
+    const scratch = fs.mkdtempSync(path.resolve('.scratch-readme-'));
+    try {
+      const readme = fs.readFileSync('README.md', 'utf8');
+      const example = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Authoring Gateways')))![1]!;
+      fs.writeFileSync(
+        path.join(scratch, 'main.ts'),
+        example.replace("from 'portico'", `from '${path.resolve('constructs/index.ts')}'`),
+      );
+      const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: scratch,
+        encoding: 'utf8',
+      });
+      expect(synth.stderr).toBe('');
+      kubectl('apply', '-f', path.join(scratch, 'dist', 'shop.k8s.yaml'));
+      expect(
+        kubectl('-n', 'shop', 'wait', '--for=condition=Available', 'deploy', '--all', '--timeout=240s'),
+      ).toMatch(/condition met/);
+      kubectl('-n', 'shop', 'wait', '--for=condition=Programmed', 'gateway/shop', '--timeout=120s');
+      const vip = kubectl(
+        '-n',
+        'shop',
+        'get',
+        'gateway',
+        'shop',
+        '-o',
+        'jsonpath={.status.addresses[0].value}',
+      );
+      const page = await new Promise<string>((resolve, reject) => {
+        const req = http.get(
+          { host: vip, path: '/', headers: { host: 'shop.example.com' }, timeout: 10000 },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(body));
+          },
+        );
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+      });
+      expect(page).toContain('<title>Welcome to nginx!</title>');
+      kubectl('delete', '-f', path.join(scratch, 'dist', 'shop.k8s.yaml'));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
 
     // Logs: pods through the API, host components from their files, -f follows.
     const operatorLogs = await portico(['logs', 'operator']);

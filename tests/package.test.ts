@@ -86,10 +86,14 @@ describe('the portico package, installed from its tarball', () => {
     for (const d of docs.slice(1)) expect(d.metadata.namespace).toBe('shop');
     const pod = (docs[1]!.spec as { template: { spec: { containers: Record<string, never>[] } } }).template
       .spec;
+    // What nginx:1.27 needs to run on a small cluster without a registry (tests/cli.test.ts runs it).
+    expect((docs[1]!.spec as { replicas: number }).replicas).toBe(1);
     expect(pod.containers[0]).toMatchObject({
       image: 'nginx:1.27',
+      imagePullPolicy: 'IfNotPresent',
       ports: [{ containerPort: 80 }],
       securityContext: { runAsNonRoot: false, readOnlyRootFilesystem: false },
+      resources: { requests: { cpu: '50m', memory: '32Mi' } },
     });
     expect(docs[2]!.spec).toMatchObject({ ports: [{ port: 80, targetPort: 80 }] });
   });
