@@ -6,6 +6,7 @@ import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import { GatewayClass } from './gateway-class.ts';
 import { parseIp } from './ip.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkHostname, checkName, checkPort, checkSectionName } from './validate.ts';
 
 export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
@@ -88,6 +89,7 @@ export class Gateway extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayProps = {}) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.gateway);
     const className =
       props.gatewayClass instanceof GatewayClass
         ? props.gatewayClass.name
@@ -127,6 +129,8 @@ export class Gateway extends Construct {
   /** Adds a listener; throws if it is invalid or its name is taken. */
   addListener(listener: ListenerProps): void {
     const at = `listeners[${this.infos.length}]`;
+    checkKeys(this, at, listener, KEYS.listener);
+    checkKeys(this, `${at}.allowedRoutes`, listener.allowedRoutes, KEYS.allowedRoutes);
     checkSectionName(this, `${at}.name`, listener.name);
     if (this.infos.some((l) => l.name === listener.name)) {
       invalid(

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
+import { checkFilterKeys, checkKeys, KEYS } from './keys.ts';
 import type { Gateway } from './gateway.ts';
 import { type HeaderModifier, type HttpValueMatch, toHeaderModifier } from './http-route.ts';
 import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
@@ -63,6 +64,7 @@ export class GrpcRoute extends AttachedRoute {
 
   constructor(scope: Construct, id: string, props: GrpcRouteProps = {}) {
     super(scope, id, 'GRPCRoute', 'GrpcRoute');
+    checkKeys(this, '', props, KEYS.grpcRoute);
     const hostnames = props.hostnames ?? [];
     hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
     this.apiObject = new gwapi.GrpcRoute(this, 'Resource', {
@@ -81,6 +83,7 @@ export class GrpcRoute extends AttachedRoute {
   addRule(rule: GrpcRouteRule): void {
     const at = `rules[${this.wireRules.length}]`;
     const ns = this.apiObject.metadata.namespace;
+    checkKeys(this, at, rule, KEYS.grpcRule);
     if (rule.name !== undefined) checkSectionName(this, `${at}.name`, rule.name);
     if (rule.backendRefs.length === 0)
       invalid(this, `${at}.backendRefs`, 'must list at least one backend Service');
@@ -88,6 +91,7 @@ export class GrpcRoute extends AttachedRoute {
     const T = gwapi.GrpcRouteSpecRulesFiltersType;
     const filters = (rule.filters ?? []).map((f, i): gwapi.GrpcRouteSpecRulesFilters => {
       const fat = `${at}.filters[${i}]`;
+      checkFilterKeys(this, fat, f);
       if (f.type === 'RequestHeaderModifier')
         return { type: T.REQUEST_HEADER_MODIFIER, requestHeaderModifier: toHeaderModifier(this, fat, f) };
       if (f.type === 'ResponseHeaderModifier')
@@ -108,6 +112,8 @@ export class GrpcRoute extends AttachedRoute {
 
   private match(at: string, m: GrpcRouteMatch): gwapi.GrpcRouteSpecRulesMatches {
     let method: gwapi.GrpcRouteSpecRulesMatchesMethod | undefined;
+    checkKeys(this, at, m, KEYS.grpcMatch);
+    checkKeys(this, `${at}.method`, m.method, KEYS.grpcMethod);
     if (m.method) {
       const { service, method: name } = m.method;
       const type = m.method.type ?? 'Exact';
@@ -128,6 +134,7 @@ export class GrpcRoute extends AttachedRoute {
       };
     }
     const headers = m.headers?.map((h, i) => {
+      checkKeys(this, `${at}.headers[${i}]`, h, KEYS.valueMatch);
       const type = h.type ?? 'Exact';
       if (h.name.length === 0) invalid(this, `${at}.headers[${i}].name`, 'must not be empty');
       if (type === 'RegularExpression') checkRegex(this, `${at}.headers[${i}].value`, h.value);

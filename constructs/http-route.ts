@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
+import { checkFilterKeys, checkKeys, KEYS } from './keys.ts';
 import type { Gateway } from './gateway.ts';
 import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
 import { checkDuration, checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
@@ -167,6 +168,7 @@ export class HttpRoute extends AttachedRoute {
 
   constructor(scope: Construct, id: string, props: HttpRouteProps = {}) {
     super(scope, id, 'HTTPRoute', 'HttpRoute');
+    checkKeys(this, '', props, KEYS.httpRoute);
     const hostnames = props.hostnames ?? [];
     hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
     this.apiObject = new gwapi.HttpRoute(this, 'Resource', {
@@ -185,6 +187,7 @@ export class HttpRoute extends AttachedRoute {
   addRule(rule: HttpRouteRule): void {
     const at = `rules[${this.wireRules.length}]`;
     const ns = this.apiObject.metadata.namespace;
+    checkKeys(this, at, rule, KEYS.httpRule);
     if (rule.name !== undefined) checkSectionName(this, `${at}.name`, rule.name);
     const matches = (rule.matches ?? []).map((m, i) => this.match(`${at}.matches[${i}]`, m));
     const filters = (rule.filters ?? []).map((f, i) => this.filter(`${at}.filters[${i}]`, f, rule));
@@ -247,7 +250,8 @@ export class HttpRoute extends AttachedRoute {
         `must be RequestHeaderModifier or ResponseHeaderModifier, got "${(f as { type: string }).type}"`,
       );
     });
-    return { ...toBackendRef(this, at, b, ns), filters: filters.length > 0 ? filters : undefined };
+    const { filters: _filters, ...ref } = b;
+    return { ...toBackendRef(this, at, ref, ns), filters: filters.length > 0 ? filters : undefined };
   }
 
   private timeouts(at: string, t: HttpRouteTimeouts): gwapi.HttpRouteSpecRulesTimeouts {
@@ -267,6 +271,8 @@ export class HttpRoute extends AttachedRoute {
 
   private match(at: string, m: HttpRouteMatch): gwapi.HttpRouteSpecRulesMatches {
     let path: gwapi.HttpRouteSpecRulesMatchesPath | undefined;
+    checkKeys(this, at, m, KEYS.httpMatch);
+    checkKeys(this, `${at}.path`, m.path, KEYS.pathMatch);
     if (m.path) {
       const type = m.path.type ?? 'PathPrefix';
       if (type === 'RegularExpression') checkRegex(this, `${at}.path.value`, m.path.value);
@@ -277,6 +283,7 @@ export class HttpRoute extends AttachedRoute {
     }
     const values = <T extends string>(kind: string, list: HttpValueMatch[] | undefined) =>
       list?.map((h, i) => {
+        checkKeys(this, `${at}.${kind}[${i}]`, h, KEYS.valueMatch);
         const type = h.type ?? 'Exact';
         if (h.name.length === 0) invalid(this, `${at}.${kind}[${i}].name`, 'must not be empty');
         if (type === 'RegularExpression') checkRegex(this, `${at}.${kind}[${i}].value`, h.value);
@@ -304,6 +311,7 @@ export class HttpRoute extends AttachedRoute {
 
   private filter(at: string, f: HttpRouteFilter, rule: HttpRouteRule): gwapi.HttpRouteSpecRulesFilters {
     const T = gwapi.HttpRouteSpecRulesFiltersType;
+    checkFilterKeys(this, at, f);
     switch (f.type) {
       case 'RequestHeaderModifier':
         return { type: T.REQUEST_HEADER_MODIFIER, requestHeaderModifier: toHeaderModifier(this, at, f) };
@@ -372,6 +380,7 @@ export class HttpRoute extends AttachedRoute {
   }
 
   private pathModifier(at: string, p: PathModifier, rule: HttpRouteRule) {
+    checkKeys(this, at, p, KEYS.pathModifier);
     if (!p.value.startsWith('/')) invalid(this, `${at}.value`, `must start with "/", got "${p.value}"`);
     if (p.type === 'ReplacePrefixMatch') {
       const ok =

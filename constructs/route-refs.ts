@@ -3,6 +3,7 @@ import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { invalid, validationMessage } from './errors.ts';
 import { Gateway, LISTENER_KINDS, type ListenerProtocol, type RouteKind } from './gateway.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
 
 /** Where a route attaches: a Gateway construct, or a Gateway by name, optionally narrowed to one listener. */
@@ -48,6 +49,7 @@ export function toParentRef(
   ref: ParentRef | Gateway,
   ownNs?: string,
 ): WireParentRef {
+  if (!(ref instanceof Gateway)) checkKeys(scope, field, ref, KEYS.parentRef);
   const r: ParentRef = ref instanceof Gateway ? { gateway: ref } : ref;
   const gw = r.gateway;
   const name = gw instanceof Gateway ? gw.name : gw;
@@ -69,6 +71,7 @@ export function toBackendRef(
   ref: BackendRef,
   ownNs?: string,
 ): WireBackendRef {
+  checkKeys(scope, field, ref, KEYS.backendRef);
   let name: string;
   let port = ref.port;
   let ns = ref.namespace;
@@ -201,6 +204,7 @@ export interface StreamRouteProps {
 
 /** The one rule of a TCPRoute or UDPRoute, checked: `[{ backendRefs }]`. */
 export function streamRules(scope: Construct, props: StreamRouteProps): { backendRefs: WireBackendRef[] }[] {
+  checkKeys(scope, '', props, KEYS.streamRoute);
   if (props.backendRefs.length === 0) invalid(scope, 'backendRefs', 'must list at least one backend Service');
   const ns = props.metadata?.namespace ?? Chart.of(scope).namespace;
   return [{ backendRefs: props.backendRefs.map((b, i) => toBackendRef(scope, `backendRefs[${i}]`, b, ns)) }];

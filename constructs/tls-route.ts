@@ -2,6 +2,7 @@ import { type ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid } from './errors.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import type { Gateway } from './gateway.ts';
 import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
 import { checkHostname } from './validate.ts';
@@ -23,6 +24,7 @@ export class TlsRoute extends AttachedRoute {
 
   constructor(scope: Construct, id: string, props: TlsRouteProps) {
     super(scope, id, 'TLSRoute', 'TlsRoute');
+    checkKeys(this, '', props, KEYS.tlsRoute);
     if (props.hostnames.length === 0) invalid(this, 'hostnames', 'must list at least one SNI host name');
     props.hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
     if (props.backendRefs.length === 0)

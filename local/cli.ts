@@ -5,24 +5,69 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { NodesCluster } from './nodes/cluster.ts';
-import { alive, waitFor } from './process.ts';
+import { UsageError } from './errors.ts';
+import { alive, waitFor, writeLogsTo } from './process.ts';
 import { clearState, homeDir, readState, writeState } from './state.ts';
+import { versions } from './toolchain/versions.ts';
 
 // Heavy modules (cdk8s, the Kubernetes client) load only for the command that needs them.
 
-/** A user mistake or an unmet prerequisite: one line on stderr, exit code 2. */
-export class UsageError extends Error {}
+const EXIT_CODES = `exit codes (every command):
+  0  done; for status: every component ready and no problem listed
+  1  something failed or is wrong: a component did not start, a demo check failed,
+     status listed a problem (or --wait ran out of time)
+  2  bad usage or an unmet prerequisite (unknown flag, not root, no cluster up, port taken)`;
 
-const HELP = `usage: portico <command> [flags]
+const COMMANDS: Record<string, string> = {
+  up: `usage: portico up [--detach] [--nodes N] [--port N]
+
+Starts a local cluster of real nodes on this machine (a control plane and workers, each with
+containerd, kubelet and kube-proxy in its own network namespaces) and installs Portico into it.
+Needs root. Runs in the foreground until Ctrl-C, which stops the cluster and deletes its data.
+
+  --detach    run in the background; \`portico down\` stops it
+  --nodes N   number of nodes, 1 to 9 (default 3: portico-control-plane, portico-worker, portico-worker2)
+  --port N    TCP port kube-apiserver listens on, on the node network's host address (172.30.0.1);
+              the kubeconfig points there (default: a free port)`,
+  down: `usage: portico down
+
+Stops the cluster that \`portico up --detach\` started and deletes its data (etcd, certificates,
+node files under ~/.portico/cluster): the next \`portico up\` starts empty. Logs stay in
+~/.portico/logs until the next \`portico up\`.`,
+  status: `usage: portico status [--wait]
+
+Nodes, Portico's pods, GatewayClasses, Gateways and routes of the running cluster, and what is wrong
+with each. Exits 1 when anything is not ready or a problem is listed.
+
+  --wait      first wait up to 5 minutes for every node and Portico pod to be ready`,
+  logs: `usage: portico logs [COMPONENT] [-f]
+
+Prints a component's logs; without COMPONENT, lists them. Host components (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler, and containerd, kubelet, kube-proxy of every node) write
+to ~/.portico/logs; Portico's pods (operator, envoy, agent) and coredns are read through the API.
+
+  -f, --follow   keep printing new lines until Ctrl-C`,
+  demo: `usage: portico demo
+
+Replays the seed lab end to end (bookinfo, HTTPS, TLS passthrough, traffic splits) on the running
+cluster, or on a temporary one of its own, and checks every result. Needs root.`,
+};
+
+const HELP = `usage: portico <command> [flags]      (portico <command> --help for one command)
 
 commands:
   up [--detach] [--nodes N] [--port N]
-                  start a local cluster of real nodes (default 3: a control plane and two workers,
-                  each with containerd, kubelet and kube-proxy) and install Portico into it
-  down            stop the cluster that \`up --detach\` started
-  status [--wait] nodes, Portico's pods, GatewayClasses, Gateways and routes of the running cluster
-                  (--wait: first wait up to 5 minutes for every node and Portico pod to be ready)
+                  start a local cluster of real nodes and install Portico into it
+  down            stop the cluster that \`up --detach\` started and delete its data
+  status [--wait] nodes, Portico's pods, Gateways and routes, and what is wrong with them
+  logs [COMPONENT] [-f]
+                  a component's logs (operator, envoy, agent, kube-apiserver, kubelet, ...)
   demo            replay the seed lab end to end on a local cluster and check every result
+
+  --version       Portico's version and the pinned versions of the parts it runs
+  -h, --help      this text
+
+${EXIT_CODES}
 `;
 
 const self = fileURLToPath(import.meta.url);
@@ -63,6 +108,10 @@ async function up(argv: string[]): Promise<void> {
   if (values.detach) return detach(argv.filter((a) => a !== '--detach'));
 
   const log = (line: string) => console.log(`portico: ${line}`);
+  const dataDir = path.join(homeDir(), 'cluster');
+  const { logsDir } = await import('./logs.ts');
+  fs.rmSync(logsDir(), { recursive: true, force: true });
+  writeLogsTo(logsDir());
   let cluster: NodesCluster | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -70,6 +119,7 @@ async function up(argv: string[]): Promise<void> {
     stopping = true;
     log('stopping');
     await cluster?.stop();
+    deleteData(dataDir, log);
     clearState(process.pid);
     process.exit(code);
   };
@@ -87,7 +137,7 @@ async function up(argv: string[]): Promise<void> {
   try {
     const { startNodesCluster } = await import('./nodes/cluster.ts');
     cluster = await startNodesCluster({
-      dir: path.join(homeDir(), 'cluster'),
+      dir: dataDir,
       apiserverPort: port,
       nodes,
       // Tests run their own cluster beside a user's: each on its own node network.
@@ -95,6 +145,7 @@ async function up(argv: string[]): Promise<void> {
       log,
     });
   } catch (err) {
+    deleteData(dataDir, log);
     clearState(process.pid);
     throw err;
   }
@@ -158,29 +209,71 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The cluster's data, unless something is still mounted under it (then it stays, and we say so). */
+function deleteData(dir: string, log: (line: string) => void): void {
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n');
+  if (mounts.some((l) => l.split(' ')[1]?.startsWith(`${dir}/`))) {
+    log(`kept ${dir}: something is still mounted under it`);
+    return;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 async function down(argv: string[]): Promise<void> {
   parseArgs({ args: argv, options: {}, strict: true });
   const state = readState();
   if (!state) throw new UsageError('no cluster is up (nothing to stop)');
   process.kill(state.pid, 'SIGTERM');
   await waitFor(`portico up (pid ${state.pid}) to stop`, async () => !alive(state.pid), { timeoutMs: 60000 });
-  console.log('portico: stopped');
+  const dir = path.join(homeDir(), 'cluster');
+  if (fs.existsSync(dir))
+    throw new Error(`stopped, but the cluster's data is still in ${dir} (see ${state.logFile ?? 'up.log'})`);
+  console.log(`portico: stopped; deleted the cluster's data (${dir})`);
+}
+
+function version(): void {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(self), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  console.log(`portico ${pkg.version}`);
+  const width = Math.max(...Object.keys(versions).map((k) => k.length));
+  for (const [part, v] of Object.entries(versions))
+    console.log(`  ${part.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).padEnd(width + 1)}  ${v}`);
 }
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd && COMMANDS[cmd] && rest.some((a) => a === '--help' || a === '-h')) {
+    console.log(`${COMMANDS[cmd]}\n\n${EXIT_CODES}`);
+    return;
+  }
   switch (cmd) {
     case 'up':
       return up(rest);
     case 'down':
       return down(rest);
-    case 'status':
-      {
-        const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean' } }, strict: true });
-        await (await import('./status.ts')).printStatus({ waitMs: values.wait ? 300000 : undefined });
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean' } }, strict: true });
+      const { printStatus } = await import('./status.ts');
+      if (!(await printStatus({ waitMs: values.wait ? 300000 : undefined }))) process.exitCode = 1;
+      return;
+    }
+    case 'logs': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { follow: { type: 'boolean', short: 'f' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const logs = await import('./logs.ts');
+      if (positionals.length > 1)
+        throw new UsageError('portico logs takes one component (try: portico logs --help)');
+      if (positionals.length === 0) {
+        console.log(`components: ${logs.logComponents().join(', ')}`);
         return;
       }
-      return;
+      return logs.printLogs(positionals[0]!, values.follow ?? false);
+    }
     case 'demo': {
       parseArgs({ args: rest, options: {}, strict: true });
       requireRoot('portico demo');
@@ -188,6 +281,9 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = (await runDemo()) ? 0 : 1;
       return;
     }
+    case '--version':
+    case 'version':
+      return version();
     case undefined:
     case 'help':
     case '--help':

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 /** A child process whose output is kept for failure reports and which is killed with its group. */
 export interface Managed {
@@ -15,6 +17,16 @@ export interface Managed {
 
 const LOG_LIMIT = 256 * 1024;
 const live = new Set<Managed>();
+let logDir: string | undefined;
+
+/** From now on, every process started also writes its output to `<dir>/<name>.log` (`portico logs`). */
+export function writeLogsTo(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  logDir = dir;
+}
+
+/** The log file of a process named `name` under `dir`: "portico-worker kubelet" -> portico-worker-kubelet.log. */
+export const logFileName = (name: string) => `${name.replace(/[^\w.-]+/g, '-')}.log`;
 
 // Backstop: a test runner that dies mid-suite still takes its children along.
 process.once('exit', () => {
@@ -30,10 +42,16 @@ process.once('exit', () => {
 export function startProcess(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Managed {
   const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let buf = '';
+  const file = logDir
+    ? fs.createWriteStream(path.join(logDir, logFileName(name)), { flags: 'a' })
+    : undefined;
+  file?.on('error', () => {}); // the in-memory copy is still kept
   const keep = (d: Buffer) => {
+    file?.write(d);
     buf += d.toString();
     if (buf.length > LOG_LIMIT) buf = buf.slice(-LOG_LIMIT);
   };
+  child.once('close', () => file?.end()); // after the last output, unlike 'exit'
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => {

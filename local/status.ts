@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { gatewayServiceName } from '../operator/translate/types.ts';
 import { cond, gatewayVerdict, routeParents, routeVerdict, type Obj } from './status-report.ts';
+import { UsageError } from './errors.ts';
 import { readState } from './state.ts';
 import { versions } from './toolchain/versions.ts';
 
@@ -98,11 +99,7 @@ function table(rows: string[][]): string {
 /** Like `cilium status`: each component OK or not, then Gateway API objects and what is wrong with them. */
 export async function printStatus(opts: { waitMs?: number } = {}): Promise<boolean> {
   const state = readState();
-  if (!state) {
-    console.log('portico: no cluster is up (start one with `portico up --detach`)');
-    process.exitCode = 1;
-    return false;
-  }
+  if (!state) throw new UsageError('no cluster is up (start one with `portico up --detach`)');
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfigPath);
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -124,19 +121,15 @@ export async function printStatus(opts: { waitMs?: number } = {}): Promise<boole
     ]),
   );
   console.log(`  KUBECONFIG=${state.kubeconfigPath}`);
-  if (!apiserverOk) {
-    process.exitCode = 1;
-    return false;
-  }
+  if (!apiserverOk) return false;
   const componentsOk = await printWorkloads(kc);
-  for (const line of await gatewayApiReport(kc)) console.log(line);
-  const healthy = apiserverOk && componentsOk;
-  if (!healthy) process.exitCode = 1;
-  return healthy;
+  const report = await gatewayApiReport(kc);
+  for (const line of report.lines) console.log(line);
+  return componentsOk && report.problems === 0;
 }
 
 /** The Gateway API part of `portico status`: classes, Gateways, routes and what is wrong with them. */
-export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
+export async function gatewayApiReport(kc: KubeConfig): Promise<{ lines: string[]; problems: number }> {
   const out: string[] = [];
   const log = (line: string) => out.push(line);
   const api = kc.makeApiClient(CustomObjectsApi);
@@ -211,5 +204,5 @@ export async function gatewayApiReport(kc: KubeConfig): Promise<string[]> {
   const badRoutes = routeVerdicts.filter((v) => v.problem).length;
   if (badGateways > 0) log(`\n${badGateways} Gateway(s) with problems (see PROGRAMMED)`);
   if (badRoutes > 0) log(`${badGateways > 0 ? '' : '\n'}${badRoutes} route(s) with problems (see STATUS)`);
-  return out;
+  return { lines: out, problems: badGateways + badRoutes };
 }

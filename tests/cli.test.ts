@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,11 +60,41 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     [['down'], /^portico: no cluster is up/],
     [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
     [['up', '--nodes', '0'], /^portico: --nodes must be 1 to 9/],
+    [['status'], /^portico: no cluster is up/],
+    [['logs', 'bogus'], /^portico: no logs for "bogus"; components: .*\boperator\b/],
+    [['logs', '-x'], /^portico: Unknown option '-x'/],
   ])('portico %j', async (args, message) => {
     const r = await portico(args);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(message);
+  });
+
+  it.each(['up', 'down', 'status', 'logs', 'demo'])(
+    'portico %s --help and -h: its usage and the exit codes',
+    async (cmd) => {
+      for (const flag of ['--help', '-h']) {
+        const r = await portico([cmd, flag]);
+        expect(r.code).toBe(0);
+        expect(r.err).toBe('');
+        expect(r.out).toMatch(new RegExp(`^usage: portico ${cmd}\\b`));
+        expect(r.out).toMatch(
+          /^exit codes \(every command\):\n {2}0 {2}.*\n {2}1 {2}.*\n.*\n {2}2 {2}bad usage/m,
+        );
+      }
+    },
+  );
+
+  it('portico --help says what --port is; --version names the pinned parts', async () => {
+    expect((await portico(['up', '--help'])).out).toMatch(/--port N +TCP port kube-apiserver listens on/);
+    const help = await portico(['--help']);
+    expect(help.out).toMatch(/^ +--version /m);
+    expect(help.out).toMatch(/^ +logs \[COMPONENT\] \[-f\]/m);
+    const v = await portico(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(
+      /^portico 0\.1\.0\n {2}kubernetes +v1\.36\.3\n {2}etcd +v3\.6\.\d+\n {2}envoy +1\.40\.0\n/,
+    );
   });
 
   it('a port already taken', async () => {
@@ -93,17 +124,23 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
       mode: 0o755,
     });
     try {
-      const r = await portico(['up'], { env: { PORTICO_CACHE: cache } });
+      // A fresh cache: the images are built again first (about a minute on a loaded machine).
+      const r = await portico(['up'], { env: { PORTICO_CACHE: cache }, timeoutMs: 240000 });
       expect(r.code).toBe(1);
       expect(r.err.trim().split('\n')).toHaveLength(1);
       expect(r.err).toMatch(
         /^portico: kube-apiserver exited while waiting for .* \(details: .*error\.log\)$/m,
       );
       expect(fs.readFileSync(path.join(home, 'error.log'), 'utf8')).toContain('unknown flag: --etcd-servers');
+      expect(fs.existsSync(path.join(home, 'cluster'))).toBe(false);
+      // Its log stays readable after the failed start.
+      const logs = await portico(['logs', 'apiserver']);
+      expect(logs.code).toBe(0);
+      expect(logs.out).toContain('unknown flag: --etcd-servers');
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });
     }
-  });
+  }, 300000);
 
   it('without root', async () => {
     const r = await portico(['up'], { nobody: true });
@@ -163,17 +200,102 @@ describe('portico up --detach, status, demo, down', () => {
     expect(status.out).toMatch(/DaemonSet\s+portico-agent\s+3\s+3\s+3\s+3\s+portico\/agent:0\.1\.0/);
     expect(
       status.out.match(
-        /portico-(control-plane|worker2?)\s+True\s+(control-plane|worker)\s+172\.30\.2\.1\d\s+v1\.36\.3/g,
+        new RegExp(
+          `portico-(control-plane|worker2?)\\s+True\\s+(control-plane|worker)\\s+172\\.30\\.${id}\\.1\\d\\s+v1\\.36\\.3`,
+          'g',
+        ),
       ),
     ).toHaveLength(3);
     expect(status.out).toMatch(
-      /default\s+my-gateway\s+portico\s+172\.30\.2\.20\d\s+True\s+2\s+portico-(control-plane|worker2?)/,
+      new RegExp(
+        `default\\s+my-gateway\\s+portico\\s+172\\.30\\.${id}\\.20\\d\\s+True\\s+2\\s+portico-(control-plane|worker2?)`,
+      ),
     );
     expect(status.out).toMatch(/TLSRoute\s+default\s+nginx\s+cilium-tls-gateway\s+OK/);
 
+    // A problem listed is a non-zero exit.
+    const orphan = path.join(home, 'orphan.yaml');
+    fs.writeFileSync(
+      orphan,
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: { name: orphan, namespace: default }\n' +
+        'spec: { parentRefs: [{ name: no-such-gateway }] }\n',
+    );
+    kubectl('apply', '-f', orphan);
+    const problem = await portico(['status']);
+    expect(problem.out).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/no-such-gateway not found/);
+    expect(problem.out).toMatch(/^1 route\(s\) with problems/m);
+    expect(problem.code).toBe(1);
+    kubectl('delete', '-f', orphan);
+
+    // README's authoring example, synthesized from the repository's constructs: nginx runs and
+    // answers through its Gateway.
+    const scratch = fs.mkdtempSync(path.resolve('.scratch-readme-'));
+    try {
+      const readme = fs.readFileSync('README.md', 'utf8');
+      const example = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Authoring Gateways')))![1]!;
+      fs.writeFileSync(
+        path.join(scratch, 'main.ts'),
+        example.replace("from 'portico'", `from '${path.resolve('constructs/index.ts')}'`),
+      );
+      const synth = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: scratch,
+        encoding: 'utf8',
+      });
+      expect(synth.stderr).toBe('');
+      kubectl('apply', '-f', path.join(scratch, 'dist', 'shop.k8s.yaml'));
+      expect(
+        kubectl('-n', 'shop', 'wait', '--for=condition=Available', 'deploy', '--all', '--timeout=240s'),
+      ).toMatch(/condition met/);
+      kubectl('-n', 'shop', 'wait', '--for=condition=Programmed', 'gateway/shop', '--timeout=120s');
+      const vip = kubectl(
+        '-n',
+        'shop',
+        'get',
+        'gateway',
+        'shop',
+        '-o',
+        'jsonpath={.status.addresses[0].value}',
+      );
+      const page = await new Promise<string>((resolve, reject) => {
+        const req = http.get(
+          { host: vip, path: '/', headers: { host: 'shop.example.com' }, timeout: 10000 },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(body));
+          },
+        );
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+      });
+      expect(page).toContain('<title>Welcome to nginx!</title>');
+      kubectl('delete', '-f', path.join(scratch, 'dist', 'shop.k8s.yaml'));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+
+    // Logs: pods through the API, host components from their files, -f follows.
+    const operatorLogs = await portico(['logs', 'operator']);
+    expect(operatorLogs.code).toBe(0);
+    expect(operatorLogs.out).toMatch(/"msg":"portico operator listening"/);
+    const envoyLogs = await portico(['logs', 'envoy']);
+    expect(
+      envoyLogs.out.match(/^\[portico-envoy-\w+ on portico-(control-plane|worker2?)\] /gm)?.length,
+    ).toBeGreaterThan(3);
+    const kubelet = await portico(['logs', 'kubelet']);
+    expect(new Set(kubelet.out.match(/^\[portico-(control-plane|worker2?)\] /gm))).toEqual(
+      new Set(['[portico-control-plane] ', '[portico-worker] ', '[portico-worker2] ']),
+    );
+    expect((await portico(['logs'])).out).toMatch(/^components: .*\bkube-apiserver\b.*\bkubelet\b/);
+    // Killed while following (after node has had time to start on a loaded machine).
+    const follow = await portico(['logs', 'apiserver', '-f'], { timeoutMs: 30000 });
+    expect(follow.code).toBeNull(); // still following when killed
+    expect(follow.out.length).toBeGreaterThan(0);
+
     const down = await portico(['down']);
     expect(down.code).toBe(0);
-    expect(down.out).toMatch(/stopped/);
+    expect(down.out).toMatch(/^portico: stopped; deleted the cluster's data \(.*\/cluster\)$/m);
+    expect(fs.existsSync(path.join(home, 'cluster'))).toBe(false);
     // Other suites may run beside this one on their own node networks: none of this cluster's
     // node namespaces (ptc<id>-*) may be left.
     const left = netns()

@@ -181,17 +181,20 @@ describe('operator: a broken Gateway says why, with an Event (real kube-apiserve
         .join('---\n'),
     );
     const report = await eventually('status report with every answer', async () => {
-      const text = (await gatewayApiReport(cp.kubeConfig)).join('\n');
-      return /orphan-udp/.test(text) && /typo/.test(text) && text;
+      const r = await gatewayApiReport(cp.kubeConfig);
+      const text = r.lines.join('\n');
+      return /orphan-udp/.test(text) && /typo/.test(text) && r;
     });
-    expect(report).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/x not found/);
-    expect(report).toMatch(/TCPRoute\s+default\s+orphan-tcp\s+Gateway default\/x not found/);
-    expect(report).toMatch(/UDPRoute\s+default\s+orphan-udp\s+Gateway default\/x not found/);
-    expect(report).toMatch(/default\s+typo\s+portcio\s+Unknown: GatewayClass portcio does not exist/);
-    expect(report).toMatch(
+    expect(report.problems).toBe(6);
+    const text = report.lines.join('\n');
+    expect(text).toMatch(/HTTPRoute\s+default\s+orphan\s+Gateway default\/x not found/);
+    expect(text).toMatch(/TCPRoute\s+default\s+orphan-tcp\s+Gateway default\/x not found/);
+    expect(text).toMatch(/UDPRoute\s+default\s+orphan-udp\s+Gateway default\/x not found/);
+    expect(text).toMatch(/default\s+typo\s+portcio\s+Unknown: GatewayClass portcio does not exist/);
+    expect(text).toMatch(
       /default\s+broken\s+portico\s+False: Invalid: no listener is valid: listener https: InvalidCertificateRef/,
     );
-    expect(report).toMatch(/^2 Gateway\(s\) with problems \(see PROGRAMMED\)$/m);
-    expect(report).toMatch(/^4 route\(s\) with problems \(see STATUS\)$/m);
+    expect(text).toMatch(/^2 Gateway\(s\) with problems \(see PROGRAMMED\)$/m);
+    expect(text).toMatch(/^4 route\(s\) with problems \(see STATUS\)$/m);
   });
 });

@@ -65,4 +65,22 @@ describe('operator: Programmed follows Envoy ACKs (real kube-apiserver, real Env
     const res = await fetch(`http://${ip}:${port}/`);
     expect(res.status).toBe(404);
   });
+
+  it('its way up (no address, waiting for Envoy, Programmed) gave Normal Events only, each once', async () => {
+    await op.controller.idle();
+    const events = (
+      await client.request<{
+        items: {
+          type: string;
+          reason: string;
+          count: number;
+          involvedObject: { kind: string; name: string };
+        }[];
+      }>('/api/v1/namespaces/default/events')
+    ).items.filter((e) => e.involvedObject.kind === 'Gateway' && e.involvedObject.name === 'web');
+    expect(events.map((e) => [e.type, e.reason, e.count]).sort()).toEqual([
+      ['Normal', 'Accepted', 1],
+      ['Normal', 'Programmed', 1],
+    ]);
+  });
 });

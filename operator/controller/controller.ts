@@ -76,11 +76,12 @@ const RESOURCES_BY_KIND: Record<string, string> = {
   Gateway: RESOURCES.gateways.apiVersion,
   Service: RESOURCES.services.apiVersion,
   HTTPRoute: RESOURCES.httpRoutes.apiVersion,
+  GRPCRoute: RESOURCES.grpcRoutes.apiVersion,
   TLSRoute: RESOURCES.tlsRoutes.apiVersion,
   TCPRoute: RESOURCES.tcpRoutes.apiVersion,
   UDPRoute: RESOURCES.udpRoutes.apiVersion,
 };
-const ROUTE_KINDS = new Set(['HTTPRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
 
 export class Controller {
   readonly client: KubeClient;
@@ -111,6 +112,7 @@ export class Controller {
       equal: statusEqual,
       onWrite: (kind) => metrics.statusWrites.inc({ kind }),
       onThrottled: (kind) => metrics.statusThrottled.inc({ kind }),
+      onSkip: (kind, reason) => metrics.statusSkips.inc({ kind, reason }),
       onWritten: (type, live, status) => this.recordTransitions(type.kind, live, status),
     });
     const applier = new Applier(this.client, {
@@ -151,7 +153,7 @@ export class Controller {
       // Every event funnels into one key: a long backoff would delay every other change.
       retryMaxMs: 5000,
       onError: (key, err, attempt) => {
-        metrics.reconciles.inc({ result: 'error' });
+        metrics.reconciles.inc({ phase: key === WRITES ? 'write' : 'translate', result: 'error' });
         logger.warn({ key, err: String(err), attempt }, 'reconcile failed, will retry');
       },
     });
@@ -234,12 +236,13 @@ export class Controller {
   private async runReconcile(): Promise<void> {
     const { metrics } = this.opts;
     metrics.queueDepth.set(this.queue.depth);
-    if (!this.cache.synced) return; // waitForSync enqueues once every cache is filled
-    const end = metrics.reconcileDuration.startTimer();
+    // waitForSync enqueues once every cache is filled
+    if (!this.cache.synced) return void metrics.reconciles.inc({ phase: 'translate', result: 'skipped' });
+    const end = metrics.reconcileDuration.startTimer({ phase: 'translate' });
     const before = this.opts.xds?.programmed()?.acked ?? [];
     try {
       this.latest = this.reconciler.translateAndPush();
-      metrics.reconciles.inc({ result: 'ok' });
+      metrics.reconciles.inc({ phase: 'translate', result: 'ok' });
     } finally {
       end();
     }
@@ -262,15 +265,19 @@ export class Controller {
   }
 
   private async runWrites(): Promise<void> {
-    if (!this.latest) return;
-    const end = this.opts.metrics.reconcileDuration.startTimer();
+    const { metrics } = this.opts;
+    if (!this.latest || !this.isLeader)
+      return void metrics.reconciles.inc({ phase: 'write', result: 'skipped' });
+    const end = metrics.reconcileDuration.startTimer({ phase: 'write' });
     try {
       this.lastSummary = await this.reconciler.write(this.latest);
+      metrics.reconciles.inc({ phase: 'write', result: 'ok' });
     } catch (err) {
       // A 409 means the watch has not delivered a newer version yet; its event reconciles again,
       // so a backoff retry would only hold later writes back.
       if (!(err instanceof ReconcileError && err.causes.every((c) => c instanceof StaleCacheError)))
         throw err;
+      metrics.reconciles.inc({ phase: 'write', result: 'conflict' });
       this.log.debug({ err: String(err) }, 'status writes raced the watch; waiting for its event');
     } finally {
       end();

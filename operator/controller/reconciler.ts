@@ -193,7 +193,10 @@ export class Reconciler {
         const ours = desired.get(key);
         // The translator's memo hands back the same parents while a route is unchanged: a pass
         // over thousands of routes then costs a lookup each instead of a merge and a compare.
-        if (this.settled.get(live) === (ours ?? NONE)) continue;
+        if (this.settled.get(live) === (ours ?? NONE)) {
+          w.skip(type, 'unchanged');
+          continue;
+        }
         // Routes that no longer name a Portico Gateway lose only Portico's entries.
         if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
         jobs.push(async () => {

@@ -50,6 +50,8 @@ export async function runBounded(jobs: readonly (() => Promise<void>)[], limit: 
 export interface StatusWriterOptions {
   logger: Logger;
   onWrite?: (kind: string) => void;
+  /** A write not sent (unchanged, unseen, gone) or refused (conflict). */
+  onSkip?: (kind: string, reason: SkipReason) => void;
   /** After a write: the object as it was and the status written (for Events on transitions). */
   onWritten?: (type: ResourceType, live: WithStatus, status: Record<string, unknown>) => void;
   /** Deep equality of statuses ignoring lastTransitionTime (the translator's statusEqual). */
@@ -60,6 +62,8 @@ export interface StatusWriterOptions {
   /** Called for every write turned away for load (429/503) and retried. */
   onThrottled?: (kind: string) => void;
 }
+
+export type SkipReason = 'unchanged' | 'unseen' | 'conflict' | 'gone';
 
 export type WithStatus = KubeObject & { status?: Record<string, unknown> };
 
@@ -95,15 +99,16 @@ export class StatusWriter {
     // the memo costs a few bytes per object at 10,000 routes.
     const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
     const known = this.equalAt.get(key);
-    if (known && known.rv === m.resourceVersion && known.json === json) return false;
+    if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
     if (this.opts.equal(live.status ?? {}, status)) {
       this.equalAt.set(key, { rv: m.resourceVersion, json });
       if (this.equalAt.size > MEMO_LIMIT) this.equalAt.delete(this.equalAt.keys().next().value!);
-      return false;
+      return this.skip(type, 'unchanged');
     }
     const last = this.written.get(key);
     // The watch has not yet delivered our own write: writing again would only 409.
-    if (last && last.fromRv === m.resourceVersion && this.opts.equal(last.status, status)) return false;
+    if (last && last.fromRv === m.resourceVersion && this.opts.equal(last.status, status))
+      return this.skip(type, 'unseen');
     // Merge patch: keys we no longer set are removed with null, arrays are replaced whole.
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(live.status ?? {})) if (!(k in status)) patch[k] = null;
@@ -115,9 +120,10 @@ export class StatusWriter {
     } catch (err) {
       if (isKubeError(err, 409)) {
         this.conflicts++;
+        this.skip(type, 'conflict');
         throw new StaleCacheError(`${type.kind} ${m.namespace ?? ''}/${m.name}: status conflict`);
       }
-      if (isKubeError(err, 404)) return false;
+      if (isKubeError(err, 404)) return this.skip(type, 'gone');
       throw err;
     }
     this.written.set(key, { fromRv: m.resourceVersion, status });
@@ -155,6 +161,12 @@ export class StatusWriter {
         this.opts.logger.debug({ kind: type.kind, path, attempt, delayMs: delay }, 'status write throttled');
       }
     }
+  }
+
+  /** Counts a write the caller knows is not needed (its status is already current): false. */
+  skip(type: ResourceType, reason: SkipReason): false {
+    this.opts.onSkip?.(type.kind, reason);
+    return false;
   }
 }
 
