@@ -250,7 +250,9 @@ export class HttpRoute extends AttachedRoute {
         `must be RequestHeaderModifier or ResponseHeaderModifier, got "${(f as { type: string }).type}"`,
       );
     });
-    const { filters: _filters, ...ref } = b;
+    // Its filters are read above: the shared backendRef check knows only the common keys.
+    const ref: HttpBackendRef = { ...b };
+    delete (ref as { filters?: unknown }).filters;
     return { ...toBackendRef(this, at, ref, ns), filters: filters.length > 0 ? filters : undefined };
   }
 
