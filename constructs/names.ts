@@ -14,3 +14,6 @@ export const LB_IPS_ANNOTATION = 'portico.dev/lb-ips';
 export function gatewayServiceName(gatewayName: string): string {
   return `portico-${gatewayName}`;
 }
+
+/** The condition IPAM sets on a Gateway's Service: whether its requested addresses were given. */
+export const IPAM_CONDITION = 'portico.dev/IPAMRequestSatisfied';

@@ -1,4 +1,4 @@
-import { durationMs as parseDuration } from './validate.ts';
+import { durationMs as parseDuration } from './duration.ts';
 
 it('parses Gateway API durations to milliseconds', () => {
   expect(parseDuration('500ms')).toBe(500);

@@ -1,5 +1,6 @@
 import type { IConstruct } from 'constructs';
 import { invalid } from './errors.ts';
+import { durationMs } from './duration.ts';
 import { re2Error } from './regex.ts';
 
 const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
@@ -57,25 +58,6 @@ export function checkRegex(scope: IConstruct, field: string, pattern: string): v
       `is not a valid RE2 regular expression (Envoy matches with RE2: no lookaround, no backreferences): ${why}, got ${JSON.stringify(pattern)}`,
     );
   }
-}
-
-// Gateway API durations (GEP-2257): one to four `<digits><unit>` parts, units h, m, s, ms.
-const PART = /([0-9]{1,5})(h|ms|m|s)/y;
-const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
-
-/** Milliseconds, or undefined when `text` is not a Gateway API duration. */
-export function durationMs(text: string): number | undefined {
-  let total = 0;
-  let parts = 0;
-  PART.lastIndex = 0;
-  while (PART.lastIndex < text.length) {
-    const start = PART.lastIndex;
-    const m = PART.exec(text);
-    if (!m || m.index !== start) return undefined;
-    total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
-    parts++;
-  }
-  return parts >= 1 && parts <= 4 ? total : undefined;
 }
 
 /** A Gateway API duration such as "500ms" or "1m30s"; returns it in milliseconds. */

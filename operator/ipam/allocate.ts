@@ -10,7 +10,8 @@ import { LB_IPS_ANNOTATION } from '../../constructs/names.ts';
 import type { Family, Range } from '../../constructs/ip.ts';
 
 export const LB_CLASS = 'portico.dev/lb';
-export const IPAM_CONDITION = 'portico.dev/IPAMRequestSatisfied';
+export { IPAM_CONDITION } from '../../constructs/names.ts';
+import { IPAM_CONDITION } from '../../constructs/names.ts';
 export const POOL_CONFLICT_CONDITION = 'Conflicting';
 
 export interface IpamInput {

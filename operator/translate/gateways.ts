@@ -1,7 +1,7 @@
 // Gateways and their listeners: which are Portico's, which listeners are valid, which conflict,
 // and which certificates they serve.
 import type { TlsCertificate } from '../ir/types.ts';
-import { IPAM_CONDITION } from '../ipam/allocate.ts';
+import { IPAM_CONDITION } from '../../constructs/names.ts';
 import { resolveCertificates } from './certificates.ts';
 import { isValidHostname } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';

@@ -16,7 +16,7 @@ import type {
 import { resolveBackendRef } from './backends.ts';
 import type { ServicePort } from './backends.ts';
 import { re2Error } from '../../constructs/regex.ts';
-import { durationMs as parseDuration } from '../../constructs/validate.ts';
+import { durationMs as parseDuration } from '../../constructs/duration.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, bool, byString, int, meta, obj, show, str } from './read.ts';
