@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
    * every controller and kube-scheduler run.
    */
   nodes?: { address: string; users: TokenUser[] };
+  /** More kube-apiserver flags (e.g. `--watch-cache=false`, so watches read etcd's own history). */
+  apiserverArgs?: string[];
 }
 
 /** A static token user (kubelets, kube-proxy) in kube-apiserver's token file. */
@@ -87,6 +89,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       host,
       fixedPort: opts.apiserverPort,
       nodes: opts.nodes,
+      args: opts.apiserverArgs ?? [],
     };
     const { port, proc } = await startApiserver(tools.kubeApiserver, apiserverOpts);
     processes.push(proc);
@@ -236,6 +239,7 @@ interface ApiserverOptions {
   host: string;
   fixedPort?: number;
   nodes?: { users: TokenUser[] };
+  args?: string[];
 }
 
 /** Starts kube-apiserver; `restart` keeps the service-account keys and serving certificate on disk. */
@@ -286,6 +290,7 @@ async function startApiserver(
       '--allow-privileged=true',
       '--profiling=false',
       '--v=1',
+      ...(o.args ?? []),
     ]);
     const certFile = path.join(pki, 'apiserver.crt');
     try {

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeServerCert } from '../local/certs.ts';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../local/control-plane.ts';
 import { waitFor } from '../local/process.ts';
 import { serviceYaml } from '../local/workloads.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
@@ -36,8 +36,10 @@ export interface Obj {
   } & Record<string, unknown>;
 }
 
-export async function startCluster(): Promise<{ cp: ControlPlane; client: KubeClient }> {
-  const cp = await startControlPlane();
+export async function startCluster(
+  opts: ControlPlaneOptions = {},
+): Promise<{ cp: ControlPlane; client: KubeClient }> {
+  const cp = await startControlPlane(opts);
   await cp.installGatewayCrds();
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'crds');

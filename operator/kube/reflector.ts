@@ -1,6 +1,7 @@
-// List+watch cache for one kind, both over KubeClient. Never gives up: any error restarts
-// list+watch with backoff, a 410 Gone relists, and a periodic relist catches anything a watch could
-// have missed. A relist diffs against the store, so handlers see the same ADDED/MODIFIED/DELETED
+// List+watch cache for one kind, both over KubeClient. Never gives up: a lost connection resumes
+// the watch from the last resourceVersion (as client-go does: an API server restart must not make
+// every replica relist every kind), a 410 Gone relists, any other error relists with backoff, and
+// a periodic relist catches anything a watch could have missed. A relist diffs against the store, so handlers see the same ADDED/MODIFIED/DELETED
 // events either way. Every object enters through decode(): the one typed boundary of kube/.
 import type { Logger } from 'pino';
 import { resourcePath, type KubeObject, type ResourceType } from './resources.ts';
@@ -23,7 +24,12 @@ interface ListResponse {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-type WatchEnd = { kind: 'gone' } | { kind: 'closed' } | { kind: 'error'; err: unknown };
+type WatchEnd =
+  | { kind: 'gone' }
+  | { kind: 'closed' }
+  /** The connection failed or broke: resume the watch. */
+  | { kind: 'lost'; err: unknown }
+  | { kind: 'error'; err: unknown };
 
 /** What the reflector itself reads of an object; every Kubernetes type has it (Dates aside). */
 export type Stored = Pick<KubeObject, 'apiVersion' | 'kind'> & {
@@ -110,26 +116,36 @@ export class Reflector<T extends Stored = Stored> {
             break;
           }
           if (end.kind === 'error') throw end.err;
+          if (end.kind === 'lost') {
+            if (this.stopped) return;
+            this.failed(end.err, backoff, log);
+            await this.sleep(jitter(backoff));
+            backoff = Math.min(backoff * 2, this.opts.backoffMaxMs ?? 30000);
+          } else backoff = initial;
           if (Date.now() >= resyncAt) break;
         }
       } catch (err) {
         if (this.stopped) return;
-        this.errors++;
-        this.opts.onError?.(this.type.kind);
         if (isKubeError(err, 404)) {
+          this.errors++;
+          this.opts.onError?.(this.type.kind);
           // The kind is not served (its CRD is not installed): it is empty, not unknown, so the
           // rest of the operator can run; keep checking for it to appear.
           this.markEmpty();
           backoff = this.opts.backoffMaxMs ?? 30000;
           if (this.errors === 1 || this.errors % 20 === 0)
             log.warn({ err: String(err) }, 'resource type not served, treating as empty');
-        } else {
-          log.warn({ err: String(err), retryInMs: backoff }, 'list/watch failed, retrying');
-        }
+        } else this.failed(err, backoff, log);
         await this.sleep(jitter(backoff));
         backoff = Math.min(backoff * 2, this.opts.backoffMaxMs ?? 30000);
       }
     }
+  }
+
+  private failed(err: unknown, retryInMs: number, log: Logger): void {
+    this.errors++;
+    this.opts.onError?.(this.type.kind);
+    log.warn({ err: String(err), retryInMs }, 'list/watch failed, retrying');
   }
 
   private markEmpty(): void {
@@ -213,7 +229,12 @@ export class Reflector<T extends Stored = Stored> {
     return stream.done
       .then(
         () => end,
-        (err: unknown): WatchEnd => (isKubeError(err, 410) ? { kind: 'gone' } : { kind: 'error', err }),
+        (err: unknown): WatchEnd =>
+          isKubeError(err, 410)
+            ? { kind: 'gone' }
+            : isKubeError(err)
+              ? { kind: 'error', err }
+              : { kind: 'lost', err },
       )
       .finally(() => (this.abort = undefined));
   }

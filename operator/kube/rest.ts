@@ -120,9 +120,11 @@ export class KubeClient {
               if (e?.type) onEvent(e);
             }
           });
-          res.on('end', resolve);
           res.on('error', (err) => (aborted ? resolve() : reject(err)));
-          res.on('close', resolve);
+          // A stream cut mid-way (no final chunk) is a broken connection, not the server's end.
+          res.on('close', () =>
+            res.complete || aborted ? resolve() : reject(new Error(`WATCH ${path}: connection lost`)),
+          );
         });
         req.on('timeout', () => req?.destroy(new Error(`WATCH ${path}: no data for ${idleMs} ms`)));
         req.on('error', (err) => (aborted ? resolve() : reject(err)));
