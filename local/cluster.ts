@@ -54,10 +54,10 @@ export interface LocalCluster {
   /** Kills operator replica `i` (SIGKILL) and, unless `down`, starts it again on the same ports. */
   restartOperator(i: number, opts?: { down?: boolean }): Promise<void>;
   /**
-   * Kills Envoy `i` (SIGKILL; with `drain`, after it stopped listening and its requests finished)
-   * and starts it again with the same bootstrap (same node id; a new admin port).
+   * Kills Envoy `i` (SIGKILL) and starts it again with the same bootstrap (same node id; a new
+   * admin port); `whileDown` runs once the old process is gone.
    */
-  restartEnvoy(i: number, opts?: { drain?: boolean }): Promise<EnvoyHandle>;
+  restartEnvoy(i: number, opts?: { whileDown?: () => unknown }): Promise<EnvoyHandle>;
   /** Resolves with a component's name if one exits on its own. */
   readonly exited: Promise<string>;
   stop(): Promise<void>;
@@ -197,18 +197,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       },
       async restartEnvoy(i, o = {}) {
         const old = envoys[i]!;
-        if (o.drain) {
-          // As a preStop hook would: stop listening (the kernel sends new connections to the other
-          // Envoys' sockets), then let open requests finish.
-          await fetch(`${old.adminUrl}/drain_listeners?inboundonly`, { method: 'POST' });
-          await waitFor(
-            'open connections finished',
-            async () => /: 0$/.test((await old.admin('/stats?filter=^server\\.total_connections$')).trim()),
-            { timeoutMs: 5000 },
-          ).catch(() => {});
-        }
         process.kill(-old.process.child.pid!, 'SIGKILL');
         await old.stop();
+        await o.whileDown?.();
         envoys[i] = await startNodeEnvoy(nodeIds[i]!);
         return envoys[i];
       },
