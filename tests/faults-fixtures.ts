@@ -3,6 +3,8 @@
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../local/cluster.ts';
 import type { EnvoyHandle } from '../local/envoy.ts';
 import { waitFor } from '../local/process.ts';
+import { resourcePath, type KubeObject, type ResourceType } from '../operator/kube/resources.ts';
+import { isKubeError, type KubeClient, type KubeError } from '../operator/kube/rest.ts';
 import {
   GATEWAY_YAML,
   httpRouteYaml,
@@ -71,4 +73,32 @@ export async function underTraffic<T>(
 /** Whether Envoy's route configuration has a match on `path`. */
 export async function hasRoute(envoy: EnvoyHandle, path: string): Promise<boolean> {
   return (await envoy.admin('/config_dump?resource=dynamic_route_configs')).includes(`"${path}"`);
+}
+
+/** Server-side-applies objects of one kind `batch` at a time, field manager `faults`; returns the refusals. */
+export async function applyMany(
+  client: KubeClient,
+  type: ResourceType,
+  objects: KubeObject[],
+  batch = 25,
+): Promise<KubeError[]> {
+  const refused: KubeError[] = [];
+  for (let i = 0; i < objects.length; i += batch) {
+    await Promise.all(
+      objects.slice(i, i + batch).map((o) =>
+        client
+          .request(resourcePath(type, o.metadata?.namespace, o.metadata?.name), {
+            method: 'PATCH',
+            patchType: 'apply',
+            query: { fieldManager: 'faults', force: true },
+            body: o,
+          })
+          .catch((err: unknown) => {
+            if (!isKubeError(err)) throw err;
+            refused.push(err);
+          }),
+      ),
+    );
+  }
+  return refused;
 }
