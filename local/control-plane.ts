@@ -22,8 +22,8 @@ export interface ControlPlaneOptions {
    * every controller and kube-scheduler run.
    */
   nodes?: { address: string; users: TokenUser[] };
-  /** More kube-apiserver flags (e.g. a low --max-requests-inflight to provoke 429s). */
-  apiserverArgs?: readonly string[];
+  /** More kube-apiserver flags (e.g. `--watch-cache=false`, so watches read etcd's own history). */
+  apiserverArgs?: string[];
 }
 
 /** A static token user (kubelets, kube-proxy) in kube-apiserver's token file. */
@@ -43,6 +43,14 @@ export interface ControlPlane {
   /** The API server's serving CA (PEM). */
   readonly caPem: string;
   readonly processes: readonly Managed[];
+  /** etcd's client URL (plain HTTP on loopback). */
+  readonly etcdUrl: string;
+  /** Compacts etcd up to its current revision (history older than now is gone); returns it. */
+  compactEtcd(): Promise<number>;
+  /** Kills etcd (SIGKILL) and starts it again on the same data and ports; returns once healthy. */
+  restartEtcd(): Promise<void>;
+  /** Kills kube-apiserver (SIGKILL) and starts it again on the same port; returns once ready. */
+  restartApiserver(): Promise<void>;
   /** Installs the pinned Gateway API CRDs and waits until they are Established. */
   installGatewayCrds(): Promise<void>;
   /** Server-side-applies every document of a YAML or JSON text (field manager `portico-local`). */
@@ -68,10 +76,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
 
   try {
-    const etcdUrl = await startEtcd(tools.etcd, dir, processes, timeoutMs);
+    const etcd = await startEtcd(tools.etcd, dir, timeoutMs);
+    processes.push(etcd.proc);
+    const etcdUrl = etcd.url;
     const token = crypto.randomBytes(24).toString('hex');
     const host = opts.nodes?.address ?? '127.0.0.1';
-    const { port, proc } = await startApiserver(tools.kubeApiserver, {
+    const apiserverOpts: ApiserverOptions = {
       dir,
       etcdUrl,
       token,
@@ -79,19 +89,27 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       host,
       fixedPort: opts.apiserverPort,
       nodes: opts.nodes,
-      extraArgs: opts.apiserverArgs ?? [],
-    });
+      args: opts.apiserverArgs ?? [],
+    };
+    const { port, proc } = await startApiserver(tools.kubeApiserver, apiserverOpts);
     processes.push(proc);
     const server = `https://${host}:${port}`;
     const caPem = fs.readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8');
-    await waitFor(
-      'kube-apiserver /readyz',
-      () => get(server, '/readyz', token, caPem).then((s) => s === 200),
-      {
-        process: proc,
+    const apiserverReady = (p: Managed) =>
+      waitFor('kube-apiserver /readyz', () => get(server, '/readyz', token, caPem).then((s) => s === 200), {
+        process: p,
         timeoutMs,
-      },
-    );
+      });
+    await apiserverReady(proc);
+    /** Replaces a process in `processes` (same slot, so stop order stays the same). */
+    const replace = async (old: Managed, start: () => Promise<Managed>) => {
+      process.kill(-old.child.pid!, 'SIGKILL');
+      await old.exited;
+      const i = processes.indexOf(old);
+      const fresh = await start();
+      processes[i] = fresh;
+      return fresh;
+    };
     const kubeConfig = kubeConfigFor(server, caPem, ADMIN_USER, token);
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     fs.writeFileSync(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
@@ -114,6 +132,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       dir,
       caPem,
       processes,
+      etcdUrl,
+      compactEtcd: () => compactEtcd(etcdUrl),
+      async restartEtcd() {
+        const current = processes.find((p) => p.name === 'etcd')!;
+        await replace(current, etcd.restart);
+      },
+      async restartApiserver() {
+        const current = processes.find((p) => p.name === 'kube-apiserver')!;
+        const fresh = await replace(current, async () => {
+          const r = await startApiserver(tools.kubeApiserver, { ...apiserverOpts, fixedPort: port }, true);
+          return r.proc;
+        });
+        await apiserverReady(fresh);
+      },
       async installGatewayCrds() {
         const docs = fs
           .readdirSync(tools.gatewayCrds)
@@ -136,35 +168,67 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   }
 }
 
-async function startEtcd(bin: string, dir: string, processes: Managed[], timeoutMs: number): Promise<string> {
+interface Restartable {
+  url: string;
+  proc: Managed;
+  /** Starts the same command again (same ports, same data) and waits until it is healthy. */
+  restart(): Promise<Managed>;
+}
+
+async function startEtcd(bin: string, dir: string, timeoutMs: number): Promise<Restartable> {
   // Ports are picked free and then bound by the child: retry if another process won the race.
   for (let attempt = 0; ; attempt++) {
     const [client, peer] = [await freePort(), await freePort()];
     const clientUrl = `http://127.0.0.1:${client}`;
     const peerUrl = `http://127.0.0.1:${peer}`;
-    const proc = startProcess('etcd', bin, [
-      '--name=portico',
-      `--data-dir=${path.join(dir, 'etcd')}`,
-      `--listen-client-urls=${clientUrl}`,
-      `--advertise-client-urls=${clientUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=portico=${peerUrl}`,
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ]);
+    const spawn = async () => {
+      const proc = startProcess('etcd', bin, [
+        '--name=portico',
+        `--data-dir=${path.join(dir, 'etcd')}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=portico=${peerUrl}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ]);
+      try {
+        await waitFor('etcd /health', async () => (await fetch(`${clientUrl}/health`)).ok, {
+          process: proc,
+          timeoutMs,
+        });
+      } catch (err) {
+        await proc.stop();
+        throw Object.assign(err as Error, { logs: proc.logs() });
+      }
+      return proc;
+    };
     try {
-      await waitFor('etcd /health', async () => (await fetch(`${clientUrl}/health`)).ok, {
-        process: proc,
-        timeoutMs,
-      });
-      processes.push(proc);
-      return clientUrl;
+      return { url: clientUrl, proc: await spawn(), restart: spawn };
     } catch (err) {
-      await proc.stop();
-      if (attempt >= 2 || !/address already in use/.test(proc.logs())) throw err;
+      const logs = (err as { logs?: string }).logs ?? '';
+      if (attempt >= 2 || !/address already in use/.test(logs)) throw err;
     }
   }
+}
+
+/** POST to etcd's JSON gateway (v3 API). */
+async function etcdCall<T>(url: string, api: string, body: unknown): Promise<T> {
+  const res = await fetch(`${url}/v3/${api}`, { method: 'POST', body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`etcd ${api}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function compactEtcd(url: string): Promise<number> {
+  // A range read returns the store's current revision in its header.
+  const r = await etcdCall<{ header: { revision: string } }>(url, 'kv/range', {
+    key: Buffer.from('/').toString('base64'),
+    limit: 1,
+  });
+  const revision = Number(r.header.revision);
+  await etcdCall(url, 'kv/compaction', { revision: String(revision), physical: true });
+  return revision;
 }
 
 interface ApiserverOptions {
@@ -175,17 +239,24 @@ interface ApiserverOptions {
   host: string;
   fixedPort?: number;
   nodes?: { users: TokenUser[] };
-  extraArgs: readonly string[];
+  args?: string[];
 }
 
-async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port: number; proc: Managed }> {
+/** Starts kube-apiserver; `restart` keeps the service-account keys and serving certificate on disk. */
+async function startApiserver(
+  bin: string,
+  o: ApiserverOptions,
+  restart = false,
+): Promise<{ port: number; proc: Managed }> {
   const { dir, etcdUrl, token, timeoutMs, fixedPort } = o;
   const pki = path.join(dir, 'pki');
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  fs.writeFileSync(path.join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-    mode: 0o600,
-  });
-  fs.writeFileSync(path.join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  if (!restart) {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    fs.writeFileSync(path.join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    fs.writeFileSync(path.join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  }
   const users: TokenUser[] = [
     { token, user: ADMIN_USER, groups: ['system:masters'] },
     ...(o.nodes?.users ?? []),
@@ -219,7 +290,7 @@ async function startApiserver(bin: string, o: ApiserverOptions): Promise<{ port:
       '--allow-privileged=true',
       '--profiling=false',
       '--v=1',
-      ...o.extraArgs,
+      ...(o.args ?? []),
     ]);
     const certFile = path.join(pki, 'apiserver.crt');
     try {

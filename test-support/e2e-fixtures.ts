@@ -3,6 +3,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { request } from '../local/client.ts';
+import type { EnvoyHandle } from '../local/envoy.ts';
 import type { Pod } from '../local/pods.ts';
 import { waitFor } from '../local/process.ts';
 import { startBackend } from '../local/workloads.ts';
@@ -183,5 +184,17 @@ export async function until(
       }
     },
     { timeoutMs: 20000, intervalMs: 50 },
+  );
+}
+
+/** Envoy's listener_added/modified/removed counters: a change there rebuilt (and drained) a listener. */
+export async function listenerStats(envoy: EnvoyHandle): Promise<Record<string, number>> {
+  const text = await envoy.admin('/stats?filter=^listener_manager\\.listener_(added|modified|removed)$');
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => l.split(': '))
+      .map(([k, v]) => [k!, Number(v)]),
   );
 }

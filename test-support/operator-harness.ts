@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeLeaf } from '../operator/certgen/certs.ts';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../local/control-plane.ts';
 import { freePort, startProcess, waitFor, type Managed } from '../local/process.ts';
 import type { Pod } from '../local/pods.ts';
 import { startBackend } from '../local/workloads.ts';
@@ -41,8 +41,10 @@ export interface Obj {
   } & Record<string, unknown>;
 }
 
-export async function startCluster(): Promise<{ cp: ControlPlane; client: KubeClient }> {
-  const cp = await startControlPlane();
+export async function startCluster(
+  opts: ControlPlaneOptions = {},
+): Promise<{ cp: ControlPlane; client: KubeClient }> {
+  const cp = await startControlPlane(opts);
   await cp.installGatewayCrds();
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'crds');

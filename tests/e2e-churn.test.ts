@@ -14,6 +14,7 @@ import {
   statusReader,
   steadyStream,
   until,
+  listenerStats,
   type StreamResult,
 } from '../test-support/e2e-fixtures.ts';
 
@@ -76,19 +77,6 @@ function churnYaml(rules: ChurnRule[]): string {
   );
 }
 
-async function listenerStats(cluster: LocalCluster): Promise<Record<string, number>> {
-  const text = await cluster.envoy!.admin(
-    '/stats?filter=^listener_manager\\.listener_(added|modified|removed)$',
-  );
-  return Object.fromEntries(
-    text
-      .trim()
-      .split('\n')
-      .map((l) => l.split(': '))
-      .map(([k, v]) => [k!, Number(v)]),
-  );
-}
-
 describe('route churn through the whole system', () => {
   let cluster: LocalCluster;
   let backends: Awaited<ReturnType<typeof startEchoServices>>;
@@ -122,7 +110,7 @@ describe('route churn through the whole system', () => {
   it(
     'serves /steady without a single error while another route churns, then serves the final churn config',
     async () => {
-      const listenersBefore = await listenerStats(cluster);
+      const listenersBefore = await listenerStats(cluster.envoy!);
       const steady = steadyStream(address, '/steady', { maxRequests: 100000, maxMs: CHURN_MS + 10000 });
       // /churn/always exists in every edit (404 only while the route is deleted); a 5xx there means
       // a cluster or its endpoints went missing under a route that still used it.
@@ -166,7 +154,7 @@ describe('route churn through the whole system', () => {
       expect(Object.keys(a.outcomes).filter((k) => k !== 'HTTP 200' && k !== 'HTTP 404')).toEqual([]);
       expect(a.sent).toBeGreaterThan(0);
       // Churn lives in RDS and CDS/EDS: the listener is never rebuilt (that would drain connections).
-      expect(await listenerStats(cluster)).toEqual(listenersBefore);
+      expect(await listenerStats(cluster.envoy!)).toEqual(listenersBefore);
 
       // The last edit is what Envoy serves: each rule's matches reach only its weighted backends,
       // and paths of earlier edits are gone.

@@ -28,7 +28,7 @@ describe('operator/kube Reflector (real kube-apiserver)', () => {
   });
 
   it('treats a kind whose CRD is missing as empty, then picks it up once installed', async () => {
-    const r = new Reflector(client, cp.kubeConfig, RESOURCES.ipPools, {
+    const r = new Reflector(client, RESOURCES.ipPools, {
       logger,
       backoffInitialMs: 50,
       backoffMaxMs: 200,
@@ -69,7 +69,7 @@ describe('operator/kube Reflector (real kube-apiserver)', () => {
 
   it('relists periodically without emitting events for objects that did not change', async () => {
     await cp.applyYaml('apiVersion: v1\nkind: Namespace\nmetadata: { name: quiet }');
-    const r = new Reflector(client, cp.kubeConfig, RESOURCES.namespaces, { logger, resyncMs: 1000 });
+    const r = new Reflector(client, RESOURCES.namespaces, { logger, resyncMs: 1000 });
     reflectors.push(r);
     const events: [EventType, string][] = [];
     r.on((type, o) => events.push([type, o.metadata?.name ?? '']));

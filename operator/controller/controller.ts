@@ -101,7 +101,7 @@ export class Controller {
     const { logger, metrics } = opts;
     this.log = logger;
     this.client = new KubeClient(opts.kubeConfig);
-    this.cache = new ClusterCache(this.client, opts.kubeConfig, {
+    this.cache = new ClusterCache(this.client, {
       logger: logger.child({ component: 'watch' }),
       resyncMs: opts.relistMs,
       onError: (kind) => metrics.watchErrors.inc({ kind }),

@@ -1,5 +1,5 @@
 // One reflector per watched kind, and a consistent-enough snapshot of all of them for translate().
-import type { KubeConfig, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
 import type {
   Gateway,
   GatewayClass,
@@ -10,7 +10,7 @@ import type {
   TLSRoute,
   UDPRoute,
 } from '../api/index.ts';
-import { Reflector, type EventType, type ReflectorOptions } from './reflector.ts';
+import { Reflector, type EventType, type ReflectorOptions, type Stored } from './reflector.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
 import type { KubeClient } from './rest.ts';
 
@@ -38,60 +38,98 @@ export interface ClusterSnapshot {
   readonly ipPools: IpPoolObject[];
 }
 
-export type ChangeHandler = (key: ResourceKey, type: EventType, obj: KubeObject) => void;
+/** What each watched kind decodes to (Reflector.decode is where the JSON becomes these). */
+export interface WatchedKinds {
+  gatewayClasses: GatewayClass;
+  gateways: Gateway;
+  httpRoutes: HTTPRoute;
+  grpcRoutes: GRPCRoute;
+  tlsRoutes: TLSRoute;
+  tcpRoutes: TCPRoute;
+  udpRoutes: UDPRoute;
+  listenerSets: KubeObject;
+  backendTlsPolicies: KubeObject;
+  referenceGrants: ReferenceGrant;
+  services: V1Service;
+  endpointSlices: V1EndpointSlice;
+  secrets: V1Secret;
+  namespaces: V1Namespace;
+  ipPools: IpPoolObject;
+}
+
+export type ChangeHandler = (key: ResourceKey, type: EventType, obj: Stored) => void;
+
+type Reflectors = { readonly [K in ResourceKey]: Reflector<WatchedKinds[K]> };
 
 export class ClusterCache {
-  readonly reflectors: Record<ResourceKey, Reflector>;
+  readonly reflectors: Reflectors;
 
-  constructor(client: KubeClient, kc: KubeConfig, opts: ReflectorOptions) {
-    const r = {} as Record<ResourceKey, Reflector>;
-    for (const key of Object.keys(RESOURCES) as ResourceKey[]) {
-      r[key] = new Reflector(client, kc, RESOURCES[key], opts);
-    }
-    this.reflectors = r;
+  constructor(client: KubeClient, opts: ReflectorOptions) {
+    const r = <K extends ResourceKey>(key: K) => new Reflector<WatchedKinds[K]>(client, RESOURCES[key], opts);
+    this.reflectors = {
+      gatewayClasses: r('gatewayClasses'),
+      gateways: r('gateways'),
+      httpRoutes: r('httpRoutes'),
+      grpcRoutes: r('grpcRoutes'),
+      tlsRoutes: r('tlsRoutes'),
+      tcpRoutes: r('tcpRoutes'),
+      udpRoutes: r('udpRoutes'),
+      listenerSets: r('listenerSets'),
+      backendTlsPolicies: r('backendTlsPolicies'),
+      referenceGrants: r('referenceGrants'),
+      services: r('services'),
+      endpointSlices: r('endpointSlices'),
+      secrets: r('secrets'),
+      namespaces: r('namespaces'),
+      ipPools: r('ipPools'),
+    };
   }
 
   onChange(handler: ChangeHandler): void {
-    for (const key of Object.keys(this.reflectors) as ResourceKey[]) {
+    const forward = <K extends ResourceKey>(key: K) =>
       this.reflectors[key].on((type, obj) => handler(key, type, obj));
-    }
+    for (const key of Object.keys(this.reflectors) as ResourceKey[]) forward(key);
+  }
+
+  private all(): Pick<Reflector, 'start' | 'stop' | 'synced' | 'waitForSync'>[] {
+    return Object.values(this.reflectors);
   }
 
   start(): void {
-    for (const r of Object.values(this.reflectors)) r.start();
+    for (const r of this.all()) r.start();
   }
 
   stop(): void {
-    for (const r of Object.values(this.reflectors)) r.stop();
+    for (const r of this.all()) r.stop();
   }
 
   get synced(): boolean {
-    return Object.values(this.reflectors).every((r) => r.synced);
+    return this.all().every((r) => r.synced);
   }
 
   async waitForSync(): Promise<void> {
-    await Promise.all(Object.values(this.reflectors).map((r) => r.waitForSync()));
+    await Promise.all(this.all().map((r) => r.waitForSync()));
   }
 
   /** Plain objects as the API server returned them; callers must not mutate them. */
   snapshot(): ClusterSnapshot {
-    const items = <T>(key: ResourceKey) => this.reflectors[key].items() as unknown as T[];
+    const r = this.reflectors;
     return {
-      gatewayClasses: items<GatewayClass>('gatewayClasses'),
-      gateways: items<Gateway>('gateways'),
-      httpRoutes: items<HTTPRoute>('httpRoutes'),
-      grpcRoutes: items<GRPCRoute>('grpcRoutes'),
-      tlsRoutes: items<TLSRoute>('tlsRoutes'),
-      tcpRoutes: items<TCPRoute>('tcpRoutes'),
-      udpRoutes: items<UDPRoute>('udpRoutes'),
-      listenerSets: items<KubeObject>('listenerSets'),
-      backendTlsPolicies: items<KubeObject>('backendTlsPolicies'),
-      referenceGrants: items<ReferenceGrant>('referenceGrants'),
-      services: items<V1Service>('services'),
-      endpointSlices: items<V1EndpointSlice>('endpointSlices'),
-      secrets: items<V1Secret>('secrets'),
-      namespaces: items<V1Namespace>('namespaces'),
-      ipPools: items<IpPoolObject>('ipPools'),
+      gatewayClasses: r.gatewayClasses.items(),
+      gateways: r.gateways.items(),
+      httpRoutes: r.httpRoutes.items(),
+      grpcRoutes: r.grpcRoutes.items(),
+      tlsRoutes: r.tlsRoutes.items(),
+      tcpRoutes: r.tcpRoutes.items(),
+      udpRoutes: r.udpRoutes.items(),
+      listenerSets: r.listenerSets.items(),
+      backendTlsPolicies: r.backendTlsPolicies.items(),
+      referenceGrants: r.referenceGrants.items(),
+      services: r.services.items(),
+      endpointSlices: r.endpointSlices.items(),
+      secrets: r.secrets.items(),
+      namespaces: r.namespaces.items(),
+      ipPools: r.ipPools.items(),
     };
   }
 }

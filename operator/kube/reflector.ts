@@ -1,9 +1,10 @@
-// List+watch cache for one kind. Never gives up: any error restarts list+watch with backoff, a 410
-// Gone relists, and a periodic relist catches anything a watch could have missed. A relist diffs
-// against the store, so handlers see the same ADDED/MODIFIED/DELETED events either way.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+// List+watch cache for one kind, both over KubeClient. Never gives up: a lost connection resumes
+// the watch from the last resourceVersion (as client-go does: an API server restart must not make
+// every replica relist every kind), a 410 Gone relists, any other error relists with backoff, and
+// a periodic relist catches anything a watch could have missed. A relist diffs against the store, so handlers see the same ADDED/MODIFIED/DELETED
+// events either way. Every object enters through decode(): the one typed boundary of kube/.
 import type { Logger } from 'pino';
-import { objectKey, resourcePath, type KubeObject, type ResourceType } from './resources.ts';
+import { resourcePath, type KubeObject, type ResourceType } from './resources.ts';
 import { isKubeError, type KubeClient } from './rest.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -18,14 +19,27 @@ export interface ReflectorOptions {
   onError?: (kind: string) => void;
 }
 
-interface ListResponse<T> {
-  items?: T[];
+interface ListResponse {
+  items?: unknown[];
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-type WatchEnd = { kind: 'gone' } | { kind: 'closed' } | { kind: 'error'; err: unknown };
+type WatchEnd =
+  | { kind: 'gone' }
+  | { kind: 'closed' }
+  /** The connection failed or broke: resume the watch. */
+  | { kind: 'lost'; err: unknown }
+  | { kind: 'error'; err: unknown };
 
-export class Reflector<T extends KubeObject = KubeObject> {
+/** What the reflector itself reads of an object; every Kubernetes type has it (Dates aside). */
+export type Stored = Pick<KubeObject, 'apiVersion' | 'kind'> & {
+  metadata?: Pick<
+    NonNullable<KubeObject['metadata']>,
+    'name' | 'namespace' | 'uid' | 'generation' | 'resourceVersion'
+  >;
+};
+
+export class Reflector<T extends Stored = Stored> {
   private readonly store = new Map<string, T>();
   private readonly handlers: EventHandler<T>[] = [];
   private stopped = true;
@@ -36,10 +50,13 @@ export class Reflector<T extends KubeObject = KubeObject> {
   /** Number of (re)lists done, and errors seen: for tests and metrics. */
   lists = 0;
   errors = 0;
+  /** Watches the API server ended with 410 Gone (expired resourceVersion). */
+  expired = 0;
+  /** Objects refused by decode() (not the kind's shape), never stored. */
+  rejected = 0;
 
   constructor(
     private readonly client: KubeClient,
-    private readonly kc: KubeConfig,
     readonly type: ResourceType,
     private readonly opts: ReflectorOptions,
   ) {}
@@ -94,30 +111,41 @@ export class Reflector<T extends KubeObject = KubeObject> {
             Math.max(1, Math.floor((resyncAt - Date.now()) / 1000)),
           );
           if (end.kind === 'gone') {
+            this.expired++;
             log.info('watch expired (410), relisting');
             break;
           }
           if (end.kind === 'error') throw end.err;
+          if (end.kind === 'lost') {
+            if (this.stopped) return;
+            this.failed(end.err, backoff, log);
+            await this.sleep(jitter(backoff));
+            backoff = Math.min(backoff * 2, this.opts.backoffMaxMs ?? 30000);
+          } else backoff = initial;
           if (Date.now() >= resyncAt) break;
         }
       } catch (err) {
         if (this.stopped) return;
-        this.errors++;
-        this.opts.onError?.(this.type.kind);
         if (isKubeError(err, 404)) {
+          this.errors++;
+          this.opts.onError?.(this.type.kind);
           // The kind is not served (its CRD is not installed): it is empty, not unknown, so the
           // rest of the operator can run; keep checking for it to appear.
           this.markEmpty();
           backoff = this.opts.backoffMaxMs ?? 30000;
           if (this.errors === 1 || this.errors % 20 === 0)
             log.warn({ err: String(err) }, 'resource type not served, treating as empty');
-        } else {
-          log.warn({ err: String(err), retryInMs: backoff }, 'list/watch failed, retrying');
-        }
+        } else this.failed(err, backoff, log);
         await this.sleep(jitter(backoff));
         backoff = Math.min(backoff * 2, this.opts.backoffMaxMs ?? 30000);
       }
     }
+  }
+
+  private failed(err: unknown, retryInMs: number, log: Logger): void {
+    this.errors++;
+    this.opts.onError?.(this.type.kind);
+    log.warn({ err: String(err), retryInMs }, 'list/watch failed, retrying');
   }
 
   private markEmpty(): void {
@@ -140,13 +168,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.client.request<ListResponse<T>>(resourcePath(this.type), {
+      const page = await this.client.request<ListResponse>(resourcePath(this.type), {
         query: { limit: 500, continue: cont },
       });
       for (const item of page.items ?? []) {
-        // List items carry no apiVersion/kind; snapshot consumers expect them.
-        const obj = { apiVersion: this.type.apiVersion, kind: this.type.kind, ...trim(item) } as T;
-        fresh.set(objectKey(obj), obj);
+        const obj = this.decode(item);
+        if (obj) fresh.set(keyOf(obj), obj);
       }
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
@@ -169,48 +196,77 @@ export class Reflector<T extends KubeObject = KubeObject> {
   }
 
   private watchOnce(rv: string, setRv: (rv: string) => void, timeoutSeconds: number): Promise<WatchEnd> {
-    return new Promise<WatchEnd>((resolve) => {
-      let end: WatchEnd = { kind: 'closed' };
-      const onEvent = (type: string, obj: unknown) => {
-        const o = obj as T & { code?: number };
+    let end: WatchEnd = { kind: 'closed' };
+    const stream = this.client.watch(
+      resourcePath(this.type),
+      { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds },
+      ({ type, object }) => {
+        if (end.kind !== 'closed') return;
         if (type === 'ERROR') {
+          const code = (object as { code?: number } | null)?.code;
           end =
-            o.code === 410
+            code === 410
               ? { kind: 'gone' }
-              : { kind: 'error', err: new Error(`watch error: ${JSON.stringify(obj)}`) };
-          this.abort?.();
+              : { kind: 'error', err: new Error(`watch error: ${JSON.stringify(object)}`) };
+          stream.abort();
           return;
         }
-        const v = o.metadata?.resourceVersion;
+        const v = (object as Stored | null)?.metadata?.resourceVersion;
         if (v) setRv(v);
-        if (type === 'BOOKMARK') return;
         if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
-        const item = trim(o);
-        const key = objectKey(item);
+        const item = this.decode(object);
+        if (!item) return;
+        const key = keyOf(item);
         if (type === 'DELETED') this.store.delete(key);
         else this.store.set(key, item);
         this.emit(type, item);
-      };
-      const done = (err: unknown) => {
-        this.abort = undefined;
-        const code = (err as { statusCode?: number } | null)?.statusCode;
-        if (code === 410) resolve({ kind: 'gone' });
-        else if (err && end.kind === 'closed' && !this.stopped) resolve({ kind: 'error', err });
-        else resolve(end);
-      };
-      new Watch(this.kc)
-        .watch(
-          resourcePath(this.type),
-          { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds },
-          onEvent,
-          done,
-        )
-        .then((controller) => {
-          this.abort = () => controller.abort();
-          if (this.stopped) controller.abort();
-        })
-        .catch((err: unknown) => resolve({ kind: 'error', err }));
-    });
+      },
+      // The server ends the watch at timeoutSeconds; silence well past that means a dead peer.
+      (timeoutSeconds + 30) * 1000,
+    );
+    this.abort = () => stream.abort();
+    if (this.stopped) stream.abort();
+    return stream.done
+      .then(
+        () => end,
+        (err: unknown): WatchEnd =>
+          isKubeError(err, 410)
+            ? { kind: 'gone' }
+            : isKubeError(err)
+              ? { kind: 'error', err }
+              : { kind: 'lost', err },
+      )
+      .finally(() => (this.abort = undefined));
+  }
+
+  /**
+   * The boundary between the API server's JSON and typed objects. The API server has validated
+   * each object against its kind's schema, so T is trusted once the envelope checks out: an object
+   * of this kind with a name (and a namespace when namespaced). List items carry no apiVersion/kind,
+   * so they are set here; managedFields are large and never read, so they are dropped.
+   */
+  private decode(raw: unknown): T | undefined {
+    const o = raw as { metadata?: Record<string, unknown> } | null;
+    const m = o?.metadata;
+    const ok =
+      typeof o === 'object' &&
+      typeof m === 'object' &&
+      m !== null &&
+      typeof m.name === 'string' &&
+      m.name !== '' &&
+      (typeof m.namespace === 'string') === this.type.namespaced;
+    if (!ok) {
+      this.rejected++;
+      this.opts.logger.warn(
+        { kind: this.type.kind, object: JSON.stringify(raw).slice(0, 200) },
+        'object refused',
+      );
+      return undefined;
+    }
+    const metadata = { ...m };
+    delete metadata.managedFields;
+    const obj: Stored = { ...o, apiVersion: this.type.apiVersion, kind: this.type.kind, metadata };
+    return obj as T;
   }
 
   private emit(type: EventType, obj: T): void {
@@ -219,7 +275,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
         h(type, obj);
       } catch (err) {
         this.opts.logger.error(
-          { err: String(err), kind: this.type.kind, key: objectKey(obj) },
+          { err: String(err), kind: this.type.kind, key: keyOf(obj) },
           'event handler threw',
         );
       }
@@ -237,11 +293,9 @@ export class Reflector<T extends KubeObject = KubeObject> {
   }
 }
 
-/** managedFields are large and never read: drop them from the cache. */
-function trim<T extends KubeObject>(obj: T): T {
-  const m = obj.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
-  if (m?.managedFields) delete m.managedFields;
-  return obj;
+function keyOf(o: Stored): string {
+  const m = o.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? '');
 }
 
 function jitter(ms: number): number {

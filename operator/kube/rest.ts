@@ -1,6 +1,7 @@
-// A small JSON client over node:https: one code path for core, CRDs, subresources and patches,
-// with the API server's own error message kept (client-node 1.4 wraps it in a long dump).
+// A small JSON client over node:https: one code path for core, CRDs, subresources, patches and
+// watches, with the API server's own error message kept (client-node 1.4 wraps it in a long dump).
 import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 /** An API server error: `code` is the HTTP status, `reason` the Status reason (Conflict, Expired ...). */
@@ -28,12 +29,26 @@ const CONTENT_TYPE: Record<PatchType, string> = {
   json: 'application/json-patch+json',
 };
 
+type Query = Record<string, string | number | boolean | undefined>;
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Query;
   body?: unknown;
   patchType?: PatchType;
   timeoutMs?: number;
+}
+
+/** One line of a watch stream: `object` is the changed object, or a Status for ERROR. */
+export interface WatchEvent {
+  type: string;
+  object: unknown;
+}
+
+export interface WatchStream {
+  /** Resolves when the server ends the stream or `abort()` is called; rejects on a failed request. */
+  readonly done: Promise<void>;
+  abort(): void;
 }
 
 export class KubeClient {
@@ -48,9 +63,92 @@ export class KubeClient {
   }
 
   async request<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
+    const method = opts.method ?? 'GET';
+    const { url, headers } = await this.prepare(path, opts.query);
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      headers['content-type'] = opts.patchType ? CONTENT_TYPE[opts.patchType] : 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(
+        url,
+        { method, headers, agent: this.agent, timeout: opts.timeoutMs ?? 30000 },
+        (res) => {
+          readBody(res)
+            .then((text) => {
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) return resolve(parseJson(text) as T);
+              reject(kubeError(method, path, status, text, res.headers['retry-after']));
+            })
+            .catch(reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
+      req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  /**
+   * Watches a collection: each event line goes to `onEvent`. A refused watch (410 Gone for an
+   * expired resourceVersion among them) rejects `done` with a KubeError. A stream silent for
+   * `idleMs` (the server sends bookmarks, and ends the watch at timeoutSeconds) is cut.
+   */
+  watch(path: string, query: Query, onEvent: (e: WatchEvent) => void, idleMs = 120000): WatchStream {
+    let req: ReturnType<typeof https.request> | undefined;
+    let aborted = false;
+    const done = (async () => {
+      const { url, headers } = await this.prepare(path, { ...query, watch: true });
+      if (aborted) return;
+      await new Promise<void>((resolve, reject) => {
+        req = https.request(url, { headers, agent: this.agent, timeout: idleMs }, (res) => {
+          const status = res.statusCode ?? 0;
+          if (status !== 200) {
+            readBody(res)
+              .then((text) => reject(kubeError('WATCH', path, status, text)))
+              .catch(reject);
+            return;
+          }
+          let rest = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            const lines = (rest + chunk).split('\n');
+            rest = lines.pop() ?? '';
+            for (const line of lines) {
+              const e = parseJson(line) as WatchEvent | undefined;
+              if (e?.type) onEvent(e);
+            }
+          });
+          res.on('error', (err) => (aborted ? resolve() : reject(err)));
+          // A stream cut mid-way (no final chunk) is a broken connection, not the server's end.
+          res.on('close', () =>
+            res.complete || aborted ? resolve() : reject(new Error(`WATCH ${path}: connection lost`)),
+          );
+        });
+        req.on('timeout', () => req?.destroy(new Error(`WATCH ${path}: no data for ${idleMs} ms`)));
+        req.on('error', (err) => (aborted ? resolve() : reject(err)));
+        req.end();
+      });
+    })();
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        req?.destroy();
+      },
+    };
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+
+  private async prepare(path: string, query: Query = {}) {
     const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(opts.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const o: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(o);
     // One keep-alive agent for every request instead of client-node's agent per call.
@@ -65,51 +163,40 @@ export class KubeClient {
       ...(o.headers as Record<string, string>),
       accept: 'application/json',
     };
-    let payload: string | undefined;
-    if (opts.body !== undefined) {
-      payload = JSON.stringify(opts.body);
-      headers['content-type'] = opts.patchType ? CONTENT_TYPE[opts.patchType] : 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    return new Promise<T>((resolve, reject) => {
-      const req = https.request(
-        url,
-        { method: opts.method ?? 'GET', headers, agent: this.agent, timeout: opts.timeoutMs ?? 30000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            if (status >= 200 && status < 300) return resolve(json as T);
-            const s = (json ?? {}) as { message?: string; reason?: string };
-            const retryAfter = Number(res.headers['retry-after']);
-            reject(
-              new KubeError(
-                status,
-                s.reason ?? '',
-                `${opts.method ?? 'GET'} ${path}: ${status} ${s.message ?? text.slice(0, 200)}`,
-                Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
-              ),
-            );
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${opts.method ?? 'GET'} ${path}: timeout`)));
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    return { url, headers };
   }
+}
 
-  close(): void {
-    this.agent?.destroy();
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+function kubeError(
+  method: string,
+  path: string,
+  status: number,
+  text: string,
+  retryAfterHeader?: string | string[],
+): KubeError {
+  const s = (parseJson(text) ?? {}) as { message?: string; reason?: string };
+  const retryAfter = Number(retryAfterHeader);
+  return new KubeError(
+    status,
+    s.reason ?? '',
+    `${method} ${path}: ${status} ${s.message ?? text.slice(0, 200)}`,
+    retryAfterHeader !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+  );
 }
