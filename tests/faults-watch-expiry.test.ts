@@ -4,7 +4,7 @@
 // gets 410 Gone, and the relist must deliver every change, deletes included.
 import { pino } from 'pino';
 import { kubeConfigFor, type ControlPlane } from '../local/control-plane.ts';
-import { startTcpProxy, type TcpProxy } from '../local/tcp-proxy.ts';
+import { startTcpProxy, type TcpProxy } from '../test-support/tcp-proxy.ts';
 import { Reflector, type EventType } from '../operator/kube/reflector.ts';
 import { RESOURCES } from '../operator/kube/resources.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
