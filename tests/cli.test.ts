@@ -309,5 +309,5 @@ describe('portico up --detach, status, demo, down', () => {
     expect(fs.readdirSync('/sys/fs/cgroup/memory').filter((d) => d.startsWith(`portico${id}-`))).toEqual([]);
     expect(children(home)).toEqual(before.procs);
     expect(children('kube-apiserver.*' + home)).toEqual([]);
-  }, 600000);
+  }, 1200000);
 });
