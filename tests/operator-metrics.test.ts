@@ -46,9 +46,11 @@ describe('operator: /metrics (real kube-apiserver)', () => {
     );
     expect([...help.keys()].sort()).toEqual([
       'portico_apply_total',
+      'portico_endpoint_pushes_total',
       'portico_leader',
       'portico_reconcile_duration_seconds',
       'portico_reconcile_total',
+      'portico_status_throttled_total',
       'portico_status_writes_skipped_total',
       'portico_status_writes_total',
       'portico_watch_errors_total',

@@ -18,7 +18,7 @@ export interface RetryPolicy {
   readonly maxMs: number;
 }
 
-export const STATUS_RETRY: RetryPolicy = { maxAttempts: 8, initialMs: 250, maxMs: 30000 };
+export const STATUS_RETRY: RetryPolicy = { maxAttempts: 10, initialMs: 250, maxMs: 30000 };
 
 /**
  * The wait before attempt `attempt + 1` after `err`, or undefined when it should not be retried
@@ -73,6 +73,10 @@ export class StatusWriter {
   throttled = 0;
   /** After a 429, no writer starts a request before this time (Date.now clock): the server asked for a pause. */
   private pausedUntil = 0;
+  /** Writes allowed in flight: halved on every 429/503, grown by one on every success (AIMD). */
+  private window = Infinity;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   /** What we last wrote per object, and from which resourceVersion: the cache lags our writes. */
   private readonly equalAt = new Map<string, { rv: string | undefined; json: string }>();
   private readonly written = new Map<
@@ -142,8 +146,10 @@ export class StatusWriter {
 
   private async patchWithRetry(type: ResourceType, path: string, body: unknown): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const wait = this.pausedUntil - Date.now();
-      if (wait > 0) await sleep(wait);
+      // Re-checked after each sleep: another writer's 429 may have made the pause longer.
+      for (let wait = this.pausedUntil - Date.now(); wait > 0; wait = this.pausedUntil - Date.now())
+        await sleep(wait);
+      await this.acquire();
       try {
         await this.client.request(path, {
           method: 'PATCH',
@@ -151,16 +157,31 @@ export class StatusWriter {
           query: { fieldManager: 'portico' },
           body,
         });
+        this.window = Math.min(this.concurrency, this.window + 1);
         return;
       } catch (err) {
         const delay = retryDelayMs(err, attempt, this.opts.retry);
         if (delay === undefined) throw err;
         this.throttled++;
         this.opts.onThrottled?.(type.kind);
+        // The server is at its limit: fewer writes at once until it takes them again.
+        this.window = Math.max(1, Math.floor(Math.min(this.window, this.inFlight) / 2));
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
         this.opts.logger.debug({ kind: type.kind, path, attempt, delayMs: delay }, 'status write throttled');
+      } finally {
+        this.release();
       }
     }
+  }
+
+  private async acquire(): Promise<void> {
+    while (this.inFlight >= this.window) await new Promise<void>((r) => this.waiting.push(r));
+    this.inFlight++;
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.waiting.shift()?.();
   }
 
   /** Counts a write the caller knows is not needed (its status is already current): false. */
