@@ -9,6 +9,7 @@ import type { Snapshot } from '../translate/types.ts';
 import { digest, listenerDigest } from '../xds/digest.ts';
 import type { AdsServer } from '../xds/server.ts';
 import type { ResourceKind, Snapshot as XdsSnapshot } from '../xds/snapshot.ts';
+import { l4Resources } from '../xds/l4.ts';
 import { loadAssignment, resourceGateways, translateIr } from '../xds/translate.ts';
 import type { EndpointSink } from './endpoints.ts';
 import type { XdsSink } from './reconciler.ts';
@@ -99,6 +100,8 @@ export class AdsSink implements XdsSink, EndpointSink {
     this.remember(version, ir, this.last.gwHashes);
     const endpoints = { ...this.last.snapshot.endpoints };
     for (const c of changed) if (endpoints[c.name]) endpoints[c.name] = loadAssignment(c);
+    // A weighted UDPRoute's own cluster is made of its backends' endpoints: rebuilt with them.
+    Object.assign(endpoints, l4Resources(ir).endpoints);
     const snapshot = { ...this.last.snapshot, version, endpoints };
     this.last = { ir, gwHashes: this.last.gwHashes, snapshot };
     this.server.setSnapshot(snapshot);
