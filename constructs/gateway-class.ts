@@ -2,6 +2,7 @@ import { type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid } from './errors.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkName } from './validate.ts';
 import { clusterScoped } from './cluster-scoped.ts';
 import { PORTICO_CONTROLLER_NAME } from './names.ts';
@@ -26,6 +27,7 @@ export class GatewayClass extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayClassProps = {}) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.gatewayClass);
     this.name = props.metadata?.name ?? 'portico';
     this.controllerName = props.controllerName ?? PORTICO_CONTROLLER_NAME;
     checkName(this, 'metadata.name', this.name);

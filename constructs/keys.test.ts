@@ -5,6 +5,11 @@ import { Gateway } from './gateway.ts';
 import { GrpcRoute } from './grpc-route.ts';
 import { HttpRoute } from './http-route.ts';
 import { TlsRoute } from './tls-route.ts';
+import { GatewayClass } from './gateway-class.ts';
+import { L2AnnouncementPolicy } from './l2-announcement-policy.ts';
+import { LoadBalancerIpPool } from './lb-ip-pool.ts';
+import { ReferenceGrant } from './reference-grant.ts';
+import { TcpRoute } from './tcp-route.ts';
 
 const js = <T>(v: unknown) => v as T;
 
@@ -100,6 +105,29 @@ describe('unknown keys in construct props', () => {
     const chart = Testing.chart();
     expect(() => new Gateway(chart, 'gw', { listeners: [js('web')] })).toThrow(
       'Gateway "test/gw": listeners[0] must be an object, got "web"',
+    );
+  });
+
+  test('pools, policies, grants, classes and TCP routes refuse unknown keys too', () => {
+    const chart = Testing.chart();
+    expect(() => new LoadBalancerIpPool(chart, 'p', js({ block: [{ cidr: '10.0.0.0/29' }] }))).toThrow(
+      /block is not a known field; did you mean "blocks"\?/,
+    );
+    expect(() => new L2AnnouncementPolicy(chart, 'l2', js({ interface: ['eth0'] }))).toThrow(
+      /interface is not a known field; did you mean "interfaces"\?/,
+    );
+    expect(
+      () =>
+        new ReferenceGrant(chart, 'rg', {
+          from: [js({ kind: 'HTTPRoute', namespce: 'a' })],
+          to: [{ kind: 'Service' }],
+        }),
+    ).toThrow(/from\[0\]\.namespce is not a known field; did you mean "namespace"\?/);
+    expect(() => new GatewayClass(chart, 'gc', js({ controller: 'x' }))).toThrow(
+      /controller is not a known field/,
+    );
+    expect(() => new TcpRoute(chart, 't', js({ backendRef: [] }))).toThrow(
+      /backendRef is not a known field; did you mean "backendRefs"\?/,
     );
   });
 });

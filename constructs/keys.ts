@@ -18,6 +18,10 @@ import type {
 } from './http-route.ts';
 import type { BackendRef, ParentRef, StreamRouteProps } from './route-refs.ts';
 import type { TlsRouteProps } from './tls-route.ts';
+import type { GatewayClassProps } from './gateway-class.ts';
+import type { L2AnnouncementPolicyProps } from './l2-announcement-policy.ts';
+import type { LoadBalancerIpPoolProps } from './lb-ip-pool.ts';
+import type { ReferenceGrantFrom, ReferenceGrantProps, ReferenceGrantTo } from './reference-grant.ts';
 
 type FilterFields<T extends HttpRouteFilter['type']> = Omit<Extract<HttpRouteFilter, { type: T }>, 'type'>;
 type Keys<T> = { readonly [K in keyof Required<T>]: true };
@@ -59,6 +63,25 @@ export const KEYS = {
   grpcMethod: keys<GrpcMethodMatch>({ service: true, method: true, type: true }),
   streamRoute: keys<StreamRouteProps>({ metadata: true, parentRefs: true, backendRefs: true }),
   tlsRoute: keys<TlsRouteProps>({ metadata: true, parentRefs: true, hostnames: true, backendRefs: true }),
+  gatewayClass: keys<GatewayClassProps>({ metadata: true, controllerName: true, description: true }),
+  ipPool: keys<LoadBalancerIpPoolProps>({
+    metadata: true,
+    blocks: true,
+    serviceSelector: true,
+    allowFirstLastIPs: true,
+    disabled: true,
+  }),
+  l2Policy: keys<L2AnnouncementPolicyProps>({
+    metadata: true,
+    serviceSelector: true,
+    nodeSelector: true,
+    interfaces: true,
+    loadBalancerIPs: true,
+    externalIPs: true,
+  }),
+  referenceGrant: keys<ReferenceGrantProps>({ metadata: true, from: true, to: true }),
+  referenceGrantFrom: keys<ReferenceGrantFrom>({ kind: true, namespace: true }),
+  referenceGrantTo: keys<ReferenceGrantTo>({ kind: true, name: true }),
   parentRef: keys<ParentRef>({ gateway: true, namespace: true, sectionName: true, port: true }),
   backendRef: keys<BackendRef>({ service: true, port: true, namespace: true, weight: true }),
 };

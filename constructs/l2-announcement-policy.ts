@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { type LabelSelector, toWireSelector } from './label-selector.ts';
 import { type CrdSpec, PORTICO_API_VERSION, conditionsSchema, labelSelectorSchema } from './portico-crds.ts';
 import { invalid } from './errors.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkRegex } from './validate.ts';
 import { clusterScoped } from './cluster-scoped.ts';
 
@@ -74,6 +75,7 @@ export class L2AnnouncementPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: L2AnnouncementPolicyProps = {}) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.l2Policy);
     const loadBalancerIPs = props.loadBalancerIPs ?? true;
     const externalIPs = props.externalIPs ?? false;
     if (!loadBalancerIPs && !externalIPs) {

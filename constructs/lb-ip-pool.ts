@@ -1,6 +1,7 @@
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from './errors.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { parseCidr, parseIp } from './ip.ts';
 import { type CrdSpec, PORTICO_API_VERSION, conditionsSchema, labelSelectorSchema } from './portico-crds.ts';
 import { type LabelSelector, toWireSelector } from './label-selector.ts';
@@ -142,6 +143,7 @@ export class LoadBalancerIpPool extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerIpPoolProps = {}) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.ipPool);
     const spec = {
       blocks: this.wireBlocks,
       serviceSelector: toWireSelector(this, 'serviceSelector', props.serviceSelector),

@@ -2,6 +2,7 @@ import { type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid } from './errors.ts';
+import { checkKeys, KEYS } from './keys.ts';
 import { checkName } from './validate.ts';
 
 export interface ReferenceGrantFrom {
@@ -31,6 +32,9 @@ export class ReferenceGrant extends Construct {
 
   constructor(scope: Construct, id: string, props: ReferenceGrantProps) {
     super(scope, id);
+    checkKeys(this, '', props, KEYS.referenceGrant);
+    props.from.forEach((f, i) => checkKeys(this, `from[${i}]`, f, KEYS.referenceGrantFrom));
+    props.to.forEach((t, i) => checkKeys(this, `to[${i}]`, t, KEYS.referenceGrantTo));
     if (props.from.length === 0) invalid(this, 'from', 'must list at least one kind and namespace');
     if (props.to.length === 0) invalid(this, 'to', 'must list at least one kind');
     props.from.forEach((f, i) => checkName(this, `from[${i}].namespace`, f.namespace));
