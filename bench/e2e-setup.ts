@@ -4,10 +4,10 @@
 import http from 'node:http';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
-import { gatewayAddress } from '../local/demo.ts';
-import type { Pod } from '../local/pods.ts';
-import { startBackend } from '../local/workloads.ts';
+import { startLocalCluster, type LocalCluster } from '../local/light/cluster.ts';
+import { gatewayAddress } from '../local/cli/demo.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from '../test-support/service-yaml.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';

@@ -5,9 +5,9 @@
 // (5 runs of 1 + `seconds` s per connection count: about 1.5 minutes at 5 s).
 //   node --import tsx bench/e2e-throughput.ts [seconds=5]
 import http from 'node:http';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
-import { freePort } from '../local/process.ts';
+import { freePort } from '../local/common/process.ts';
 import { BACKEND_PORT, applyRoute, emit, log, startBench, status } from './e2e-setup.ts';
 import { load as autocannon } from './measure.ts';
 

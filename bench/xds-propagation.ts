@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { startEnvoy } from '../local/envoy.ts';
-import { freePort } from '../local/process.ts';
+import { startEnvoy } from '../local/light/envoy.ts';
+import { freePort } from '../local/common/process.ts';
 import type { IR, Route } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';

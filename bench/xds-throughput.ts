@@ -4,9 +4,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
-import { freePort } from '../local/process.ts';
+import { freePort } from '../local/common/process.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';

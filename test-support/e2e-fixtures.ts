@@ -2,11 +2,11 @@
 // namespaces behind Services, a bounded sequential client, and status readers.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { request } from '../local/client.ts';
-import type { EnvoyHandle } from '../local/envoy.ts';
-import type { Pod } from '../local/pods.ts';
-import { waitFor } from '../local/process.ts';
-import { startBackend } from '../local/workloads.ts';
+import { request } from '../local/cli/client.ts';
+import type { EnvoyHandle } from '../local/light/envoy.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { waitFor } from '../local/common/process.ts';
+import { startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from './service-yaml.ts';
 export const GW = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'default' };
 export const ECHO_PORT = 8080;

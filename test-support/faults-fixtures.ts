@@ -1,8 +1,8 @@
 // Shared setup of the fault suites: a light-harness cluster with two echo Services, Gateway gw and
 // a steady route, and a way to run a fault while a client streams requests through the Gateway.
-import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../local/cluster.ts';
-import type { EnvoyHandle } from '../local/envoy.ts';
-import { waitFor } from '../local/process.ts';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../local/light/cluster.ts';
+import type { EnvoyHandle } from '../local/light/envoy.ts';
+import { waitFor } from '../local/common/process.ts';
 import { resourcePath, type KubeObject, type ResourceType } from '../operator/kube/resources.ts';
 import { isKubeError, type KubeClient, type KubeError } from '../operator/kube/rest.ts';
 import {

@@ -6,10 +6,14 @@ import { stringify } from 'yaml';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { makeCa, makeLeaf } from '../operator/certgen/certs.ts';
-import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../local/control-plane.ts';
-import { freePort, startProcess, waitFor, type Managed } from '../local/process.ts';
-import type { Pod } from '../local/pods.ts';
-import { startBackend } from '../local/workloads.ts';
+import {
+  startControlPlane,
+  type ControlPlane,
+  type ControlPlaneOptions,
+} from '../local/control-plane/control-plane.ts';
+import { freePort, startProcess, waitFor, type Managed } from '../local/common/process.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from './service-yaml.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
 import { LEASES, RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';

@@ -1,6 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { endpointSliceYaml } from '../local/workloads.ts';
+import { endpointSliceYaml } from '../local/light/workloads.ts';
 
 /** A Service without a selector (port -> targetPort) and the EndpointSlice that points it at `ips`. */
 export function serviceYaml(

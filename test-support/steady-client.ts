@@ -1,4 +1,4 @@
-import { request } from '../local/client.ts';
+import { request } from '../local/cli/client.ts';
 
 /** Sends requests one after another until stopped; counts what failed and when. */
 export function steadyClient(address: string, path: string) {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ctr, type ImportOptions } from '../local/images/import.ts';
-import { startProcess, waitFor, type Managed } from '../local/process.ts';
+import { startProcess, waitFor, type Managed } from '../local/common/process.ts';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
 import { toolchainPaths } from '../local/toolchain/paths.ts';
 import { synthAll } from '../charts/synth.ts';
 import { App, Chart } from 'cdk8s';

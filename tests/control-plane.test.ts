@@ -4,7 +4,7 @@ import {
   Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
 
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
 const ns = 'default';

@@ -3,9 +3,9 @@
 // matches added and removed, backends switched between Services, weights changed, the route
 // deleted and recreated). Other Envoy-based implementations answer 503s here: clusters named after
 // rule indexes get renamed under live traffic, or listeners are rebuilt and drain connections.
-import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
-import { echoHost, request } from '../local/client.ts';
-import { gatewayAddress } from '../local/demo.ts';
+import { startLocalCluster, type LocalCluster } from '../local/light/cluster.ts';
+import { echoHost, request } from '../local/cli/client.ts';
+import { gatewayAddress } from '../local/cli/demo.ts';
 import {
   httpRouteYaml,
   prefixRule,

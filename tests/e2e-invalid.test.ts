@@ -2,9 +2,9 @@
 // plane cannot take (or the translator rejects) get a readable condition, the operator stays up,
 // and the routes that were serving keep answering 200 the whole time.
 import { stringify } from 'yaml';
-import { startLocalCluster, type LocalCluster } from '../local/cluster.ts';
-import { gatewayAddress } from '../local/demo.ts';
-import { waitFor } from '../local/process.ts';
+import { startLocalCluster, type LocalCluster } from '../local/light/cluster.ts';
+import { gatewayAddress } from '../local/cli/demo.ts';
+import { waitFor } from '../local/common/process.ts';
 import {
   httpRouteYaml,
   prefixRule,

@@ -1,11 +1,11 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { request } from '../local/client.ts';
+import { request } from '../local/cli/client.ts';
 import { steadyClient } from '../test-support/steady-client.ts';
-import { gatewayAddress, runLabChecks } from '../local/demo.ts';
-import { deployLabOnNodes, type Lab } from '../local/lab.ts';
+import { gatewayAddress, runLabChecks } from '../local/cli/demo.ts';
+import { deployLabOnNodes, type Lab } from '../local/cli/lab.ts';
 import { NAMESPACE, startNodesCluster, type NodesCluster } from '../local/nodes/cluster.ts';
 import { run } from '../local/nodes/network.ts';
-import { waitFor } from '../local/process.ts';
+import { waitFor } from '../local/common/process.ts';
 import { stringify } from 'yaml';
 
 // The seed lab on real nodes: a control plane and two workers, each with containerd, kubelet and

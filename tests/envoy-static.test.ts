@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
-import type { Pod } from '../local/pods.ts';
-import { freePort } from '../local/process.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { freePort } from '../local/common/process.ts';
 import { findToolchain, ToolchainError } from '../local/toolchain/install.ts';
-import { startBackend } from '../local/workloads.ts';
+import { startBackend } from '../local/light/workloads.ts';
 
 const staticBootstrap = (listenPort: number, backend: { ip: string; port: number }) =>
   staticProxyBootstrap(

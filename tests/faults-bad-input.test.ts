@@ -4,7 +4,7 @@
 // serving. Nothing fails, the operator stays up, and once the objects are deleted its memory
 // comes back near its baseline.
 import fc from 'fast-check';
-import { waitFor } from '../local/process.ts';
+import { waitFor } from '../local/common/process.ts';
 import { RESOURCES, resourcePath, type KubeObject, type ResourceKey } from '../operator/kube/resources.ts';
 import { KubeClient, type KubeError } from '../operator/kube/rest.ts';
 import { snapshot } from '../test-support/translate/fuzz-arbitraries.ts';

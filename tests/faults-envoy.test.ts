@@ -2,8 +2,8 @@
 // SO_REUSEPORT, so the kernel spreads connections over both. One is killed and started again: if
 // it listened before its routes and clusters arrived, requests would get 404 or 503 from it. The
 // other Envoy is left alone: no listener of it is added, modified or removed.
-import type { EnvoyHandle } from '../local/envoy.ts';
-import { waitFor } from '../local/process.ts';
+import type { EnvoyHandle } from '../local/light/envoy.ts';
+import { waitFor } from '../local/common/process.ts';
 import { steadyStream, type StreamResult } from '../test-support/e2e-fixtures.ts';
 import {
   hasRoute,

@@ -2,8 +2,8 @@
 // steady stream through the Gateway: 0 failed requests, the other replica takes the Lease, the
 // Envoy that was on the dead replica reconnects to the live one, and a route change made right
 // after reaches every Envoy.
-import type { EnvoyHandle } from '../local/envoy.ts';
-import { waitFor } from '../local/process.ts';
+import type { EnvoyHandle } from '../local/light/envoy.ts';
+import { waitFor } from '../local/common/process.ts';
 import {
   hasRoute,
   httpRouteYaml,

@@ -3,7 +3,7 @@
 // reflector's resourceVersion. When the connection comes back the watch resumes from that version,
 // gets 410 Gone, and the relist must deliver every change, deletes included.
 import { pino } from 'pino';
-import { kubeConfigFor, type ControlPlane } from '../local/control-plane.ts';
+import { kubeConfigFor, type ControlPlane } from '../local/control-plane/control-plane.ts';
 import { startTcpProxy, type TcpProxy } from '../test-support/tcp-proxy.ts';
 import { Reflector, type EventType } from '../operator/kube/reflector.ts';
 import { RESOURCES } from '../operator/kube/resources.ts';

@@ -14,9 +14,9 @@ import { stringify } from 'yaml';
 import { buildChart, helm, helmAsync } from '../charts/helm/cli.ts';
 import { EchoChart } from '../charts/examples/echo.ts';
 import { Gateway } from '../constructs/index.ts';
-import { request } from '../local/client.ts';
+import { request } from '../local/cli/client.ts';
 import { steadyClient } from '../test-support/steady-client.ts';
-import { gatewayAddress } from '../local/demo.ts';
+import { gatewayAddress } from '../local/cli/demo.ts';
 import { run } from '../local/nodes/network.ts';
 import {
   NAMESPACE,
@@ -25,7 +25,7 @@ import {
   startNodesCluster,
   type NodesCluster,
 } from '../local/nodes/cluster.ts';
-import { waitFor } from '../local/process.ts';
+import { waitFor } from '../local/common/process.ts';
 
 /** A Gateway on port 80 and the lab's /echo route to two echo Deployments. */
 function echoYaml(): string {

@@ -17,7 +17,7 @@ import {
 import { ENVOY_IMAGE } from '../constructs/envoy-daemon-set.ts';
 import { importImages, parseImageList } from '../local/images/import.ts';
 import { fullName } from '../local/images/oci.ts';
-import { waitFor } from '../local/process.ts';
+import { waitFor } from '../local/common/process.ts';
 import { startContainerd, type ThrowawayContainerd } from '../test-support/throwaway-containerd.ts';
 
 const run = promisify(execFile);

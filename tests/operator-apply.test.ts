@@ -1,6 +1,6 @@
 // Owned objects: server-side applied once, not re-applied when unchanged, repaired after drift,
 // pruned when no longer desired; status writes stay of the order of the number of routes.
-import type { ControlPlane } from '../local/control-plane.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';

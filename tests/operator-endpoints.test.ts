@@ -1,11 +1,11 @@
 // The endpoint path against a real kube-apiserver, a real Envoy and two backend pods: an
 // EndpointSlice change reaches Envoy as EDS while the route translation count stays where it was.
 import { stringify } from 'yaml';
-import type { ControlPlane } from '../local/control-plane.ts';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import type { Pod } from '../local/pods.ts';
-import { freePort } from '../local/process.ts';
-import { endpointSliceYaml, startBackend } from '../local/workloads.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { freePort } from '../local/common/process.ts';
+import { endpointSliceYaml, startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from '../test-support/service-yaml.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';

@@ -2,8 +2,8 @@
 // name the listener and its cause, and one Warning Event carries it (counted, not repeated).
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import type { ControlPlane } from '../local/control-plane.ts';
-import { gatewayApiReport } from '../local/status.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import { gatewayApiReport } from '../local/cli/status.ts';
 import { EventRecorder } from '../operator/kube/events.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';

@@ -1,6 +1,6 @@
 // The operator (in-process) against a real kube-apiserver: the seed lab's objects reach the
 // statuses the lab shows, and the spec's negative cases get the spec's reasons.
-import type { ControlPlane } from '../local/control-plane.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import {

@@ -1,7 +1,7 @@
 // Two operator processes against one API server: only the Lease holder writes; when it dies
 // the other takes over within the lease duration, and IP assignments survive both.
-import type { ControlPlane } from '../local/control-plane.ts';
-import type { Managed } from '../local/process.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import type { Managed } from '../local/common/process.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import {
   POOL_YAML,

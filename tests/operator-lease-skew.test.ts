@@ -2,7 +2,7 @@
 // observed (the record changing, timed on its own monotonic clock), never by comparing the
 // holder's renewTime with its own wall clock (client-go's rule).
 import { pino } from 'pino';
-import type { ControlPlane } from '../local/control-plane.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
 import { LeaderElector } from '../operator/kube/lease.ts';
 import { LEASES, resourcePath } from '../operator/kube/resources.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';

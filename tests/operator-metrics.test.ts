@@ -1,6 +1,6 @@
 // /metrics as an operator user scrapes it: every portico_* family is there with its help text,
 // and each moves when its help text says it does (real kube-apiserver, the operator in-process).
-import type { ControlPlane } from '../local/control-plane.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';

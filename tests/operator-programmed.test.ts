@@ -2,9 +2,9 @@
 // marks only the Gateway whose resource Envoy refused (the others stay Programmed and their
 // changes keep going live), and a listener Envoy cannot serve says so in its own conditions.
 import { stringify } from 'yaml';
-import type { ControlPlane } from '../local/control-plane.ts';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import type { Pod } from '../local/pods.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import type { Pod } from '../local/light/pods.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';

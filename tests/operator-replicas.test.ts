@@ -1,9 +1,9 @@
 // Two operator processes, each serving xDS to its own Envoy: only the Lease holder writes
 // statuses, yet Programmed counts the Envoy connected to the follower as much as its own.
-import type { ControlPlane } from '../local/control-plane.ts';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import type { Pod } from '../local/pods.ts';
-import { freePort, type Managed } from '../local/process.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import type { Pod } from '../local/light/pods.ts';
+import { freePort, type Managed } from '../local/common/process.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import {

@@ -1,7 +1,7 @@
 // Status writes under the API server's rate limit: a kube-apiserver that serves one mutating request
 // at a time answers a burst with 429 and Retry-After; every write still lands, through the retries.
 import { pino } from 'pino';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import { runBounded, StatusWriter, type WithStatus } from '../operator/kube/status.ts';

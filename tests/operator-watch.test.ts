@@ -4,7 +4,7 @@ import { App, Chart } from 'cdk8s';
 import { pino } from 'pino';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
-import { startControlPlane, type ControlPlane } from '../local/control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
 import { Reflector, type EventType } from '../operator/kube/reflector.ts';
 import { RESOURCES } from '../operator/kube/resources.ts';
 import { KubeClient } from '../operator/kube/rest.ts';

@@ -1,8 +1,8 @@
 // The operator with its xDS server and a real Envoy: a Gateway is Programmed only once Envoy
 // has ACKed its listeners, and Envoy then answers on the Gateway's pool address.
-import type { ControlPlane } from '../local/control-plane.ts';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import { freePort } from '../local/process.ts';
+import type { ControlPlane } from '../local/control-plane/control-plane.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import { freePort } from '../local/common/process.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import { freePort } from '../local/process.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import { freePort } from '../local/common/process.ts';
 import type { HttpListener, IR } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer, type AppliedEvent } from '../operator/xds/server.ts';

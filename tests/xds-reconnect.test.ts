@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
-import { freePort, waitFor } from '../local/process.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import { freePort, waitFor } from '../local/common/process.ts';
 import type { IR } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';

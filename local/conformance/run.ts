@@ -9,7 +9,7 @@ import { CONTROLLER_NAME } from '../../operator/translate/types.ts';
 import { imageNames } from '../images/catalog.ts';
 import { startNodesCluster, type NodesCluster } from '../nodes/cluster.ts';
 import { networkIdFor, nodeNetwork, run } from '../nodes/network.ts';
-import { waitFor } from '../process.ts';
+import { waitFor } from '../common/process.ts';
 import { ensureConformanceTools } from '../toolchain/install.ts';
 import { toolchainSrc } from '../toolchain/paths.ts';
 import { versions } from '../toolchain/versions.ts';

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alive } from '../process.ts';
+import { alive } from '../common/process.ts';
 import { cacheDir } from '../toolchain/paths.ts';
 import { imageDefinitions, type ImageDefinition } from './catalog.ts';
 import { ociDocuments, writeOciArchive } from './oci.ts';

@@ -5,9 +5,14 @@ import path from 'node:path';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { buildChart, helm } from '../../charts/helm/cli.ts';
-import { kubeConfigFor, startControlPlane, type ControlPlane, type TokenUser } from '../control-plane.ts';
+import {
+  kubeConfigFor,
+  startControlPlane,
+  type ControlPlane,
+  type TokenUser,
+} from '../control-plane/control-plane.ts';
 import { ensureImages, imageNames, importImages, type ImageGroup } from '../images/index.ts';
-import { waitFor } from '../process.ts';
+import { waitFor } from '../common/process.ts';
 import { cniBinDir, ensureToolchain } from '../toolchain/install.ts';
 import { clusterDnsYaml } from './cluster-dns.ts';
 import { nodeDirs } from './configs.ts';

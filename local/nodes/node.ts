@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { startProcess, waitFor, type Managed } from '../process.ts';
+import { startProcess, waitFor, type Managed } from '../common/process.ts';
 import {
   DEAD_REGISTRY_HOSTS,
   cniConfig,

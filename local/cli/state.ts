@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive } from './process.ts';
+import { alive } from '../common/process.ts';
 
 /** Where `portico up` keeps the running cluster: its data, kubeconfig and a state file. */
 export function homeDir(): string {

@@ -6,7 +6,7 @@ import {
   PorticoCrd,
   l2AnnouncementPolicyCrd,
   loadBalancerIpPoolCrd,
-} from '../constructs/index.ts';
+} from '../../constructs/index.ts';
 
 /**
  * What `portico up` installs besides the Gateway API CRDs: Portico's CRDs, the `portico`

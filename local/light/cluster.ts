@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { startEnvoy, type EnvoyHandle } from './envoy.ts';
 import { localInstallManifests } from './install-manifests.ts';
-import { freePort, startProcess, waitFor, type Managed } from './process.ts';
-import { ensureToolchain } from './toolchain/install.ts';
-import { renderBootstrap } from '../operator/xds/bootstrap.ts';
+import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
+import { ensureToolchain } from '../toolchain/install.ts';
+import { renderBootstrap } from '../../operator/xds/bootstrap.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -6,11 +6,11 @@ import {
   KubeConfig,
   type V1Lease,
 } from '@kubernetes/client-node';
-import { gatewayServiceName } from '../operator/translate/types.ts';
+import { gatewayServiceName } from '../../operator/translate/types.ts';
 import { cond, gatewayVerdict, routeParents, routeVerdict, type Obj } from './status-report.ts';
 import { UsageError } from './errors.ts';
 import { readState } from './state.ts';
-import { versions } from './toolchain/versions.ts';
+import { versions } from '../toolchain/versions.ts';
 
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
 

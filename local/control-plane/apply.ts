@@ -7,7 +7,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { waitFor } from './process.ts';
+import { waitFor } from '../common/process.ts';
 
 /** Cluster-wide kinds that others depend on go first. */
 const FIRST = ['CustomResourceDefinition', 'Namespace'];

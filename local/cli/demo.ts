@@ -1,10 +1,10 @@
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { applyManifests } from './apply.ts';
+import { applyManifests } from '../control-plane/apply.ts';
 import { binomialBounds, echoHost, request, tally, type Reply } from './client.ts';
-import { STAND_IN_IMAGES } from './images/index.ts';
+import { STAND_IN_IMAGES } from '../images/index.ts';
 import { deployLabOnNodes, type Lab } from './lab.ts';
-import { announcingNode, nodeEnvoyAdmin, startNodesCluster, type NodesCluster } from './nodes/cluster.ts';
-import { waitFor } from './process.ts';
+import { announcingNode, nodeEnvoyAdmin, startNodesCluster, type NodesCluster } from '../nodes/cluster.ts';
+import { waitFor } from '../common/process.ts';
 import { readState } from './state.ts';
 
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1', namespace: 'default' };

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { applyManifests, waitForCrds } from './apply.ts';
-import { freePort, startProcess, waitFor, type Managed } from './process.ts';
-import { findToolchain } from './toolchain/install.ts';
+import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
+import { findToolchain } from '../toolchain/install.ts';
 
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace deletion, garbage collection, service accounts). */

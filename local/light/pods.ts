@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, startProcess, waitFor, type Managed } from './process.ts';
+import { alive, startProcess, waitFor, type Managed } from '../common/process.ts';
 
 /**
  * "Pods" for the local cluster: real processes in their own network namespace, each with a

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { App, type Chart } from 'cdk8s';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { addSeedLab } from '../charts/examples/index.ts';
-import { makeCa, makeLeaf, type CertKey } from '../operator/certgen/certs.ts';
-import type { Pod } from './pods.ts';
-import { waitFor } from './process.ts';
-import { endpointSliceYaml, startBackend } from './workloads.ts';
+import { addSeedLab } from '../../charts/examples/index.ts';
+import { makeCa, makeLeaf, type CertKey } from '../../operator/certgen/certs.ts';
+import type { Pod } from '../light/pods.ts';
+import { waitFor } from '../common/process.ts';
+import { endpointSliceYaml, startBackend } from '../light/workloads.ts';
 
 /** The seed lab's workloads: which stand-in runs for each Service, and on which port. */
 const WORKLOADS = [

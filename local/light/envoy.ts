@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findToolchain } from './toolchain/install.ts';
+import { findToolchain } from '../toolchain/install.ts';
 import { guardPodNetwork } from './pods.ts';
-import { freePort, startProcess, waitFor, type Managed } from './process.ts';
+import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
 
 export interface EnvoyHandle {
   /** Admin interface, on loopback. */

@@ -4,11 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { NodesCluster } from './nodes/cluster.ts';
+import type { NodesCluster } from '../nodes/cluster.ts';
 import { UsageError } from './errors.ts';
-import { alive, waitFor, writeLogsTo } from './process.ts';
+import { alive, waitFor, writeLogsTo } from '../common/process.ts';
 import { clearState, homeDir, readState, writeState } from './state.ts';
-import { versions } from './toolchain/versions.ts';
+import { versions } from '../toolchain/versions.ts';
 
 // Heavy modules (cdk8s, the Kubernetes client) load only for the command that needs them.
 
@@ -135,7 +135,7 @@ async function up(argv: string[]): Promise<void> {
   };
   writeState(base);
   try {
-    const { startNodesCluster } = await import('./nodes/cluster.ts');
+    const { startNodesCluster } = await import('../nodes/cluster.ts');
     cluster = await startNodesCluster({
       dir: dataDir,
       apiserverPort: port,

@@ -1,6 +1,6 @@
 // What `portico status` says about each Gateway API object: pure, from the listed objects only,
 // so every answer names what is wrong instead of "Unknown" or "no status yet" forever.
-import { CONTROLLER_NAME } from '../operator/translate/types.ts';
+import { CONTROLLER_NAME } from '../../operator/translate/types.ts';
 
 export interface Condition {
   type: string;
