@@ -232,7 +232,9 @@ async function down(argv: string[]): Promise<void> {
 }
 
 function version(): void {
-  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(self), '..', 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(self), '..', '..', 'package.json'), 'utf8'),
+  ) as {
     version: string;
   };
   console.log(`portico ${pkg.version}`);

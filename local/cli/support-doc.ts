@@ -2,4 +2,4 @@
 import { writeFileSync } from 'node:fs';
 import { supportMarkdown } from '../../operator/translate/support.ts';
 
-writeFileSync(new URL('../docs/support.md', import.meta.url), supportMarkdown());
+writeFileSync(new URL('../../docs/support.md', import.meta.url), supportMarkdown());

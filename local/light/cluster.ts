@@ -8,7 +8,7 @@ import { freePort, startProcess, waitFor, type Managed } from '../common/process
 import { ensureToolchain } from '../toolchain/install.ts';
 import { renderBootstrap } from '../../operator/xds/bootstrap.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface LocalClusterOptions {
   /** Data folder (etcd, certificates, kubeconfig); wiped at start. Default: a temp dir. */

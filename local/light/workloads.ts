@@ -5,7 +5,12 @@ import { stringify } from 'yaml';
 import { startPod, type Pod } from './pods.ts';
 
 /** The stand-in workloads' server (local/backends/server.ts): echo, details, ratings, reviews, productpage, tls-static, hello. */
-export const backendServer = path.join(path.dirname(fileURLToPath(import.meta.url)), 'backends', 'server.ts');
+export const backendServer = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'backends',
+  'server.ts',
+);
 
 /** A stand-in workload as a pod: `server.ts <kind> <port> [...args]` in its own network namespace. */
 export function startBackend(name: string, kind: string, port: number, args: string[] = []): Promise<Pod> {
