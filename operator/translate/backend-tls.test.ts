@@ -251,3 +251,35 @@ describe('Gateway spec.tls.backend.clientCertificateRef', () => {
     ).toBe('missing');
   });
 });
+
+it('a passthrough TLSRoute to a policy-covered Service forwards to a plaintext copy of its cluster', () => {
+  const gw = gateway('my-gateway', [
+    { name: 'http', protocol: 'HTTP', port: 80 },
+    { name: 'pass', protocol: 'TLS', port: 8443, tls: { mode: 'Passthrough' } },
+  ]);
+  const tlsRoute = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'TLSRoute',
+    metadata: { name: 'pass', namespace: 'default' },
+    spec: {
+      parentRefs: [{ name: 'my-gateway', sectionName: 'pass' }],
+      hostnames: ['pass.example.com'],
+      rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+    },
+  };
+  const r = translate(
+    snap({
+      gateways: [gw],
+      httpRoutes: [route('r', { parentRefs: [{ name: 'my-gateway', sectionName: 'http' }] })],
+      tlsRoutes: [tlsRoute as never],
+      configMaps: caMaps,
+      backendTlsPolicies: [policy('tls', { name: 'web' }, good)],
+    }),
+  );
+  expect(r.ir.tlsPassthroughListeners[0]?.routes[0]?.backends.map((b) => b.cluster)).toEqual([
+    'default/web/80#plain',
+  ]);
+  expect(clusterOf(r, 'default/web/80#plain')).toMatchObject({ endpoints: [{ address: '10.244.0.5' }] });
+  expect(clusterOf(r, 'default/web/80#plain')?.tls).toBeUndefined();
+  expect(clusterOf(r)?.tls?.sni).toBe('web.example.com');
+});

@@ -23,7 +23,7 @@ import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
 import { l4Route, routeBackends } from './l4-routes.ts';
 import type { Lookup } from './lookup.ts';
 import type { BackendTlsModel } from './backend-tls.ts';
-import { clientCertRenamer, renameChains, renameHosts, withUpstreamTls } from './upstream-tls.ts';
+import { withCopies, withUpstreamTls } from './upstream-tls.ts';
 import type { ClientCertClusters } from './upstream-tls.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
@@ -269,11 +269,15 @@ export function buildIR(
     const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
     nextMemo.set(memoKey, built);
     for (const [c, svc] of built.clusters) addPort(used, c, svc);
-    const clientCert = g.gateway.backendClientCertificate?.certificate;
-    const rename =
-      clientCert && backendTls && clientCertRenamer(built.clusters, backendTls, clientCert, copies);
-    const vhosts = rename ? renameHosts(built.vhosts, rename) : built.vhosts;
-    const chains = rename && built.chains ? renameChains(built.chains, rename) : built.chains;
+    // HTTP gets the Gateway's client certificate; passthrough, TCP and UDP get plaintext copies.
+    const bytes = g.protocol === 'TCP' || g.protocol === 'UDP' || (g.protocol === 'TLS' && !terminate);
+    const cert = bytes ? undefined : g.gateway.backendClientCertificate?.certificate;
+    const {
+      vhosts,
+      chains,
+      sni,
+      l4: l4Route,
+    } = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
     const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
     for (const address of addresses) {
       const base = {
@@ -282,11 +286,11 @@ export function buildIR(
         address,
         port: g.port,
       };
-      const l4 = built.l4 ? { route: built.l4 } : {};
+      const l4 = l4Route ? { route: l4Route } : {};
       if (g.protocol === 'TLS')
         tlsPassthroughListeners.push({
           ...base,
-          routes: built.sni,
+          routes: sni,
           ...(terminate ? { tls: { certificates } } : {}),
         });
       else if (g.protocol === 'TCP') tcpListeners.push({ ...base, ...l4 });
