@@ -104,11 +104,10 @@ export function withUpstreamTls(
   for (const [name, { base, cert }] of copies) {
     const c = byName.get(base);
     if (!c?.tls) continue;
-    if (cert) out.push({ ...c, name, tls: { ...c.tls, clientCertificate: cert } });
-    else {
-      const { tls: _tls, ...plain } = c;
-      out.push({ ...plain, name });
-    }
+    const copy: { -readonly [K in keyof Cluster]: Cluster[K] } = { ...c, name };
+    if (cert) copy.tls = { ...c.tls, clientCertificate: cert };
+    else delete copy.tls;
+    out.push(copy);
   }
   return out;
 }
