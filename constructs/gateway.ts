@@ -64,6 +64,8 @@ export interface GatewayProps {
     readonly labels?: Record<string, string>;
     readonly annotations?: Record<string, string>;
   };
+  /** Client certificate Secret presented to backends reached over TLS (BackendTLSPolicy). @default none */
+  readonly backendClientCertificate?: CertificateRef;
 }
 
 /** A resolved listener as Portico understands it (used by routes to check attachment). */
@@ -100,6 +102,12 @@ export class Gateway extends Construct {
         invalid(this, `addresses[${i}]`, `must be an IPv4 or IPv6 address, got "${value}"`);
       return { type: 'IPAddress', value };
     });
+    const client = props.backendClientCertificate;
+    if (client && !isSecret(client)) {
+      checkName(this, 'backendClientCertificate.name', client.name);
+      if (client.namespace !== undefined)
+        checkName(this, 'backendClientCertificate.namespace', client.namespace);
+    }
     this.apiObject = new gwapi.Gateway(this, 'Resource', {
       metadata: props.metadata,
       spec: {
@@ -109,6 +117,18 @@ export class Gateway extends Construct {
         infrastructure: props.infrastructure && {
           labels: props.infrastructure.labels && { ...props.infrastructure.labels },
           annotations: props.infrastructure.annotations && { ...props.infrastructure.annotations },
+        },
+        tls: client && {
+          backend: {
+            clientCertificateRef: isSecret(client)
+              ? {
+                  group: '',
+                  kind: 'Secret',
+                  name: client.name,
+                  namespace: namespaceIfOther(client.metadata.namespace, props.metadata?.namespace),
+                }
+              : { group: '', kind: 'Secret', name: client.name, namespace: client.namespace },
+          },
         },
       },
     });

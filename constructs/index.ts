@@ -8,6 +8,7 @@ export * from './tls-route.ts';
 export * from './tcp-route.ts';
 export * from './udp-route.ts';
 export * from './reference-grant.ts';
+export * from './backend-tls-policy.ts';
 export * from './label-selector.ts';
 export * from './portico-crds.ts';
 export * from './lb-ip-pool.ts';

@@ -22,6 +22,7 @@ import type { GatewayClassProps } from './gateway-class.ts';
 import type { L2AnnouncementPolicyProps } from './l2-announcement-policy.ts';
 import type { LoadBalancerIpPoolProps } from './lb-ip-pool.ts';
 import type { ReferenceGrantFrom, ReferenceGrantProps, ReferenceGrantTo } from './reference-grant.ts';
+import type { BackendTlsPolicyProps, BackendTlsTarget } from './backend-tls-policy.ts';
 
 type FilterFields<T extends HttpRouteFilter['type']> = Omit<Extract<HttpRouteFilter, { type: T }>, 'type'>;
 type Keys<T> = { readonly [K in keyof Required<T>]: true };
@@ -34,6 +35,7 @@ export const KEYS = {
     listeners: true,
     addresses: true,
     infrastructure: true,
+    backendClientCertificate: true,
   }),
   listener: keys<ListenerProps>({
     name: true,
@@ -82,6 +84,14 @@ export const KEYS = {
   referenceGrant: keys<ReferenceGrantProps>({ metadata: true, from: true, to: true }),
   referenceGrantFrom: keys<ReferenceGrantFrom>({ kind: true, namespace: true }),
   referenceGrantTo: keys<ReferenceGrantTo>({ kind: true, name: true }),
+  backendTlsPolicy: keys<BackendTlsPolicyProps>({
+    metadata: true,
+    targets: true,
+    hostname: true,
+    caCertificateConfigMaps: true,
+    subjectAltNames: true,
+  }),
+  backendTlsTarget: keys<BackendTlsTarget>({ service: true, sectionName: true }),
   parentRef: keys<ParentRef>({ gateway: true, namespace: true, sectionName: true, port: true }),
   backendRef: keys<BackendRef>({ service: true, port: true, namespace: true, weight: true }),
 };

@@ -14,6 +14,7 @@ import type { TlsInspector } from './generated/envoy/extensions/filters/listener
 import type { TcpProxy } from './generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy.ts';
 import type { Config as DirectResponse } from './generated/envoy/extensions/filters/network/direct_response/v3/Config.ts';
 import type { DownstreamTlsContext } from './generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.ts';
+import type { UpstreamTlsContext } from './generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.ts';
 import type { HttpProtocolOptions } from './generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.ts';
 import type { UdpProxyConfig } from './generated/envoy/extensions/filters/udp/udp_proxy/v3/UdpProxyConfig.ts';
 import type { Route as UdpProxyRoute } from './generated/envoy/extensions/filters/udp/udp_proxy/v3/Route.ts';
@@ -31,6 +32,7 @@ export interface EnvoyMessages {
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': TcpProxy;
   'envoy.extensions.filters.network.direct_response.v3.Config': DirectResponse;
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': DownstreamTlsContext;
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': UpstreamTlsContext;
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': HttpProtocolOptions;
   'envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig': UdpProxyConfig;
   'envoy.extensions.filters.udp.udp_proxy.v3.Route': UdpProxyRoute;

@@ -266,6 +266,27 @@ export interface Cluster {
   readonly endpoints: readonly Endpoint[];
   /** HTTP2: cleartext HTTP/2 with prior knowledge (gRPC, appProtocol kubernetes.io/h2c). Absent: HTTP/1.1. */
   readonly protocol?: 'HTTP2';
+  /** TLS to the backends (BackendTLSPolicy). Absent: plaintext. */
+  readonly tls?: UpstreamTls;
+}
+
+/** How Envoy speaks TLS to a cluster's endpoints. */
+export interface UpstreamTls {
+  /** SNI sent to the backend (the policy's hostname). */
+  readonly sni: string;
+  /** PEM CA bundle that must sign the backend's certificate. */
+  readonly caPem: string;
+  /** The certificate must carry one of these (none: the SNI hostname), sorted. */
+  readonly subjectAltNames: readonly SubjectAltName[];
+  /** Its policy is invalid: connections must fail, so no endpoint is sent (requests get 503). */
+  readonly refused?: boolean;
+  /** The Gateway's client certificate (spec.tls.backend), presented to the backend. */
+  readonly clientCertificate?: TlsCertificate;
+}
+
+export interface SubjectAltName {
+  readonly type: 'Hostname' | 'URI';
+  readonly value: string;
 }
 
 export interface Endpoint {

@@ -1,5 +1,5 @@
 // One reflector per watched kind, and a consistent-enough snapshot of all of them for translate().
-import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
 import type {
   Gateway,
   GatewayClass,
@@ -34,6 +34,7 @@ export interface ClusterSnapshot {
   readonly services: V1Service[];
   readonly endpointSlices: V1EndpointSlice[];
   readonly secrets: V1Secret[];
+  readonly configMaps: V1ConfigMap[];
   readonly namespaces: V1Namespace[];
   readonly ipPools: IpPoolObject[];
 }
@@ -53,8 +54,19 @@ export interface WatchedKinds {
   services: V1Service;
   endpointSlices: V1EndpointSlice;
   secrets: V1Secret;
+  configMaps: V1ConfigMap;
   namespaces: V1Namespace;
   ipPools: IpPoolObject;
+}
+
+/** The one ConfigMap key Portico reads (CA bundles): other keys, and binaryData, are never stored. */
+export function caBundleOnly(o: Stored): Stored {
+  const ca = (o as { data?: Record<string, unknown> }).data?.['ca.crt'];
+  const slim: Record<string, unknown> = { ...o };
+  delete slim.data;
+  delete slim.binaryData;
+  if (typeof ca === 'string') slim.data = { 'ca.crt': ca };
+  return slim as Stored;
 }
 
 export type ChangeHandler = (key: ResourceKey, type: EventType, obj: Stored) => void;
@@ -80,6 +92,7 @@ export class ClusterCache {
       services: r('services'),
       endpointSlices: r('endpointSlices'),
       secrets: r('secrets'),
+      configMaps: new Reflector<V1ConfigMap>(client, RESOURCES.configMaps, { ...opts, slim: caBundleOnly }),
       namespaces: r('namespaces'),
       ipPools: r('ipPools'),
     };
@@ -128,6 +141,7 @@ export class ClusterCache {
       services: r.services.items(),
       endpointSlices: r.endpointSlices.items(),
       secrets: r.secrets.items(),
+      configMaps: r.configMaps.items(),
       namespaces: r.namespaces.items(),
       ipPools: r.ipPools.items(),
     };

@@ -17,6 +17,8 @@ export interface ReflectorOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   onError?: (kind: string) => void;
+  /** Keeps only what the operator reads of each object (memory): applied after decode. */
+  slim?: (obj: Stored) => Stored;
 }
 
 interface ListResponse {
@@ -266,7 +268,7 @@ export class Reflector<T extends Stored = Stored> {
     const metadata = { ...m };
     delete metadata.managedFields;
     const obj: Stored = { ...o, apiVersion: this.type.apiVersion, kind: this.type.kind, metadata };
-    return obj as T;
+    return (this.opts.slim ? this.opts.slim(obj) : obj) as T;
   }
 
   private emit(type: EventType, obj: T): void {

@@ -50,6 +50,8 @@ export const RESOURCES = {
     namespaced: true,
   },
   secrets: { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+  // CA bundles for BackendTLSPolicy; stored with only their `ca.crt` key (see cache.ts).
+  configMaps: { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   namespaces: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
   ipPools: {
     apiVersion: 'portico.dev/v1alpha1',

@@ -22,6 +22,9 @@ import { compareDomains } from './hostnames.ts';
 import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
 import { l4Route, routeBackends } from './l4-routes.ts';
 import type { Lookup } from './lookup.ts';
+import type { BackendTlsModel } from './backend-tls.ts';
+import { withCopies, withUpstreamTls } from './upstream-tls.ts';
+import type { ClientCertClusters } from './upstream-tls.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
@@ -242,7 +245,9 @@ export function buildIR(
   l: Lookup,
   gateways: readonly GatewayModel[],
   attachments: readonly Attachment[],
+  backendTls?: BackendTlsModel,
 ): IR {
+  const copies: ClientCertClusters = new Map();
   const { byKey: groups, byListener } = portGroups(gateways);
   for (const a of attachments) byListener.get(a.listener)?.attachments.push(a);
   const nextMemo = new Map<string, Built>();
@@ -264,6 +269,15 @@ export function buildIR(
     const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
     nextMemo.set(memoKey, built);
     for (const [c, svc] of built.clusters) addPort(used, c, svc);
+    // HTTP gets the Gateway's client certificate; passthrough, TCP and UDP get plaintext copies.
+    const bytes = g.protocol === 'TCP' || g.protocol === 'UDP' || (g.protocol === 'TLS' && !terminate);
+    const cert = bytes ? undefined : g.gateway.backendClientCertificate?.certificate;
+    const {
+      vhosts,
+      chains,
+      sni,
+      l4: l4Route,
+    } = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
     const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
     for (const address of addresses) {
       const base = {
@@ -272,11 +286,11 @@ export function buildIR(
         address,
         port: g.port,
       };
-      const l4 = built.l4 ? { route: built.l4 } : {};
+      const l4 = l4Route ? { route: l4Route } : {};
       if (g.protocol === 'TLS')
         tlsPassthroughListeners.push({
           ...base,
-          routes: built.sni,
+          routes: sni,
           ...(terminate ? { tls: { certificates } } : {}),
         });
       else if (g.protocol === 'TCP') tcpListeners.push({ ...base, ...l4 });
@@ -286,13 +300,15 @@ export function buildIR(
           ...base,
           protocol: g.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
           ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
-          virtualHosts: built.vhosts,
-          ...(built.chains ? { chains: built.chains } : {}),
+          virtualHosts: vhosts,
+          ...(chains ? { chains } : {}),
         });
     }
   }
   groupMemo = nextMemo;
-  const clusters: Cluster[] = buildClusters(l, [...used.values()]).sort((a, b) => byString(a.name, b.name));
+  const clusters: Cluster[] = withUpstreamTls(buildClusters(l, [...used.values()]), backendTls, copies).sort(
+    (a, b) => byString(a.name, b.name),
+  );
   return {
     httpListeners: httpListeners.sort((a, b) => byString(a.name, b.name)),
     tlsPassthroughListeners: tlsPassthroughListeners.sort((a, b) => byString(a.name, b.name)),

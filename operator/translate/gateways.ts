@@ -3,6 +3,8 @@
 import type { TlsCertificate } from '../ir/types.ts';
 import { IPAM_CONDITION } from '../../constructs/names.ts';
 import { resolveCertificates } from './certificates.ts';
+import { resolveBackendClientCertificate } from './backend-tls.ts';
+import type { BackendClientCertificate } from './backend-tls.ts';
 import { isValidHostname } from './hostnames.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, int, key, meta, obj, show, str } from './read.ts';
@@ -45,6 +47,8 @@ export interface GatewayModel {
   readonly unsupportedAddress?: string;
   /** Why a requested static address cannot be assigned (from the IPAM condition of the Service). */
   readonly unusableAddress?: string;
+  /** spec.tls.backend.clientCertificateRef, when set: the certificate, or why not. */
+  readonly backendClientCertificate?: BackendClientCertificate;
   /** spec.infrastructure: metadata for what Portico creates, and a parametersRef it cannot use. */
   readonly infrastructure: {
     readonly labels?: Readonly<Record<string, string>>;
@@ -249,10 +253,12 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
       infra.parametersRef === undefined
         ? undefined
         : `parametersRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} is not supported: Portico takes no parameters`;
+    const backendClientCertificate = resolveBackendClientCertificate(l, md.namespace, spec);
     out.push({
       meta: md,
       raw: g,
       listeners,
+      ...(backendClientCertificate ? { backendClientCertificate } : {}),
       addresses,
       requestedIPs,
       ...(unsupportedAddress ? { unsupportedAddress } : {}),

@@ -171,6 +171,14 @@ export function gatewayStatus(
   else accepted = condition('Accepted', true, 'Accepted', 'Gateway is accepted', gen, now);
   const p = gatewayProgrammed(s, gw, accepted);
   const conditions = [accepted, condition('Programmed', p.ok, p.reason, p.message, gen, now)];
+  // Gateway-level references (spec.tls.backend) get their own ResolvedRefs condition.
+  const backend = gw.backendClientCertificate;
+  if (backend)
+    conditions.push(
+      backend.problem
+        ? condition('ResolvedRefs', false, backend.problem.reason, backend.problem.message, gen, now)
+        : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
+    );
   const prev = obj(obj(gw.raw).status);
   const prevListeners = arr(prev.listeners);
   const names = new Set<string>();

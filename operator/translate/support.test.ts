@@ -22,10 +22,13 @@ describe('what Portico supports', () => {
 
   it('the GatewayClass claims exactly the supported features of the table', () => {
     expect(SUPPORTED_FEATURES).toEqual([
+      'BackendTLSPolicy',
+      'BackendTLSPolicySANValidation',
       'GRPCRoute',
       'GRPCRouteNamedRouteRule',
       'Gateway',
       'GatewayAddressEmpty',
+      'GatewayBackendClientCertificate',
       'GatewayHTTPListenerIsolation',
       'GatewayHTTPSListenerDetectMisdirectedRequests',
       'GatewayInfrastructure',

@@ -55,8 +55,13 @@ export const SUPPORT: readonly Support[] = [
     'UDPRoute',
     'weighted backends (udp_proxy, one session per client address and port)',
   ),
-  notYet('Kinds', 'BackendTLSPolicy', 'BackendTLSPolicy'),
-  notYet('Kinds', 'BackendTLSPolicy SAN validation', 'BackendTLSPolicySANValidation'),
+  yes(
+    'Kinds',
+    'BackendTLSPolicy',
+    'BackendTLSPolicy',
+    'CA bundles from ConfigMaps (ca.crt); no wellKnownCACertificates; HTTPRoute and GRPCRoute backends',
+  ),
+  yes('Kinds', 'BackendTLSPolicy SAN validation', 'BackendTLSPolicySANValidation', 'Hostname and URI'),
   notYet('Kinds', 'ListenerSet', 'ListenerSet'),
 
   yes('Gateway listener protocol', 'HTTP'),
@@ -91,6 +96,12 @@ export const SUPPORT: readonly Support[] = [
     'infrastructure',
     'GatewayInfrastructure',
     "labels and annotations on the Gateway's Service; no parametersRef",
+  ),
+  yes(
+    'Gateway',
+    'tls.backend client certificate',
+    'GatewayBackendClientCertificate',
+    'a core Secret, presented to backends a BackendTLSPolicy covers',
   ),
   notYet(
     'Gateway',

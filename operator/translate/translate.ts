@@ -9,7 +9,8 @@ import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
-import { backendTlsPolicyStatuses, listenerSetStatuses } from './unsupported-kinds.ts';
+import { listenerSetStatuses } from './unsupported-kinds.ts';
+import { backendTlsPolicyStatuses, buildBackendTls } from './backend-tls.ts';
 import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
@@ -23,6 +24,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
   const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
 
+  const backendTls = buildBackendTls(s, l);
   const routes: RouteModel[] = [];
   const seen = new Set<string>();
   const add = (kind: RouteKind, raw: unknown): void => {
@@ -75,8 +77,8 @@ export function translate(snapshot: Snapshot): TranslateResult {
     gatewayStatuses,
     routeStatuses,
     listenerSetStatuses: listenerSetStatuses(arr(s.listenerSets), byKey, now),
-    backendTlsPolicyStatuses: backendTlsPolicyStatuses(arr(s.backendTlsPolicies), attachments, now),
+    backendTlsPolicyStatuses: backendTlsPolicyStatuses(backendTls, attachments, now),
     ownedServices,
-    ir: buildIR(l, gateways, attachments),
+    ir: buildIR(l, gateways, attachments, backendTls),
   };
 }

@@ -38,8 +38,10 @@ export interface Snapshot {
   readonly udpRoutes?: readonly UDPRoute[];
   /** Not implemented yet: refused with a status (absent means none). */
   readonly listenerSets?: readonly unknown[];
-  /** Not implemented yet: refused with a status (absent means none). */
+  /** Absent means none. */
   readonly backendTlsPolicies?: readonly unknown[];
+  /** CA bundles (`ca.crt`) for BackendTLSPolicy; absent means none. */
+  readonly configMaps?: readonly unknown[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
@@ -116,7 +118,7 @@ export interface TranslateResult {
   readonly routeStatuses: readonly RouteStatusResult[];
   /** ListenerSets whose parent is a Portico Gateway (refused: not implemented yet). */
   readonly listenerSetStatuses?: readonly ListenerSetStatusResult[];
-  /** BackendTLSPolicies on Services that Portico Gateways route to (refused: not implemented yet). */
+  /** BackendTLSPolicies on Services that Portico Gateways route to. */
   readonly backendTlsPolicyStatuses?: readonly PolicyStatusResult[];
   readonly ownedServices: readonly OwnedService[];
   readonly ir: IR;

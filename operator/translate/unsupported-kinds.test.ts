@@ -1,6 +1,6 @@
-// ListenerSet and BackendTLSPolicy are installed but not implemented: refused with a status.
+// ListenerSet is installed but not implemented: refused with a status.
 import { myGateway, gateway } from '../../test-support/translate/fixtures.ts';
-import { cond, route, snap } from '../../test-support/translate/scenario-helpers.ts';
+import { cond, snap } from '../../test-support/translate/scenario-helpers.ts';
 import { translate } from './translate.ts';
 import { mergeAncestors } from './unsupported-kinds.ts';
 
@@ -9,16 +9,6 @@ const listenerSet = (name: string, parent: Record<string, unknown>, ns = 'defaul
   kind: 'ListenerSet',
   metadata: { name, namespace: ns, generation: 4 },
   spec: { parentRef: parent, listeners: [{ name: 'extra', protocol: 'HTTP', port: 8080 }] },
-});
-
-const policy = (name: string, service: string, ns = 'default') => ({
-  apiVersion: 'gateway.networking.k8s.io/v1',
-  kind: 'BackendTLSPolicy',
-  metadata: { name, namespace: ns, generation: 2 },
-  spec: {
-    targetRefs: [{ group: '', kind: 'Service', name: service }],
-    validation: { hostname: 'web.example.com', wellKnownCACertificates: 'System' },
-  },
 });
 
 it('a ListenerSet on a Portico Gateway is NotAllowed, saying whether the Gateway allows ListenerSets', () => {
@@ -47,43 +37,6 @@ it('a ListenerSet on a Portico Gateway is NotAllowed, saying whether the Gateway
   expect(opened?.status.conditions[0]?.message).toBe(
     'Portico does not support ListenerSets yet; add the listeners to Gateway default/open',
   );
-});
-
-it('a BackendTLSPolicy on a Service a Portico route uses is not Accepted on that Gateway', () => {
-  const r = translate(
-    snap({
-      gateways: [myGateway()],
-      httpRoutes: [route('r', {})],
-      backendTlsPolicies: [policy('tls-web', 'web'), policy('unused', 'nobody')],
-    }),
-  );
-  expect(r.backendTlsPolicyStatuses).toEqual([
-    {
-      namespace: 'default',
-      name: 'tls-web',
-      ancestors: [
-        {
-          ancestorRef: {
-            group: 'gateway.networking.k8s.io',
-            kind: 'Gateway',
-            namespace: 'default',
-            name: 'my-gateway',
-          },
-          controllerName: 'portico.dev/gateway-controller',
-          conditions: [
-            expect.objectContaining({
-              type: 'Accepted',
-              status: 'False',
-              reason: 'Invalid',
-              observedGeneration: 2,
-              message:
-                'Portico does not support BackendTLSPolicy yet: it connects to this Service without TLS',
-            }),
-          ],
-        },
-      ],
-    },
-  ]);
 });
 
 it('mergeAncestors keeps other controllers’ entries and replaces Portico’s', () => {

@@ -1,9 +1,7 @@
-// Kinds the pinned CRD bundle installs that Portico does not implement yet (ListenerSet,
-// BackendTLSPolicy): when one concerns a Portico Gateway, it gets a status that says so, with the
+// Kinds the pinned CRD bundle installs that Portico does not implement yet (ListenerSet): when one concerns a Portico Gateway, it gets a status that says so, with the
 // spec's reasons, instead of sitting there with none.
 import type { Condition } from '../api/index.ts';
 import { GATEWAY_GROUP } from '../api/index.ts';
-import type { Attachment } from './attach.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
 import type { GatewayModel } from './gateways.ts';
 import { arr, byString, key, meta, obj, str } from './read.ts';
@@ -66,62 +64,7 @@ export function listenerSetStatuses(
   return out.sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
 }
 
-/**
- * A BackendTLSPolicy on a Service that routes on Portico Gateways use: Accepted=False on each of
- * those Gateways (its ancestors), since Portico would still speak plaintext to that Service.
- */
-export function backendTlsPolicyStatuses(
-  policies: readonly unknown[],
-  attachments: readonly Attachment[],
-  now: string,
-): PolicyStatusResult[] {
-  // Service `namespace/name` -> Gateways whose attached routes send to it.
-  const users = new Map<string, Map<string, GatewayModel>>();
-  for (const a of attachments)
-    for (const svc of a.route.clusters.values()) {
-      const k = key(svc.namespace, svc.name);
-      const m = users.get(k) ?? new Map<string, GatewayModel>();
-      m.set(key(a.gateway.meta.namespace, a.gateway.meta.name), a.gateway);
-      users.set(k, m);
-    }
-  const out: PolicyStatusResult[] = [];
-  for (const raw of policies) {
-    const md = meta(raw);
-    if (!md.name) continue;
-    const gws = new Map<string, GatewayModel>();
-    for (const t of arr(obj(obj(raw).spec).targetRefs)) {
-      const ref = obj(t);
-      if ((str(ref.group) ?? '') !== '' || str(ref.kind) !== 'Service') continue;
-      for (const [k, gw] of users.get(key(md.namespace, str(ref.name) ?? '')) ?? []) gws.set(k, gw);
-    }
-    if (gws.size === 0) continue;
-    const prev = arr(obj(obj(raw).status).ancestors);
-    const ancestors = [...gws.keys()].sort(byString).map((k) => {
-      const gw = gws.get(k)!;
-      const ancestorRef = {
-        group: GATEWAY_GROUP,
-        kind: 'Gateway' as const,
-        namespace: gw.meta.namespace,
-        name: gw.meta.name,
-      };
-      const message =
-        'Portico does not support BackendTLSPolicy yet: it connects to this Service without TLS';
-      const conditions = [condition('Accepted', false, 'Invalid', message, md.generation, now)];
-      const old = prev.find(
-        (x) => obj(x).controllerName === CONTROLLER_NAME && sameAncestor(obj(x).ancestorRef, ancestorRef),
-      );
-      return {
-        ancestorRef,
-        controllerName: CONTROLLER_NAME,
-        conditions: carryTransitionTimes(readConditions(obj(old).conditions), conditions),
-      };
-    });
-    out.push({ namespace: md.namespace, name: md.name, ancestors });
-  }
-  return out.sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
-}
-
-function sameAncestor(a: unknown, b: PolicyAncestorStatus['ancestorRef']): boolean {
+export function sameAncestor(a: unknown, b: PolicyAncestorStatus['ancestorRef']): boolean {
   const o = obj(a);
   return (
     (str(o.group) ?? GATEWAY_GROUP) === b.group &&

@@ -22,6 +22,7 @@ import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { digest } from './digest.ts';
 import { l4Resources, udpClusterName } from './l4.ts';
+import { upstreamTlsSocket } from './upstream-tls.ts';
 import { chainRouteName, routeConfiguration } from './routes.ts';
 import type { ResourceKind, Snapshot } from './snapshot.ts';
 
@@ -42,6 +43,9 @@ export function edsCluster(c: IrCluster): Cluster {
     ...(c.protocol === 'HTTP2'
       ? { typed_extension_protocol_options: { [HTTP_PROTOCOL_OPTIONS]: http2Only } }
       : {}),
+    ...(c.tls && !c.tls.refused
+      ? { transport_socket: upstreamTlsSocket(c.tls, c.protocol === 'HTTP2') }
+      : {}),
   };
 }
 
@@ -50,11 +54,13 @@ const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOp
 const http2Only = pack(HTTP_PROTOCOL_OPTIONS, { explicit_http_config: { http2_protocol_options: {} } });
 
 export function loadAssignment(c: IrCluster): ClusterLoadAssignment {
+  // A refused TLS policy must fail requests (503), never reach the backend in plaintext.
+  const endpoints = c.tls?.refused ? [] : c.endpoints;
   return {
     cluster_name: c.name,
     endpoints: [
       {
-        lb_endpoints: c.endpoints.map((e) => ({
+        lb_endpoints: endpoints.map((e) => ({
           endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
         })),
       },
@@ -225,8 +231,9 @@ export function translateIr(ir: IR, version: string): Snapshot {
   const routes: Record<string, RouteConfiguration> = {};
   const secrets: Record<string, Secret> = {};
   for (const c of ir.clusters) {
-    clusters[c.name] = reuse(next, `c\0${c.name}\0${c.protocol ?? ''}`, () => edsCluster(c));
-    const eps = c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
+    const tls = c.tls ? digest(c.tls) : '';
+    clusters[c.name] = reuse(next, `c\0${c.name}\0${c.protocol ?? ''}\0${tls}`, () => edsCluster(c));
+    const eps = c.tls?.refused ? '' : c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
     endpoints[c.name] = reuse(next, `e\0${c.name}\0${eps}`, () => loadAssignment(c));
   }
   for (const l of ir.httpListeners) {
