@@ -3,7 +3,8 @@
 // checked against its props interface by `satisfies`, so the two cannot drift apart.
 import type { IConstruct } from 'constructs';
 import { invalid } from './errors.ts';
-import type { AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
+import type { AllowedListeners, AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
+import type { ListenerSetProps } from './listener-set.ts';
 import type { GrpcMethodMatch, GrpcRouteMatch, GrpcRouteProps, GrpcRouteRule } from './grpc-route.ts';
 import type {
   HeaderModifier,
@@ -33,8 +34,12 @@ export const KEYS = {
     gatewayClass: true,
     listeners: true,
     addresses: true,
+    allowedListeners: true,
     infrastructure: true,
   }),
+  allowedListeners: keys<AllowedListeners>({ from: true, selector: true }),
+  listenerSet: keys<ListenerSetProps>({ metadata: true, gateway: true, listeners: true }),
+  listenerSetParent: keys<{ name: string; namespace?: string }>({ name: true, namespace: true }),
   listener: keys<ListenerProps>({
     name: true,
     protocol: true,
@@ -82,7 +87,7 @@ export const KEYS = {
   referenceGrant: keys<ReferenceGrantProps>({ metadata: true, from: true, to: true }),
   referenceGrantFrom: keys<ReferenceGrantFrom>({ kind: true, namespace: true }),
   referenceGrantTo: keys<ReferenceGrantTo>({ kind: true, name: true }),
-  parentRef: keys<ParentRef>({ gateway: true, namespace: true, sectionName: true, port: true }),
+  parentRef: keys<ParentRef>({ gateway: true, kind: true, namespace: true, sectionName: true, port: true }),
   backendRef: keys<BackendRef>({ service: true, port: true, namespace: true, weight: true }),
 };
 

@@ -1,15 +1,16 @@
 // The pure core: a snapshot of cluster objects -> statuses, owned objects and the IR.
-import type { Attachment } from './attach.ts';
+import type { Attachment, Parent } from './attach.ts';
 import { attachRoute, hasOurParents } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
+import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
 import { buildLookup } from './lookup.ts';
 import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
-import { backendTlsPolicyStatuses, listenerSetStatuses } from './unsupported-kinds.ts';
+import { backendTlsPolicyStatuses } from './unsupported-kinds.ts';
 import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
@@ -22,6 +23,10 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const token = refsToken(s);
   const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
   const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
+  const sets = new Map<string, Parent>();
+  for (const gateway of gateways)
+    for (const set of gateway.listenerSets ?? [])
+      sets.set(key(set.meta.namespace, set.meta.name), { gateway, listeners: set.listeners });
 
   const routes: RouteModel[] = [];
   const seen = new Set<string>();
@@ -43,7 +48,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const routeStatuses: RouteStatusResult[] = [];
   for (const r of routes) {
     const { status, attachments: mine } = cachedAttach(r, gateways, (out) => {
-      const parents = attachRoute(l, r, byKey, now, out);
+      const parents = attachRoute(l, r, byKey, now, out, sets);
       return parents.length > 0 || hasOurParents(r.raw)
         ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
         : undefined;
@@ -65,6 +70,12 @@ export function translate(snapshot: Snapshot): TranslateResult {
       status: gatewayStatus(s, g, attached, now),
     }))
     .sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
+  const ls = listenerSetStatuses(arr(s.listenerSets), byKey, gatewayStatuses, attached, now);
+  for (const g of gatewayStatuses) {
+    const k = key(g.namespace, g.name);
+    const gw = byKey.get(k);
+    if (gw && takesListenerSets(gw)) g.status.attachedListenerSets = ls.attachedSets.get(k) ?? 0;
+  }
   const ownedServices = gateways
     .map(ownedService)
     .filter((o): o is OwnedService => o !== undefined)
@@ -74,7 +85,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
     gatewayClassStatuses: gatewayClassStatuses(s, now),
     gatewayStatuses,
     routeStatuses,
-    listenerSetStatuses: listenerSetStatuses(arr(s.listenerSets), byKey, now),
+    listenerSetStatuses: ls.statuses,
     backendTlsPolicyStatuses: backendTlsPolicyStatuses(arr(s.backendTlsPolicies), attachments, now),
     ownedServices,
     ir: buildIR(l, gateways, attachments),

@@ -1,6 +1,6 @@
-// Kinds the pinned CRD bundle installs that Portico does not implement yet (ListenerSet,
-// BackendTLSPolicy): when one concerns a Portico Gateway, it gets a status that says so, with the
-// spec's reasons, instead of sitting there with none.
+// Kinds the pinned CRD bundle installs that Portico does not implement yet (BackendTLSPolicy):
+// when one concerns a Portico Gateway, it gets a status that says so, with the spec's reasons,
+// instead of sitting there with none.
 import type { Condition } from '../api/index.ts';
 import { GATEWAY_GROUP } from '../api/index.ts';
 import type { Attachment } from './attach.ts';
@@ -8,12 +8,6 @@ import { carryTransitionTimes, condition, readConditions } from './conditions.ts
 import type { GatewayModel } from './gateways.ts';
 import { arr, byString, key, meta, obj, str } from './read.ts';
 import { CONTROLLER_NAME } from './types.ts';
-
-export interface ListenerSetStatusResult {
-  readonly namespace: string;
-  readonly name: string;
-  readonly status: { readonly conditions: Condition[] };
-}
 
 export interface PolicyAncestorStatus {
   readonly ancestorRef: { group: string; kind: 'Gateway'; namespace: string; name: string };
@@ -26,44 +20,6 @@ export interface PolicyStatusResult {
   readonly name: string;
   /** Only Portico's entries; merge with mergeAncestors(). */
   readonly ancestors: PolicyAncestorStatus[];
-}
-
-/** Does the Gateway's spec.allowedListeners admit ListenerSets from this namespace? (The default admits none.) */
-function listenersAllowed(gw: GatewayModel, ns: string): boolean {
-  const from = str(obj(obj(obj(obj(gw.raw).spec).allowedListeners).namespaces).from) ?? 'None';
-  return from === 'All' || from === 'Selector' || (from === 'Same' && ns === gw.meta.namespace);
-}
-
-/** Accepted=False and Programmed=False for every ListenerSet whose parent is a Portico Gateway. */
-export function listenerSetStatuses(
-  listenerSets: readonly unknown[],
-  gateways: ReadonlyMap<string, GatewayModel>,
-  now: string,
-): ListenerSetStatusResult[] {
-  const out: ListenerSetStatusResult[] = [];
-  for (const raw of listenerSets) {
-    const md = meta(raw);
-    const p = obj(obj(obj(raw).spec).parentRef);
-    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (str(p.kind) ?? 'Gateway') !== 'Gateway')
-      continue;
-    const gw = gateways.get(key(str(p.namespace) ?? md.namespace, str(p.name) ?? ''));
-    if (!md.name || !gw) continue;
-    const gwName = key(gw.meta.namespace, gw.meta.name);
-    const message = listenersAllowed(gw, md.namespace)
-      ? `Portico does not support ListenerSets yet; add the listeners to Gateway ${gwName}`
-      : `Gateway ${gwName} does not allow ListenerSets from namespace ${md.namespace} (spec.allowedListeners)`;
-    const conditions = [
-      condition('Accepted', false, 'NotAllowed', message, md.generation, now),
-      condition('Programmed', false, 'NotAllowed', message, md.generation, now),
-    ];
-    const prev = readConditions(obj(obj(raw).status).conditions);
-    out.push({
-      namespace: md.namespace,
-      name: md.name,
-      status: { conditions: carryTransitionTimes(prev, conditions) },
-    });
-  }
-  return out.sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
 }
 
 /**
