@@ -26,6 +26,8 @@ type ParentRef = RouteParentStatus['parentRef'];
 export interface Parent {
   readonly gateway: GatewayModel;
   readonly listeners: readonly ListenerModel[];
+  /** Why this ListenerSet serves nothing (its Gateway does not admit it). */
+  readonly refusal?: string;
 }
 
 function namespaceAllowed(l: Lookup, li: ListenerModel, gwNs: string, routeNs: string): boolean {
@@ -57,11 +59,12 @@ function echoParentRef(raw: Readonly<Record<string, unknown>>, name: string): Pa
 function decide(
   l: Lookup,
   route: RouteModel,
-  { gateway: gw, listeners }: Parent,
+  { gateway: gw, listeners, refusal }: Parent,
   sectionName: string | undefined,
   port: number | undefined,
   out: Attachment[],
 ): { accepted: boolean; reason: string; message: string } {
+  if (refusal) return { accepted: false, reason: 'NoMatchingParent', message: refusal };
   const candidates = listeners.filter(
     (li) =>
       (sectionName === undefined || li.name === sectionName) && (port === undefined || li.port === port),

@@ -3,7 +3,7 @@
 import type { Condition, ListenerStatus } from '../api/index.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
-import { parentOf } from './listener-sets.ts';
+import { notAllowed, parentOf } from './listener-sets.ts';
 import { arr, byString, key, meta, obj } from './read.ts';
 import { listenerProblem, listenerStatuses } from './status.ts';
 import type { Programmed } from './status.ts';
@@ -59,8 +59,7 @@ export function listenerSetStatuses(
     const accepted = conditionOf(gwStatus.get(parent), 'Accepted');
     const programmed = conditionOf(gwStatus.get(parent), 'Programmed');
     if (!model) {
-      const message = `Gateway ${parent} does not allow ListenerSets from namespace ${md.namespace} (spec.allowedListeners)`;
-      conditions = set(false, 'NotAllowed', message);
+      conditions = set(false, 'NotAllowed', notAllowed(parent, md.namespace));
     } else if (!accepted.ok) {
       conditions = set(false, 'ParentNotAccepted', `Gateway ${parent} is not accepted: ${accepted.message}`);
     } else {

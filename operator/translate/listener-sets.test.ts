@@ -250,6 +250,21 @@ describe('routes', () => {
     expect(routesOf('gw.example')).toEqual(['to-gw']);
   });
 
+  it('a route on a set its Gateway does not admit is not Accepted, and says why', () => {
+    const r = translate(
+      snap({
+        ...base,
+        gateways: [parentGateway(undefined)],
+        listenerSets: [listenerSet('closed', [http('a', 'a.example')])],
+        httpRoutes: [route('r', { parentRefs: [lsRef('closed')] })],
+      }),
+    );
+    expect(cond(r.routeStatuses[0]?.parents[0]?.conditions, 'Accepted')).toBe('False/NoMatchingParent');
+    expect(r.routeStatuses[0]?.parents[0]?.conditions[0]?.message).toBe(
+      'ListenerSet default/closed is not attached: Gateway default/gw does not allow ListenerSets from namespace default (spec.allowedListeners)',
+    );
+  });
+
   it('a route from the Gateway namespace is NotAllowedByListeners on a set listener that takes its own namespace only', () => {
     const r = translate(
       snap({

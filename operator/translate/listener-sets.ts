@@ -2,7 +2,8 @@
 // built by the Gateway listener code, merged after the Gateway's own (oldest set first, then by
 // namespace/name), and lose any conflict with a listener that comes before them.
 import { GATEWAY_GROUP } from '../api/index.ts';
-import type { ListenerModel } from './gateways.ts';
+import type { Parent } from './attach.ts';
+import type { GatewayModel, ListenerModel } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, byString, key, meta, obj, str } from './read.ts';
 import type { Meta } from './read.ts';
@@ -140,3 +141,29 @@ export function admittedSets(
   markSetConflicts(gatewayListeners, sets);
   return sets;
 }
+
+/**
+ * ListenerSet parentRef targets by `namespace/name`: each admitted set's listeners; a set on a
+ * Portico Gateway that does not admit it has none, and says why.
+ */
+export function setParents(
+  gateways: ReadonlyMap<string, GatewayModel>,
+  raws: readonly unknown[],
+): Map<string, Parent> {
+  const out = new Map<string, Parent>();
+  for (const gateway of gateways.values())
+    for (const set of gateway.listenerSets ?? [])
+      out.set(key(set.meta.namespace, set.meta.name), { gateway, listeners: set.listeners });
+  for (const raw of arr(raws)) {
+    const md = meta(raw);
+    const parent = parentOf(raw);
+    const gateway = parent === undefined ? undefined : gateways.get(parent);
+    if (!gateway || out.has(key(md.namespace, md.name))) continue;
+    const refusal = `ListenerSet ${key(md.namespace, md.name)} is not attached: ${notAllowed(parent ?? '', md.namespace)}`;
+    out.set(key(md.namespace, md.name), { gateway, listeners: [], refusal });
+  }
+  return out;
+}
+
+export const notAllowed = (gateway: string, ns: string) =>
+  `Gateway ${gateway} does not allow ListenerSets from namespace ${ns} (spec.allowedListeners)`;

@@ -1,10 +1,11 @@
 // The pure core: a snapshot of cluster objects -> statuses, owned objects and the IR.
-import type { Attachment, Parent } from './attach.ts';
+import type { Attachment } from './attach.ts';
 import { attachRoute, hasOurParents } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
+import { setParents } from './listener-sets.ts';
 import { buildLookup } from './lookup.ts';
 import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
@@ -23,10 +24,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const token = refsToken(s);
   const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
   const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
-  const sets = new Map<string, Parent>();
-  for (const gateway of gateways)
-    for (const set of gateway.listenerSets ?? [])
-      sets.set(key(set.meta.namespace, set.meta.name), { gateway, listeners: set.listeners });
+  const sets = setParents(byKey, arr(s.listenerSets));
 
   const routes: RouteModel[] = [];
   const seen = new Set<string>();
