@@ -55,6 +55,7 @@ describe('what Portico supports', () => {
       'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
+      'ListenerSet',
       'ReferenceGrant',
       'TCPRoute',
       'TLSRoute',

@@ -57,7 +57,12 @@ export const SUPPORT: readonly Support[] = [
   ),
   notYet('Kinds', 'BackendTLSPolicy', 'BackendTLSPolicy'),
   notYet('Kinds', 'BackendTLSPolicy SAN validation', 'BackendTLSPolicySANValidation'),
-  notYet('Kinds', 'ListenerSet', 'ListenerSet'),
+  yes(
+    'Kinds',
+    'ListenerSet',
+    'ListenerSet',
+    "listeners merged after the Gateway's own; a set listener that conflicts with an earlier one is not accepted",
+  ),
 
   yes('Gateway listener protocol', 'HTTP'),
   yes('Gateway listener protocol', 'HTTPS', undefined, 'tls.mode Terminate with core Secrets'),
