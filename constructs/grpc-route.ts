@@ -4,9 +4,8 @@ import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import { checkFilterKeys, checkKeys, KEYS } from './keys.ts';
-import type { Gateway } from './gateway.ts';
 import { type HeaderModifier, type HttpValueMatch, toHeaderModifier } from './http-route.ts';
-import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
+import { AttachedRoute, type BackendRef, toBackendRef, type RouteParent } from './route-refs.ts';
 import { checkHostname, checkRegex, checkSectionName } from './validate.ts';
 
 /** Which gRPC calls a match selects: `/<service>/<method>`. */
@@ -46,7 +45,7 @@ export interface GrpcRouteProps {
   /** @default a name unique in the chart */
   readonly metadata?: ApiObjectMetadata;
   /** Gateways (or their HTTP/HTTPS listeners) to attach to. @default none; use `attachTo` */
-  readonly parentRefs?: (ParentRef | Gateway)[];
+  readonly parentRefs?: RouteParent[];
   /** Host names (gRPC authorities) the route serves. @default every host the listener accepts */
   readonly hostnames?: string[];
   /** Rules; more can be added with `addRule`. @default none */

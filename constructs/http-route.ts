@@ -4,8 +4,7 @@ import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
 import { checkFilterKeys, checkKeys, KEYS } from './keys.ts';
-import type { Gateway } from './gateway.ts';
-import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
+import { AttachedRoute, type BackendRef, toBackendRef, type RouteParent } from './route-refs.ts';
 import { checkDuration, checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
 
 export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
@@ -128,7 +127,7 @@ export interface HttpRouteProps {
   /** @default a name unique in the chart */
   readonly metadata?: ApiObjectMetadata;
   /** Gateways (or their listeners) to attach to. @default none; use `attachTo` */
-  readonly parentRefs?: (ParentRef | Gateway)[];
+  readonly parentRefs?: RouteParent[];
   /** Host names the route serves. @default every host the listener accepts */
   readonly hostnames?: string[];
   /** Rules; more can be added with `addRule`. @default none */

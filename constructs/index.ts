@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './gateway-class.ts';
 export * from './gateway.ts';
+export * from './listener-set.ts';
 export * from './route-refs.ts';
 export * from './http-route.ts';
 export * from './grpc-route.ts';

@@ -77,7 +77,7 @@ describe('unknown keys in construct props', () => {
       'rules[0].backendRefs[0].wieght is not a known field; did you mean "weight"?',
     );
     expect(() => route.attachTo(js({ gateway: 'gw', section: 'web' }))).toThrow(
-      'parentRefs[1].section is not a known field (known: gateway, namespace, sectionName, port)',
+      'parentRefs[1].section is not a known field (known: gateway, kind, namespace, sectionName, port)',
     );
     expect(() => route.addRule(js({ backendRef: [] }))).toThrow(
       'rules[0].backendRef is not a known field; did you mean "backendRefs"?',

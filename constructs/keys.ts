@@ -3,7 +3,8 @@
 // checked against its props interface by `satisfies`, so the two cannot drift apart.
 import type { IConstruct } from 'constructs';
 import { invalid } from './errors.ts';
-import type { AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
+import type { AllowedListeners, AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
+import type { ListenerSetProps } from './listener-set.ts';
 import type { GrpcMethodMatch, GrpcRouteMatch, GrpcRouteProps, GrpcRouteRule } from './grpc-route.ts';
 import type {
   HeaderModifier,
@@ -34,9 +35,13 @@ export const KEYS = {
     gatewayClass: true,
     listeners: true,
     addresses: true,
+    allowedListeners: true,
     infrastructure: true,
     backendClientCertificate: true,
   }),
+  allowedListeners: keys<AllowedListeners>({ from: true, selector: true }),
+  listenerSet: keys<ListenerSetProps>({ metadata: true, gateway: true, listeners: true }),
+  listenerSetParent: keys<{ name: string; namespace?: string }>({ name: true, namespace: true }),
   listener: keys<ListenerProps>({
     name: true,
     protocol: true,
@@ -92,7 +97,7 @@ export const KEYS = {
     subjectAltNames: true,
   }),
   backendTlsTarget: keys<BackendTlsTarget>({ service: true, sectionName: true }),
-  parentRef: keys<ParentRef>({ gateway: true, namespace: true, sectionName: true, port: true }),
+  parentRef: keys<ParentRef>({ gateway: true, kind: true, namespace: true, sectionName: true, port: true }),
   backendRef: keys<BackendRef>({ service: true, port: true, namespace: true, weight: true }),
 };
 

@@ -6,8 +6,8 @@ import { checkKeys, KEYS } from './keys.ts';
 import { checkName } from './validate.ts';
 
 export interface ReferenceGrantFrom {
-  /** The kind allowed to refer: a route kind, or Gateway (for certificate Secrets). */
-  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute' | 'Gateway';
+  /** The kind allowed to refer: a route kind, or Gateway or ListenerSet (for certificate Secrets). */
+  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute' | 'Gateway' | 'ListenerSet';
   /** The namespace the referring objects live in. */
   readonly namespace: string;
 }

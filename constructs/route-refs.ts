@@ -3,14 +3,17 @@ import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import { invalid, validationMessage } from './errors.ts';
 import { Gateway, LISTENER_KINDS, type ListenerProtocol, type RouteKind } from './gateway.ts';
+import { ListenerSet } from './listener-set.ts';
 import { checkKeys, KEYS } from './keys.ts';
 import { checkName, checkPort, checkSectionName, checkWeight } from './validate.ts';
 
-/** Where a route attaches: a Gateway construct, or a Gateway by name, optionally narrowed to one listener. */
+/** Where a route attaches: a Gateway or ListenerSet (construct or name), optionally narrowed to one listener. */
 export interface ParentRef {
-  /** The Gateway construct or the name of a Gateway. */
-  readonly gateway: Gateway | string;
-  /** The Gateway's namespace when it differs from the route's. @default the route's namespace */
+  /** The Gateway or ListenerSet construct, or a name (of the kind `kind` says). */
+  readonly gateway: Gateway | ListenerSet | string;
+  /** The kind named by a string `gateway`. A Gateway parent reaches only its own listeners, not its ListenerSets'. @default "Gateway" */
+  readonly kind?: 'Gateway' | 'ListenerSet';
+  /** The parent's namespace when it differs from the route's. @default the route's namespace */
   readonly namespace?: string;
   /** Attach to the listener of this name only. @default every listener that accepts the route */
   readonly sectionName?: string;
@@ -29,7 +32,12 @@ export interface BackendRef {
   readonly weight?: number;
 }
 
+/** A route's parent: a ParentRef, or a Gateway or ListenerSet construct (every listener that accepts the route). */
+export type RouteParent = ParentRef | Gateway | ListenerSet;
+
 export interface WireParentRef {
+  readonly group?: string;
+  readonly kind?: string;
   readonly name: string;
   readonly namespace?: string;
   readonly sectionName?: string;
@@ -46,23 +54,34 @@ export interface WireBackendRef {
 export function toParentRef(
   scope: Construct,
   field: string,
-  ref: ParentRef | Gateway,
+  ref: RouteParent,
   ownNs?: string,
 ): WireParentRef {
-  if (!(ref instanceof Gateway)) checkKeys(scope, field, ref, KEYS.parentRef);
-  const r: ParentRef = ref instanceof Gateway ? { gateway: ref } : ref;
+  const r = parentRef(scope, field, ref);
   const gw = r.gateway;
-  const name = gw instanceof Gateway ? gw.name : gw;
+  const name = typeof gw === 'string' ? gw : gw.name;
   checkName(scope, `${field}.name`, name);
   if (r.sectionName !== undefined) checkSectionName(scope, `${field}.sectionName`, r.sectionName);
   if (r.port !== undefined) checkPort(scope, `${field}.port`, r.port);
-  const ns = r.namespace ?? (gw instanceof Gateway ? gw.namespace : undefined);
+  const ns = r.namespace ?? (typeof gw === 'string' ? undefined : gw.namespace);
+  const set = gw instanceof ListenerSet || (typeof gw === 'string' && r.kind === 'ListenerSet');
+  if (gw instanceof Gateway && r.kind === 'ListenerSet')
+    invalid(scope, `${field}.kind`, `is "ListenerSet" but the parent is Gateway "${gw.name}"; drop kind`);
+  if (gw instanceof ListenerSet && r.kind === 'Gateway')
+    invalid(scope, `${field}.kind`, `is "Gateway" but the parent is ListenerSet "${gw.name}"; drop kind`);
   return {
+    ...(set ? { group: 'gateway.networking.k8s.io', kind: 'ListenerSet' } : {}),
     name,
     namespace: ns !== undefined && ns !== ownNs ? ns : undefined,
     sectionName: r.sectionName,
     port: r.port,
   };
+}
+
+function parentRef(scope: Construct, field: string, ref: RouteParent): ParentRef {
+  if (ref instanceof Gateway || ref instanceof ListenerSet) return { gateway: ref };
+  checkKeys(scope, field, ref, KEYS.parentRef);
+  return ref;
 }
 
 export function toBackendRef(
@@ -126,13 +145,14 @@ function hint(kind: RouteKind): string {
 export function attachmentErrors(
   kind: RouteKind,
   scopeName: string,
-  parents: readonly (ParentRef | Gateway)[],
+  parents: readonly RouteParent[],
 ): string[] {
   const errors: string[] = [];
   parents.forEach((p, i) => {
-    const r: ParentRef = p instanceof Gateway ? { gateway: p } : p;
-    if (!(r.gateway instanceof Gateway)) return;
+    const r: ParentRef = p instanceof Gateway || p instanceof ListenerSet ? { gateway: p } : p;
+    if (typeof r.gateway === 'string') return;
     const gw = r.gateway;
+    const what = `${gw instanceof Gateway ? 'Gateway' : 'ListenerSet'} "${gw.name}"`;
     const candidates = gw.listeners.filter(
       (l) =>
         (r.sectionName === undefined || l.name === r.sectionName) &&
@@ -141,16 +161,16 @@ export function attachmentErrors(
     const field = `${scopeName}: parentRefs[${i}]`;
     if (r.sectionName !== undefined && candidates.length === 0) {
       errors.push(
-        `${field}.sectionName "${r.sectionName}" is not a listener of Gateway "${gw.name}" (listeners: ${gw.listeners.map((l) => l.name).join(', ') || 'none'})`,
+        `${field}.sectionName "${r.sectionName}" is not a listener of ${what} (listeners: ${gw.listeners.map((l) => l.name).join(', ') || 'none'})`,
       );
       return;
     }
     if (candidates.length > 0 && !candidates.some((l) => l.kinds.includes(kind))) {
-      const what = candidates
+      const names = candidates
         .map((l) => `${l.name} (${l.protocol}${l.tlsMode ? ' ' + l.tlsMode : ''})`)
         .join(', ');
       errors.push(
-        `${field}: a ${kind} cannot attach to listener ${what} of Gateway "${gw.name}"; ${hint(kind)} or pick another sectionName`,
+        `${field}: a ${kind} cannot attach to listener ${names} of ${what}; ${hint(kind)} or pick another sectionName`,
       );
     }
   });
@@ -159,7 +179,7 @@ export function attachmentErrors(
 
 /** What every route construct shares: its parentRefs, `attachTo` and their synth-time checks. */
 export abstract class AttachedRoute extends Construct {
-  private readonly parents: (ParentRef | Gateway)[] = [];
+  private readonly parents: RouteParent[] = [];
   /** The spec's parentRefs; the subclass puts this very array in its API object. */
   protected readonly wireParents: WireParentRef[] = [];
 
@@ -183,8 +203,8 @@ export abstract class AttachedRoute extends Construct {
     return this.apiObject.name;
   }
 
-  /** Attaches the route to a Gateway (or one of its listeners). */
-  attachTo(parent: ParentRef | Gateway): void {
+  /** Attaches the route to a Gateway or ListenerSet (or one of its listeners). */
+  attachTo(parent: RouteParent): void {
     this.wireParents.push(
       toParentRef(this, `parentRefs[${this.wireParents.length}]`, parent, this.apiObject.metadata.namespace),
     );
@@ -197,7 +217,7 @@ export interface StreamRouteProps {
   /** @default a name unique in the chart */
   readonly metadata?: ApiObjectMetadata;
   /** Gateways (or their listeners) to attach to. @default none; use `attachTo` */
-  readonly parentRefs?: (ParentRef | Gateway)[];
+  readonly parentRefs?: RouteParent[];
   /** Backends that receive every connection or datagram, split by weight (at least one). */
   readonly backendRefs: BackendRef[];
 }

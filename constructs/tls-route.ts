@@ -3,15 +3,14 @@ import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid } from './errors.ts';
 import { checkKeys, KEYS } from './keys.ts';
-import type { Gateway } from './gateway.ts';
-import { AttachedRoute, type BackendRef, type ParentRef, toBackendRef } from './route-refs.ts';
+import { AttachedRoute, type BackendRef, toBackendRef, type RouteParent } from './route-refs.ts';
 import { checkHostname } from './validate.ts';
 
 export interface TlsRouteProps {
   /** @default a name unique in the chart */
   readonly metadata?: ApiObjectMetadata;
   /** Gateways (or their TLS listeners) to attach to. @default none; use `attachTo` */
-  readonly parentRefs?: (ParentRef | Gateway)[];
+  readonly parentRefs?: RouteParent[];
   /** SNI host names the route serves (at least one). */
   readonly hostnames: string[];
   /** Backends that receive the TLS stream untouched, with weights. */

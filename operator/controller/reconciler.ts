@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RouteParentStatus } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import { mergeRouteParents } from '../translate/index.ts';
-import { mergeAncestors } from '../translate/unsupported-kinds.ts';
+import { mergeAncestors } from '../translate/policy-ancestors.ts';
 import { CONTROLLER_NAME, type Snapshot, type TranslateResult } from '../translate/types.ts';
 import type { Applier } from '../kube/apply.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/apply.ts';

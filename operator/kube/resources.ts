@@ -38,8 +38,8 @@ export const RESOURCES = {
   tlsRoutes: gw('TLSRoute', 'tlsroutes'),
   tcpRoutes: gw('TCPRoute', 'tcproutes'),
   udpRoutes: gw('UDPRoute', 'udproutes'),
-  // Installed with the bundle but not implemented: watched only to refuse them with a status.
   listenerSets: gw('ListenerSet', 'listenersets'),
+  // Installed with the bundle but not implemented: watched only to refuse them with a status.
   backendTlsPolicies: gw('BackendTLSPolicy', 'backendtlspolicies'),
   referenceGrants: gw('ReferenceGrant', 'referencegrants'),
   services: { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },

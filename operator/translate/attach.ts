@@ -22,9 +22,18 @@ export interface Attachment {
 
 type ParentRef = RouteParentStatus['parentRef'];
 
+/** A parentRef target: a Gateway's own listeners, or one admitted ListenerSet's. */
+export interface Parent {
+  readonly gateway: GatewayModel;
+  readonly listeners: readonly ListenerModel[];
+  /** Why this ListenerSet serves nothing (its Gateway does not admit it). */
+  readonly refusal?: string;
+}
+
 function namespaceAllowed(l: Lookup, li: ListenerModel, gwNs: string, routeNs: string): boolean {
   if (li.from === 'All') return true;
-  if (li.from === 'Same') return gwNs === routeNs;
+  // A ListenerSet listener's `Same` is the set's namespace.
+  if (li.from === 'Same') return (li.owner?.namespace ?? gwNs) === routeNs;
   if (li.from === 'Selector') {
     const labels = l.namespaceLabels.get(routeNs) ?? { 'kubernetes.io/metadata.name': routeNs };
     return labelSelectorMatches(li.selector, labels);
@@ -50,12 +59,13 @@ function echoParentRef(raw: Readonly<Record<string, unknown>>, name: string): Pa
 function decide(
   l: Lookup,
   route: RouteModel,
-  gw: GatewayModel,
+  { gateway: gw, listeners, refusal }: Parent,
   sectionName: string | undefined,
   port: number | undefined,
   out: Attachment[],
 ): { accepted: boolean; reason: string; message: string } {
-  const candidates = gw.listeners.filter(
+  if (refusal) return { accepted: false, reason: 'NoMatchingParent', message: refusal };
+  const candidates = listeners.filter(
     (li) =>
       (sectionName === undefined || li.name === sectionName) && (port === undefined || li.port === port),
   );
@@ -91,7 +101,8 @@ function decide(
 }
 
 /**
- * Attaches one route to Portico's Gateways. Returns its status.parents entries for Portico's
+ * Attaches one route to Portico's Gateways and their ListenerSets (`sets`, by `namespace/name`). A
+ * Gateway parentRef reaches only the Gateway's own listeners. Returns its status.parents entries for Portico's
  * Gateways only (parentRefs to other implementations' Gateways get none) and appends the
  * successful attachments to `out`.
  */
@@ -101,6 +112,7 @@ export function attachRoute(
   gateways: ReadonlyMap<string, GatewayModel>,
   now: string,
   out: Attachment[],
+  sets: ReadonlyMap<string, Parent> = new Map(),
 ): RouteParentStatus[] {
   const parents: RouteParentStatus[] = [];
   const seen = new Set<string>();
@@ -108,18 +120,21 @@ export function attachRoute(
   const gen = route.meta.generation;
   for (const pr of arr(obj(obj(route.raw).spec).parentRefs)) {
     const p = obj(pr);
-    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (str(p.kind) ?? 'Gateway') !== 'Gateway')
+    const kind = str(p.kind) ?? 'Gateway';
+    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (kind !== 'Gateway' && kind !== 'ListenerSet'))
       continue;
     const name = str(p.name) ?? '';
     const ns = str(p.namespace) ?? route.meta.namespace;
-    const gw = gateways.get(key(ns, name));
-    if (!gw) continue;
+    const gw = kind === 'Gateway' ? gateways.get(key(ns, name)) : undefined;
+    const parent =
+      kind === 'Gateway' ? gw && { gateway: gw, listeners: gw.listeners } : sets.get(key(ns, name));
+    if (!parent) continue;
     const sectionName = str(p.sectionName);
     const port = int(p.port);
-    const dedupe = JSON.stringify([ns, name, sectionName ?? null, port ?? null]);
+    const dedupe = JSON.stringify([kind, ns, name, sectionName ?? null, port ?? null]);
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
-    const d = decide(l, route, gw, sectionName, port, out);
+    const d = decide(l, route, parent, sectionName, port, out);
     const conditions: Condition[] = [
       condition('Accepted', d.accepted, d.reason, d.message, gen, now),
       route.unresolved

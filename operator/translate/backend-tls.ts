@@ -15,8 +15,8 @@ import { arr, byString, int, key, meta, obj, str } from './read.ts';
 import type { Meta } from './read.ts';
 import { CONTROLLER_NAME } from './types.ts';
 import type { Snapshot } from './types.ts';
-import type { PolicyStatusResult } from './unsupported-kinds.ts';
-import { sameAncestor } from './unsupported-kinds.ts';
+import type { PolicyStatusResult } from './policy-ancestors.ts';
+import { sameAncestor } from './policy-ancestors.ts';
 
 interface PolicyModel {
   readonly meta: Meta;
@@ -260,7 +260,7 @@ export function resolveBackendClientCertificate(
 ): BackendClientCertificate | undefined {
   const ref = obj(obj(obj(obj(spec).tls).backend).clientCertificateRef);
   if (Object.keys(ref).length === 0) return undefined;
-  const r = resolveCertificates(l, gatewayNamespace, [ref], []);
+  const r = resolveCertificates(l, { kind: 'Gateway', namespace: gatewayNamespace }, [ref], []);
   if (r.problem) {
     const reason = r.problem.reason === 'RefNotPermitted' ? 'RefNotPermitted' : 'InvalidClientCertificateRef';
     return { problem: { reason, message: `tls.backend.clientCertificateRef: ${r.problem.message}` } };

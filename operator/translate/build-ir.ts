@@ -16,11 +16,12 @@ import type {
 import type { Attachment } from './attach.ts';
 import { buildClusters } from './backends.ts';
 import type { ServicePort } from './backends.ts';
-import { attachable, transport } from './gateways.ts';
+import { allListeners, attachable, transport } from './gateways.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
 import { compareDomains } from './hostnames.ts';
 import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
 import { l4Route, routeBackends } from './l4-routes.ts';
+import { listenerKey } from './listener-sets.ts';
 import type { Lookup } from './lookup.ts';
 import type { BackendTlsModel } from './backend-tls.ts';
 import { withCopies, withUpstreamTls } from './upstream-tls.ts';
@@ -87,7 +88,7 @@ function portGroups(gateways: readonly GatewayModel[]): Groups {
   const groups = new Map<string, PortGroup>();
   const byListener = new Map<ListenerModel, PortGroup>();
   for (const gw of gateways) {
-    for (const li of gw.listeners) {
+    for (const li of allListeners(gw)) {
       if (!attachable(li)) continue;
       // TCP and UDP on one port are two sockets.
       const udp = transport(li.protocol) === 'UDP' ? '/udp' : '';
@@ -156,12 +157,12 @@ function httpsChains(g: PortGroup): HttpsChain[] {
   return g.listeners
     .filter((li) => li.certificates.length > 0)
     .map((li) => ({
-      name: li.name,
+      name: listenerKey(li),
       sniHostnames: li.hostname ? [li.hostname] : [],
       certificates: [...new Set(li.certificates.map((c) => c.secretName))].sort(byString),
       virtualHosts: [
         ...virtualHosts(g.attachments, g.listeners, li),
-        ...misdirectedHosts(li, g.listeners, (other) => `${gw}/listener/${other.name}/misdirected`),
+        ...misdirectedHosts(li, g.listeners, (other) => `${gw}/listener/${listenerKey(other)}/misdirected`),
       ].sort((a, b) => compareDomains(a.name, b.name)),
     }))
     .sort((a, b) => byString(a.name, b.name));
@@ -202,7 +203,9 @@ type Built = {
 let groupMemo = new Map<string, Built>();
 
 function signature(atts: readonly Attachment[], listeners: readonly ListenerModel[]): unknown[] {
-  const sig: unknown[] = listeners.map((li) => `${li.name}|${li.hostname ?? ''}|${li.certificates.length}`);
+  const sig: unknown[] = listeners.map(
+    (li) => `${listenerKey(li)}|${li.hostname ?? ''}|${li.certificates.length}`,
+  );
   // Each attachment's route (an object) then its hostnames: unambiguous, and no string built per route.
   for (const a of atts) sig.push(a.route, ...a.hostnames);
   return sig;

@@ -40,10 +40,13 @@ function decode(v: unknown): string {
   return s === undefined ? '' : Buffer.from(s, 'base64').toString('utf8');
 }
 
-/** Resolves an HTTPS listener's certificateRefs; `sni` is the listener hostname (empty: any). */
+/**
+ * Resolves an HTTPS listener's certificateRefs; `sni` is the listener hostname (empty: any). `from`
+ * is the Gateway or ListenerSet that holds the listener: a ReferenceGrant must name that kind.
+ */
 export function resolveCertificates(
   l: Lookup,
-  gatewayNamespace: string,
+  from: { readonly kind: string; readonly namespace: string },
   refs: unknown,
   sni: readonly string[],
 ): CertResult {
@@ -60,13 +63,13 @@ export function resolveCertificates(
     const group = str(ref.group) ?? '';
     const kind = str(ref.kind) ?? 'Secret';
     const name = str(ref.name) ?? '';
-    const ns = str(ref.namespace) ?? gatewayNamespace;
+    const ns = str(ref.namespace) ?? from.namespace;
     if ((group !== '' && group !== 'core') || kind !== 'Secret') {
       const message = `certificateRef ${group}/${kind} ${name} is not supported; use a core Secret`;
       return { certificates, problem: { reason: 'InvalidCertificateRef', message } };
     }
     const to = { group: '', kind: 'Secret', namespace: ns, name };
-    if (!referenceAllowed(l, { kind: 'Gateway', namespace: gatewayNamespace }, to)) {
+    if (!referenceAllowed(l, from, to)) {
       const message = `Secret ${ns}/${name} is in another namespace and no ReferenceGrant allows it`;
       return { certificates, problem: { reason: 'RefNotPermitted', message } };
     }

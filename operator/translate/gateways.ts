@@ -6,6 +6,8 @@ import { resolveCertificates } from './certificates.ts';
 import { resolveBackendClientCertificate } from './backend-tls.ts';
 import type { BackendClientCertificate } from './backend-tls.ts';
 import { isValidHostname } from './hostnames.ts';
+import { admittedSets, setsByParent } from './listener-sets.ts';
+import type { ListenerSetModel } from './listener-sets.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, int, key, meta, obj, show, str } from './read.ts';
 import { notSupported } from './support.ts';
@@ -35,12 +37,17 @@ export interface ListenerModel {
   /** ResolvedRefs=False reason, if any. */
   readonly unresolved?: Problem;
   conflicted?: Problem;
+  /** The ListenerSet this listener comes from; undefined for the Gateway's own. */
+  readonly owner?: { readonly namespace: string; readonly name: string };
 }
 
 export interface GatewayModel {
   readonly meta: Meta;
   readonly raw: unknown;
+  /** The Gateway's own listeners (spec.listeners). */
   readonly listeners: ListenerModel[];
+  /** ListenerSets the Gateway admits, in precedence order; absent means none. */
+  readonly listenerSets?: readonly ListenerSetModel[];
   /** From the owned Service's status.loadBalancer.ingress. */
   readonly addresses: readonly { type: 'IPAddress' | 'Hostname'; value: string }[];
   readonly requestedIPs: readonly string[];
@@ -96,7 +103,10 @@ function listenerKinds(protocol: string, allowedKinds: unknown): { kinds: RouteK
   return { kinds, invalid };
 }
 
-function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerModel {
+/** Whose listener: certificate references are checked from it (ReferenceGrants are per kind). */
+type ListenerHome = { readonly kind: 'Gateway' | 'ListenerSet'; readonly namespace: string };
+
+function buildListener(l: Lookup, home: ListenerHome, raw: unknown): ListenerModel {
   const o = obj(raw);
   const name = str(o.name) ?? '';
   const port = int(o.port) ?? 0;
@@ -143,7 +153,7 @@ function buildListener(l: Lookup, gwNamespace: string, raw: unknown): ListenerMo
   // TLS in mode Terminate (TLSRouteModeTerminate) ends TLS like HTTPS, then forwards the bytes.
   const certs =
     protocol === 'HTTPS' || (protocol === 'TLS' && !passthrough)
-      ? resolveCertificates(l, gwNamespace, tls.certificateRefs, hostname ? [hostname] : [])
+      ? resolveCertificates(l, home, tls.certificateRefs, hostname ? [hostname] : [])
       : { certificates: [] };
   const unresolved: Problem | undefined =
     invalid.length > 0
@@ -205,6 +215,7 @@ function markConflicts(listeners: ListenerModel[]): void {
 export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<string>): GatewayModel[] {
   const out: GatewayModel[] = [];
   const seen = new Set<string>();
+  const sets = setsByParent(arr(s.listenerSets));
   for (const g of arr(s.gateways)) {
     const md = meta(g);
     const spec = obj(obj(g).spec);
@@ -213,7 +224,8 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
     const k = key(md.namespace, md.name);
     if (seen.has(k)) continue;
     seen.add(k);
-    const listeners = arr(spec.listeners).map((li) => buildListener(l, md.namespace, li));
+    const home = { kind: 'Gateway', namespace: md.namespace } as const;
+    const listeners = arr(spec.listeners).map((li) => buildListener(l, home, li));
     markConflicts(listeners);
     const seenNames = new Set<string>();
     for (const li of listeners) {
@@ -221,6 +233,7 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
         li.conflicted = { reason: 'HostnameConflict', message: `duplicate listener name ${li.name}` };
       seenNames.add(li.name);
     }
+    const listenerSets = admittedSets(l, g, listeners, sets.get(k) ?? [], (h, li) => buildListener(l, h, li));
     const svc = obj(l.services.get(key(md.namespace, gatewayServiceName(md.name))));
     const addresses: { type: 'IPAddress' | 'Hostname'; value: string }[] = [];
     for (const ing of arr(obj(obj(svc.status).loadBalancer).ingress)) {
@@ -259,6 +272,7 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
       raw: g,
       listeners,
       ...(backendClientCertificate ? { backendClientCertificate } : {}),
+      ...(listenerSets.length > 0 ? { listenerSets } : {}),
       addresses,
       requestedIPs,
       ...(unsupportedAddress ? { unsupportedAddress } : {}),
@@ -281,6 +295,11 @@ function unusable(svc: Readonly<Record<string, unknown>>): string | undefined {
   if (c?.status !== 'False' || (c.reason !== 'RequestedIPUnavailable' && c.reason !== 'RequestedIPInvalid'))
     return undefined;
   return str(c.message) ?? String(c.reason);
+}
+
+/** The Gateway's listeners, then its ListenerSets' (the merged list the data plane serves). */
+export function allListeners(gw: GatewayModel): ListenerModel[] {
+  return gw.listenerSets ? [...gw.listeners, ...gw.listenerSets.flatMap((x) => x.listeners)] : gw.listeners;
 }
 
 /** Can routes attach to this listener at all? */

@@ -63,14 +63,20 @@ export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unkn
 let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | undefined;
 
 /**
- * Gateway models depend on classes, Gateways, Services (addresses), Secrets (certificates),
+ * Gateway models depend on classes, Gateways, ListenerSets, Services (addresses), Secrets (certificates),
  * Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
  * reused (same identity), which lets the attachment memo below hit.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
-  const inputs = [s.gatewayClasses, s.gateways, s.services, s.secrets, s.namespaces, s.referenceGrants].map(
-    (x) => [...arr(x)],
-  );
+  const inputs = [
+    s.gatewayClasses,
+    s.gateways,
+    s.listenerSets,
+    s.services,
+    s.secrets,
+    s.namespaces,
+    s.referenceGrants,
+  ].map((x) => [...arr(x)]);
   if (lastGateways && inputs.every((x, i) => sameElements(x, lastGateways?.inputs[i] ?? []))) {
     return lastGateways.models;
   }

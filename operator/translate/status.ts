@@ -2,7 +2,7 @@
 import type { Condition, GatewayStatus, ListenerStatus } from '../api/index.ts';
 import { GATEWAY_API_VERSION } from '../api/index.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
-import { transport } from './gateways.ts';
+import { allListeners, transport } from './gateways.ts';
 import type { GatewayModel, ListenerModel, Problem } from './gateways.ts';
 import { arr, key, meta, obj } from './read.ts';
 import { SUPPORTED_FEATURES } from './support.ts';
@@ -34,9 +34,9 @@ export function gatewayClassStatuses(s: Snapshot, now: string): GatewayClassStat
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-type Programmed = { ok: boolean; reason: string; message: string };
+export type Programmed = { ok: boolean; reason: string; message: string };
 
-function listenerProblem(li: ListenerModel): Problem | undefined {
+export function listenerProblem(li: ListenerModel): Problem | undefined {
   return li.notAccepted ?? li.conflicted ?? li.unresolved;
 }
 
@@ -94,8 +94,10 @@ function listenerStatus(
       : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
   ];
   const problem = listenerProblem(li);
+  // A ListenerSet listener that lost a conflict says which (the ListenerSet conformance tests' reason).
+  const unprogrammed = li.owner && li.conflicted ? li.conflicted.reason : 'Invalid';
   if (problem)
-    c.push(condition('Programmed', false, 'Invalid', `${problem.reason}: ${problem.message}`, gen, now));
+    c.push(condition('Programmed', false, unprogrammed, `${problem.reason}: ${problem.message}`, gen, now));
   else if (li.passthrough && attachedRoutes === 0)
     // Envoy takes no TLS listener without a filter chain: nothing would answer on this port.
     c.push(
@@ -127,6 +129,27 @@ function listenerStatus(
     attachedRoutes,
     conditions: c,
   };
+}
+
+/** status.listeners of a Gateway or ListenerSet, transition times carried over from `previous`. */
+export function listenerStatuses(
+  all: readonly ListenerModel[],
+  attached: ReadonlyMap<ListenerModel, number>,
+  programmed: Programmed,
+  gen: number,
+  now: string,
+  previous: unknown,
+): ListenerStatus[] {
+  const names = new Set<string>();
+  const out: ListenerStatus[] = [];
+  for (const li of all) {
+    if (names.has(li.name)) continue; // status.listeners is a map keyed by name
+    names.add(li.name);
+    const ls = listenerStatus(li, attached.get(li) ?? 0, programmed, gen, now);
+    const old = arr(previous).find((x) => obj(x).name === li.name);
+    out.push({ ...ls, conditions: carryTransitionTimes(readConditions(obj(old).conditions), ls.conditions) });
+  }
+  return out;
 }
 
 export function gatewayStatus(
@@ -180,19 +203,7 @@ export function gatewayStatus(
         : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
     );
   const prev = obj(obj(gw.raw).status);
-  const prevListeners = arr(prev.listeners);
-  const names = new Set<string>();
-  const listeners: ListenerStatus[] = [];
-  for (const li of gw.listeners) {
-    if (names.has(li.name)) continue; // status.listeners is a map keyed by name
-    names.add(li.name);
-    const ls = listenerStatus(li, attached.get(li) ?? 0, p, gen, now);
-    const old = prevListeners.find((x) => obj(x).name === li.name);
-    listeners.push({
-      ...ls,
-      conditions: carryTransitionTimes(readConditions(obj(old).conditions), ls.conditions),
-    });
-  }
+  const listeners = listenerStatuses(gw.listeners, attached, p, gen, now, prev.listeners);
   return {
     addresses: gw.addresses.map((a) => ({ type: a.type, value: a.value })),
     conditions: carryTransitionTimes(readConditions(prev.conditions), conditions),
@@ -201,7 +212,7 @@ export function gatewayStatus(
 }
 
 export function ownedService(gw: GatewayModel): OwnedService | undefined {
-  const valid = gw.listeners.filter((li) => !li.notAccepted);
+  const valid = allListeners(gw).filter((li) => !li.notAccepted);
   const portsOf = (udp: boolean) =>
     [...new Set(valid.filter((li) => (transport(li.protocol) === 'UDP') === udp).map((li) => li.port))].sort(
       (a, b) => a - b,

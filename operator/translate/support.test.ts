@@ -58,6 +58,7 @@ describe('what Portico supports', () => {
       'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteSchemeRedirect',
+      'ListenerSet',
       'ReferenceGrant',
       'TCPRoute',
       'TLSRoute',

@@ -62,7 +62,12 @@ export const SUPPORT: readonly Support[] = [
     'CA bundles from ConfigMaps (ca.crt); no wellKnownCACertificates; HTTPRoute and GRPCRoute backends',
   ),
   yes('Kinds', 'BackendTLSPolicy SAN validation', 'BackendTLSPolicySANValidation', 'Hostname and URI'),
-  notYet('Kinds', 'ListenerSet', 'ListenerSet'),
+  yes(
+    'Kinds',
+    'ListenerSet',
+    'ListenerSet',
+    "listeners merged after the Gateway's own; a set listener that conflicts with an earlier one is not accepted",
+  ),
 
   yes('Gateway listener protocol', 'HTTP'),
   yes('Gateway listener protocol', 'HTTPS', undefined, 'tls.mode Terminate with core Secrets'),

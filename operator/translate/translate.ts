@@ -4,12 +4,13 @@ import { attachRoute, hasOurParents } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
+import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
+import { setParents } from './listener-sets.ts';
 import { buildLookup } from './lookup.ts';
 import { arr, byString, key } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
-import { listenerSetStatuses } from './unsupported-kinds.ts';
 import { backendTlsPolicyStatuses, buildBackendTls } from './backend-tls.ts';
 import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
 
@@ -23,6 +24,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const token = refsToken(s);
   const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
   const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
+  const sets = setParents(byKey, arr(s.listenerSets));
 
   const backendTls = buildBackendTls(s, l);
   const routes: RouteModel[] = [];
@@ -45,7 +47,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const routeStatuses: RouteStatusResult[] = [];
   for (const r of routes) {
     const { status, attachments: mine } = cachedAttach(r, gateways, (out) => {
-      const parents = attachRoute(l, r, byKey, now, out);
+      const parents = attachRoute(l, r, byKey, now, out, sets);
       return parents.length > 0 || hasOurParents(r.raw)
         ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
         : undefined;
@@ -67,6 +69,12 @@ export function translate(snapshot: Snapshot): TranslateResult {
       status: gatewayStatus(s, g, attached, now),
     }))
     .sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
+  const ls = listenerSetStatuses(arr(s.listenerSets), byKey, gatewayStatuses, attached, now);
+  for (const g of gatewayStatuses) {
+    const k = key(g.namespace, g.name);
+    const gw = byKey.get(k);
+    if (gw && takesListenerSets(gw)) g.status.attachedListenerSets = ls.attachedSets.get(k) ?? 0;
+  }
   const ownedServices = gateways
     .map(ownedService)
     .filter((o): o is OwnedService => o !== undefined)
@@ -76,7 +84,7 @@ export function translate(snapshot: Snapshot): TranslateResult {
     gatewayClassStatuses: gatewayClassStatuses(s, now),
     gatewayStatuses,
     routeStatuses,
-    listenerSetStatuses: listenerSetStatuses(arr(s.listenerSets), byKey, now),
+    listenerSetStatuses: ls.statuses,
     backendTlsPolicyStatuses: backendTlsPolicyStatuses(backendTls, attachments, now),
     ownedServices,
     ir: buildIR(l, gateways, attachments, backendTls),

@@ -16,7 +16,8 @@ import type {
 } from '../api/index.ts';
 import type { IR } from '../ir/types.ts';
 import type { RouteKind } from './gateways.ts';
-import type { ListenerSetStatusResult, PolicyStatusResult } from './unsupported-kinds.ts';
+import type { ListenerSetStatusResult } from './listener-set-status.ts';
+import type { PolicyStatusResult } from './policy-ancestors.ts';
 
 export {
   PORTICO_CONTROLLER_NAME as CONTROLLER_NAME,
@@ -36,7 +37,7 @@ export interface Snapshot {
   readonly tcpRoutes?: readonly TCPRoute[];
   /** Absent means none. */
   readonly udpRoutes?: readonly UDPRoute[];
-  /** Not implemented yet: refused with a status (absent means none). */
+  /** Absent means none. */
   readonly listenerSets?: readonly unknown[];
   /** Absent means none. */
   readonly backendTlsPolicies?: readonly unknown[];
@@ -116,7 +117,7 @@ export interface TranslateResult {
   readonly gatewayClassStatuses: readonly GatewayClassStatusResult[];
   readonly gatewayStatuses: readonly GatewayStatusResult[];
   readonly routeStatuses: readonly RouteStatusResult[];
-  /** ListenerSets whose parent is a Portico Gateway (refused: not implemented yet). */
+  /** ListenerSets whose parent is a Portico Gateway. */
   readonly listenerSetStatuses?: readonly ListenerSetStatusResult[];
   /** BackendTLSPolicies on Services that Portico Gateways route to. */
   readonly backendTlsPolicyStatuses?: readonly PolicyStatusResult[];
