@@ -3,6 +3,7 @@ import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
+import { frontendTlsPortErrors, frontendTlsSpec, type FrontendTls } from './frontend-tls.ts';
 import { invalid } from './errors.ts';
 import { GatewayClass } from './gateway-class.ts';
 import { parseIp } from './ip.ts';
@@ -64,6 +65,8 @@ export interface GatewayProps {
     readonly labels?: Record<string, string>;
     readonly annotations?: Record<string, string>;
   };
+  /** spec.tls.frontend: client certificate validation (mutual TLS) for HTTPS listeners. @default none */
+  readonly frontendTls?: FrontendTls;
 }
 
 /** A resolved listener as Portico understands it (used by routes to check attachment). */
@@ -100,12 +103,15 @@ export class Gateway extends Construct {
         invalid(this, `addresses[${i}]`, `must be an IPv4 or IPv6 address, got "${value}"`);
       return { type: 'IPAddress', value };
     });
+    // Filled once the Gateway's namespace is known (refs to it are written without one).
+    const frontend: { frontend?: gwapi.GatewaySpecTlsFrontend } = {};
     this.apiObject = new gwapi.Gateway(this, 'Resource', {
       metadata: props.metadata,
       spec: {
         gatewayClassName: className,
         listeners: this.wireListeners,
         addresses: addresses.length > 0 ? addresses : undefined,
+        tls: props.frontendTls && frontend,
         infrastructure: props.infrastructure && {
           labels: props.infrastructure.labels && { ...props.infrastructure.labels },
           annotations: props.infrastructure.annotations && { ...props.infrastructure.annotations },
@@ -114,10 +120,13 @@ export class Gateway extends Construct {
     });
     this.name = this.apiObject.name;
     this.namespace = this.apiObject.metadata.namespace;
+    if (props.frontendTls) frontend.frontend = frontendTlsSpec(this, props.frontendTls, this.namespace);
     for (const l of props.listeners ?? []) this.addListener(l);
     this.node.addValidation({
       validate: () =>
-        this.infos.length === 0 ? ['Gateway: listeners must not be empty; call addListener()'] : [],
+        this.infos.length === 0
+          ? ['Gateway: listeners must not be empty; call addListener()']
+          : frontendTlsPortErrors(this, props.frontendTls, this.infos),
     });
   }
 

@@ -3,6 +3,7 @@
 // checked against its props interface by `satisfies`, so the two cannot drift apart.
 import type { IConstruct } from 'constructs';
 import { invalid } from './errors.ts';
+import type { FrontendTls, FrontendTlsPort, FrontendValidation } from './frontend-tls.ts';
 import type { AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
 import type { GrpcMethodMatch, GrpcRouteMatch, GrpcRouteProps, GrpcRouteRule } from './grpc-route.ts';
 import type {
@@ -34,7 +35,11 @@ export const KEYS = {
     listeners: true,
     addresses: true,
     infrastructure: true,
+    frontendTls: true,
   }),
+  frontendTls: keys<FrontendTls>({ default: true, perPort: true }),
+  frontendTlsPort: keys<FrontendTlsPort>({ port: true, validation: true }),
+  frontendValidation: keys<FrontendValidation>({ caCertificateRefs: true, mode: true }),
   listener: keys<ListenerProps>({
     name: true,
     protocol: true,

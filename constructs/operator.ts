@@ -82,7 +82,7 @@ export const operatorClusterRules: PolicyRule[] = [
   },
   { apiGroups: [''], resources: ['services'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['services/status'], verbs: WRITE_STATUS },
-  { apiGroups: [''], resources: ['secrets', 'namespaces', 'nodes'], verbs: READ },
+  { apiGroups: [''], resources: ['secrets', 'configmaps', 'namespaces', 'nodes'], verbs: READ },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
   { apiGroups: [PORTICO_GROUP], resources: ['loadbalancerippools', 'l2announcementpolicies'], verbs: READ },
   {

@@ -2,6 +2,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { statusEqual, translate as defaultTranslate } from '../translate/index.ts';
+import { referencedConfigMaps } from '../translate/ca-bundles.ts';
 import type { Snapshot, TranslateResult } from '../translate/types.ts';
 import { CONTROLLER_NAME } from '../translate/types.ts';
 import { Applier, SERVICE_ALLOCATED_FIELDS } from '../kube/apply.ts';
@@ -164,6 +165,7 @@ export class Controller {
       }
       this.enqueue(this.generationKept(key, type, obj) ? ECHO_DELAY_MS : 0);
     });
+    this.cache.configMaps.on(() => this.enqueue());
   }
 
   get ready(): boolean {
@@ -240,6 +242,11 @@ export class Controller {
     if (!this.cache.synced) return void metrics.reconciles.inc({ phase: 'translate', result: 'skipped' });
     const end = metrics.reconcileDuration.startTimer({ phase: 'translate' });
     const before = this.opts.xds?.programmed()?.acked ?? [];
+    // Watch the CA bundle ConfigMaps the Gateways name now, so this translation sees them.
+    const r = this.cache.reflectors;
+    await this.cache.configMaps.sync(
+      referencedConfigMaps({ gatewayClasses: r.gatewayClasses.items(), gateways: r.gateways.items() }),
+    );
     try {
       this.latest = this.reconciler.translateAndPush();
       metrics.reconciles.inc({ phase: 'translate', result: 'ok' });

@@ -1,5 +1,5 @@
 // One reflector per watched kind, and a consistent-enough snapshot of all of them for translate().
-import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
 import type {
   Gateway,
   GatewayClass,
@@ -11,7 +11,8 @@ import type {
   UDPRoute,
 } from '../api/index.ts';
 import { Reflector, type EventType, type ReflectorOptions, type Stored } from './reflector.ts';
-import { RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
+import { ObjectWatches } from './object-watches.ts';
+import { CONFIG_MAPS, RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
 import type { KubeClient } from './rest.ts';
 
 /** A LoadBalancerIPPool as stored (spec/status typed by the IPAM module that reads them). */
@@ -34,6 +35,8 @@ export interface ClusterSnapshot {
   readonly services: V1Service[];
   readonly endpointSlices: V1EndpointSlice[];
   readonly secrets: V1Secret[];
+  /** Only the ConfigMaps Gateways name as CA bundles. */
+  readonly configMaps: V1ConfigMap[];
   readonly namespaces: V1Namespace[];
   readonly ipPools: IpPoolObject[];
 }
@@ -63,8 +66,11 @@ type Reflectors = { readonly [K in ResourceKey]: Reflector<WatchedKinds[K]> };
 
 export class ClusterCache {
   readonly reflectors: Reflectors;
+  /** Not a kind-wide watch: the set follows the Gateways (the controller syncs it). */
+  readonly configMaps: ObjectWatches<V1ConfigMap>;
 
   constructor(client: KubeClient, opts: ReflectorOptions) {
+    this.configMaps = new ObjectWatches<V1ConfigMap>(client, CONFIG_MAPS, opts);
     const r = <K extends ResourceKey>(key: K) => new Reflector<WatchedKinds[K]>(client, RESOURCES[key], opts);
     this.reflectors = {
       gatewayClasses: r('gatewayClasses'),
@@ -101,6 +107,7 @@ export class ClusterCache {
 
   stop(): void {
     for (const r of this.all()) r.stop();
+    this.configMaps.stop();
   }
 
   get synced(): boolean {
@@ -128,6 +135,7 @@ export class ClusterCache {
       services: r.services.items(),
       endpointSlices: r.endpointSlices.items(),
       secrets: r.secrets.items(),
+      configMaps: this.configMaps.items(),
       namespaces: r.namespaces.items(),
       ipPools: r.ipPools.items(),
     };

@@ -10,6 +10,12 @@ import { isKubeError, type KubeClient } from './rest.ts';
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type EventHandler<T> = (type: EventType, obj: T) => void;
 
+/** Narrows a reflector to one namespace and/or a field selector (e.g. one object by name). */
+export interface ReflectorScope {
+  readonly namespace?: string;
+  readonly fieldSelector?: string;
+}
+
 export interface ReflectorOptions {
   logger: Logger;
   /** Full relist period. @default 300000 */
@@ -59,6 +65,7 @@ export class Reflector<T extends Stored = Stored> {
     private readonly client: KubeClient,
     readonly type: ResourceType,
     private readonly opts: ReflectorOptions,
+    private readonly scope: ReflectorScope = {},
   ) {}
 
   on(handler: EventHandler<T>): void {
@@ -168,8 +175,8 @@ export class Reflector<T extends Stored = Stored> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.client.request<ListResponse>(resourcePath(this.type), {
-        query: { limit: 500, continue: cont },
+      const page = await this.client.request<ListResponse>(resourcePath(this.type, this.scope.namespace), {
+        query: { limit: 500, continue: cont, fieldSelector: this.scope.fieldSelector },
       });
       for (const item of page.items ?? []) {
         const obj = this.decode(item);
@@ -198,8 +205,13 @@ export class Reflector<T extends Stored = Stored> {
   private watchOnce(rv: string, setRv: (rv: string) => void, timeoutSeconds: number): Promise<WatchEnd> {
     let end: WatchEnd = { kind: 'closed' };
     const stream = this.client.watch(
-      resourcePath(this.type),
-      { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds },
+      resourcePath(this.type, this.scope.namespace),
+      {
+        resourceVersion: rv,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        fieldSelector: this.scope.fieldSelector,
+      },
       ({ type, object }) => {
         if (end.kind !== 'closed') return;
         if (type === 'ERROR') {

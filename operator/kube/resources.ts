@@ -68,6 +68,14 @@ export const LEASES: ResourceType = {
   namespaced: true,
 };
 
+/** Watched one by one, only those Gateways name as CA bundles (kube/object-watches.ts). */
+export const CONFIG_MAPS: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
+
 export const EVENTS: ResourceType = { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true };
 
 /** `/api/v1/...` or `/apis/<group>/<version>/...`, for a collection (no name) or one object. */

@@ -64,13 +64,19 @@ let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | u
 
 /**
  * Gateway models depend on classes, Gateways, Services (addresses), Secrets (certificates),
- * Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
+ * ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
  * reused (same identity), which lets the attachment memo below hit.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
-  const inputs = [s.gatewayClasses, s.gateways, s.services, s.secrets, s.namespaces, s.referenceGrants].map(
-    (x) => [...arr(x)],
-  );
+  const inputs = [
+    s.gatewayClasses,
+    s.gateways,
+    s.services,
+    s.secrets,
+    s.configMaps,
+    s.namespaces,
+    s.referenceGrants,
+  ].map((x) => [...arr(x)]);
   if (lastGateways && inputs.every((x, i) => sameElements(x, lastGateways?.inputs[i] ?? []))) {
     return lastGateways.models;
   }

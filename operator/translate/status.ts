@@ -171,6 +171,17 @@ export function gatewayStatus(
   else accepted = condition('Accepted', true, 'Accepted', 'Gateway is accepted', gen, now);
   const p = gatewayProgrammed(s, gw, accepted);
   const conditions = [accepted, condition('Programmed', p.ok, p.reason, p.message, gen, now)];
+  if (gw.insecureFrontend)
+    conditions.push(
+      condition(
+        'InsecureFrontendValidationMode',
+        true,
+        'ConfigurationChanged',
+        gw.insecureFrontend,
+        gen,
+        now,
+      ),
+    );
   const prev = obj(obj(gw.raw).status);
   const prevListeners = arr(prev.listeners);
   const names = new Set<string>();

@@ -1,6 +1,6 @@
 // What flows into and out of translate(): plain objects as the API server returns them in,
 // plain data out. The static types document the happy shape; the code never trusts them.
-import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
 import type {
   Condition,
   Gateway,
@@ -44,6 +44,8 @@ export interface Snapshot {
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
   readonly secrets: readonly V1Secret[];
+  /** CA bundles named by Gateways' tls.frontend (absent means none). */
+  readonly configMaps?: readonly V1ConfigMap[];
   readonly namespaces: readonly V1Namespace[];
   /**
    * What the Envoys have acknowledged. When absent, Programmed follows "accepted and has an
