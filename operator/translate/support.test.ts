@@ -26,6 +26,8 @@ describe('what Portico supports', () => {
       'GRPCRouteNamedRouteRule',
       'Gateway',
       'GatewayAddressEmpty',
+      'GatewayFrontendClientCertificateValidation',
+      'GatewayFrontendClientCertificateValidationInsecureFallback',
       'GatewayHTTPListenerIsolation',
       'GatewayHTTPSListenerDetectMisdirectedRequests',
       'GatewayInfrastructure',

@@ -92,12 +92,13 @@ export const SUPPORT: readonly Support[] = [
     'GatewayInfrastructure',
     "labels and annotations on the Gateway's Service; no parametersRef",
   ),
-  notYet(
+  yes(
     'Gateway',
     'tls.frontend client certificate validation',
     'GatewayFrontendClientCertificateValidation',
+    'HTTPS listeners, default and per port; CA bundles from ConfigMaps (key ca.crt)',
   ),
-  notYet(
+  yes(
     'Gateway',
     'tls.frontend insecure fallback',
     'GatewayFrontendClientCertificateValidationInsecureFallback',
