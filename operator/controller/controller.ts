@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { statusEqual, translate as defaultTranslate } from '../translate/index.ts';
 import { referencedConfigMaps } from '../translate/ca-bundles.ts';
+import { ourClasses } from '../translate/gateways.ts';
 import type { Snapshot, TranslateResult } from '../translate/types.ts';
 import { CONTROLLER_NAME } from '../translate/types.ts';
 import { Applier, SERVICE_ALLOCATED_FIELDS } from '../kube/apply.ts';
@@ -244,9 +245,8 @@ export class Controller {
     const before = this.opts.xds?.programmed()?.acked ?? [];
     // Watch the CA bundle ConfigMaps the Gateways name now, so this translation sees them.
     const r = this.cache.reflectors;
-    await this.cache.configMaps.sync(
-      referencedConfigMaps({ gatewayClasses: r.gatewayClasses.items(), gateways: r.gateways.items() }),
-    );
+    const classes = ourClasses({ gatewayClasses: r.gatewayClasses.items() });
+    await this.cache.configMaps.sync(referencedConfigMaps(r.gateways.items(), classes));
     try {
       this.latest = this.reconciler.translateAndPush();
       metrics.reconciles.inc({ phase: 'translate', result: 'ok' });

@@ -10,6 +10,7 @@ import {
 } from '../../test-support/translate/fixtures.ts';
 import { cond, listener, snap } from '../../test-support/translate/scenario-helpers.ts';
 import { referencedConfigMaps } from './ca-bundles.ts';
+import { ourClasses } from './gateways.ts';
 import { translate } from './translate.ts';
 import type { Snapshot } from './types.ts';
 
@@ -201,9 +202,11 @@ describe('referencedConfigMaps (the ConfigMaps the operator watches)', () => {
       metadata: { ...ours.metadata, name: 'theirs' },
       spec: { ...ours.spec, gatewayClassName: 'else' },
     };
-    const keys = referencedConfigMaps({
+    const classes = ourClasses({
       gatewayClasses: [gatewayClass(), gatewayClass('else', 'example.com/other')],
-      gateways: [
+    });
+    const keys = referencedConfigMaps(
+      [
         ours,
         {
           ...theirs,
@@ -213,7 +216,8 @@ describe('referencedConfigMaps (the ConfigMaps the operator watches)', () => {
           },
         } as Gateway,
       ],
-    });
+      classes,
+    );
     expect([...keys].sort()).toEqual(['default/ca', 'other/x']);
   });
 });

@@ -3,13 +3,10 @@
 // the ConfigMaps the operator must watch for them.
 import { X509Certificate } from 'node:crypto';
 import type { ClientValidation } from '../ir/types.ts';
-import { ourClasses } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { referenceAllowed } from './lookup.ts';
 import { arr, int, key, obj, str } from './read.ts';
-import type { Obj } from './read.ts';
-import type { Meta } from './read.ts';
-import type { Snapshot } from './types.ts';
+import type { Meta, Obj } from './read.ts';
 
 type Problem = { readonly reason: string; readonly message: string };
 
@@ -117,11 +114,13 @@ export function insecureFallback(spec: Obj): string | undefined {
     : `client certificate validation allows insecure fallback (${where.join(', ')}): clients without a valid certificate are let through`;
 }
 
-/** `namespace/name` of every ConfigMap Portico's Gateways name as a CA bundle: the set to watch. */
-export function referencedConfigMaps(s: Pick<Snapshot, 'gatewayClasses' | 'gateways'>): Set<string> {
+/** `namespace/name` of every ConfigMap the Gateways of `classes` name as a CA bundle: the set to watch. */
+export function referencedConfigMaps(
+  gateways: readonly unknown[],
+  classes: ReadonlySet<string>,
+): Set<string> {
   const out = new Set<string>();
-  const classes = ourClasses(s);
-  for (const g of arr(s.gateways)) {
+  for (const g of arr(gateways)) {
     const m = obj(obj(g).metadata);
     const spec = obj(obj(g).spec);
     const gwNamespace = str(m.namespace) ?? '';
