@@ -3,6 +3,7 @@ import type * as plus from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
+import { frontendTlsPortErrors, frontendTlsSpec, type FrontendTls } from './frontend-tls.ts';
 import { invalid } from './errors.ts';
 import { GatewayClass } from './gateway-class.ts';
 import { parseIp } from './ip.ts';
@@ -75,6 +76,8 @@ export interface GatewayProps {
   };
   /** Client certificate Secret presented to backends reached over TLS (BackendTLSPolicy). @default none */
   readonly backendClientCertificate?: CertificateRef;
+  /** spec.tls.frontend: client certificate validation (mutual TLS) for HTTPS listeners. @default none */
+  readonly frontendTls?: FrontendTls;
 }
 
 /** A resolved listener as Portico understands it (used by routes to check attachment). */
@@ -125,6 +128,19 @@ export class Gateway extends Construct implements ListenerOwner {
     const lf = props.allowedListeners?.from ?? 'None';
     if ((lf === 'Selector') !== (props.allowedListeners?.selector !== undefined))
       invalid(this, 'allowedListeners.selector', 'is required with from "Selector" and only used with it');
+    // tls.frontend is filled once the Gateway's namespace is known (refs to it are written without one).
+    const tls: { frontend?: gwapi.GatewaySpecTlsFrontend; backend?: gwapi.GatewaySpecTlsBackend } = {};
+    if (client)
+      tls.backend = {
+        clientCertificateRef: isSecret(client)
+          ? {
+              group: '',
+              kind: 'Secret',
+              name: client.name,
+              namespace: namespaceIfOther(client.metadata.namespace, props.metadata?.namespace),
+            }
+          : { group: '', kind: 'Secret', name: client.name, namespace: client.namespace },
+      };
     this.apiObject = new gwapi.Gateway(this, 'Resource', {
       metadata: props.metadata,
       spec: {
@@ -143,26 +159,18 @@ export class Gateway extends Construct implements ListenerOwner {
           labels: props.infrastructure.labels && { ...props.infrastructure.labels },
           annotations: props.infrastructure.annotations && { ...props.infrastructure.annotations },
         },
-        tls: client && {
-          backend: {
-            clientCertificateRef: isSecret(client)
-              ? {
-                  group: '',
-                  kind: 'Secret',
-                  name: client.name,
-                  namespace: namespaceIfOther(client.metadata.namespace, props.metadata?.namespace),
-                }
-              : { group: '', kind: 'Secret', name: client.name, namespace: client.namespace },
-          },
-        },
+        tls: client || props.frontendTls ? tls : undefined,
       },
     });
     this.name = this.apiObject.name;
     this.namespace = this.apiObject.metadata.namespace;
+    if (props.frontendTls) tls.frontend = frontendTlsSpec(this, props.frontendTls, this.namespace);
     for (const l of props.listeners ?? []) this.addListener(l);
     this.node.addValidation({
       validate: () =>
-        this.listenerInfos.length === 0 ? ['Gateway: listeners must not be empty; call addListener()'] : [],
+        this.listenerInfos.length === 0
+          ? ['Gateway: listeners must not be empty; call addListener()']
+          : frontendTlsPortErrors(this, props.frontendTls, this.listenerInfos),
     });
   }
 

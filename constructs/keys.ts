@@ -3,6 +3,7 @@
 // checked against its props interface by `satisfies`, so the two cannot drift apart.
 import type { IConstruct } from 'constructs';
 import { invalid } from './errors.ts';
+import type { FrontendTls, FrontendTlsPort, FrontendValidation } from './frontend-tls.ts';
 import type { AllowedListeners, AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
 import type { ListenerSetProps } from './listener-set.ts';
 import type { GrpcMethodMatch, GrpcRouteMatch, GrpcRouteProps, GrpcRouteRule } from './grpc-route.ts';
@@ -38,7 +39,11 @@ export const KEYS = {
     allowedListeners: true,
     infrastructure: true,
     backendClientCertificate: true,
+    frontendTls: true,
   }),
+  frontendTls: keys<FrontendTls>({ default: true, perPort: true }),
+  frontendTlsPort: keys<FrontendTlsPort>({ port: true, validation: true }),
+  frontendValidation: keys<FrontendValidation>({ caCertificateRefs: true, mode: true }),
   allowedListeners: keys<AllowedListeners>({ from: true, selector: true }),
   listenerSet: keys<ListenerSetProps>({ metadata: true, gateway: true, listeners: true }),
   listenerSetParent: keys<{ name: string; namespace?: string }>({ name: true, namespace: true }),

@@ -75,6 +75,7 @@ export function rebuildClusters(
       services: new Map([[svcKey, svc]]),
       slices: new Map([[svcKey, slices]]),
       secrets: new Map(),
+      configMaps: new Map(),
       namespaceLabels: new Map(),
       grants: new Map(),
     };

@@ -44,6 +44,18 @@ export interface HttpListener {
    * routes (`virtualHosts` is then their union, without the 421 hosts). Sorted by name.
    */
   readonly chains?: readonly HttpsChain[];
+  /** HTTPS only: client certificates are asked for and checked on every chain (Gateway tls.frontend). */
+  readonly clientValidation?: ClientValidation;
+}
+
+/** Frontend (client) certificate validation of one Gateway port. */
+export interface ClientValidation {
+  /** Stable, unique: `<gateway namespace>/<gateway name>/<port>/client-ca`. */
+  readonly name: string;
+  /** PEM CA certificates the client's certificate must chain to. */
+  readonly caPem: string;
+  /** AllowInsecureFallback: a missing or untrusted client certificate is let through. */
+  readonly allowInsecure: boolean;
 }
 
 /** One Gateway listener of an HTTPS port: its SNI names, certificates and routes. */

@@ -140,20 +140,7 @@ function buildPolicy(raw: unknown, configMaps: ReadonlyMap<string, unknown>): Po
 export function buildBackendTls(s: Snapshot, l: Lookup): BackendTlsModel {
   const raws = arr(s.backendTlsPolicies).filter((p) => meta(p).name);
   if (raws.length === 0) return { policies: [], tlsFor: () => undefined };
-  const wanted = new Set<string>();
-  for (const p of raws) {
-    const ns = meta(p).namespace;
-    for (const r of arr(obj(obj(obj(p).spec).validation).caCertificateRefs))
-      wanted.add(key(ns, str(obj(r).name) ?? ''));
-  }
-  // Only the referenced ConfigMaps are indexed.
-  const configMaps = new Map<string, unknown>();
-  for (const cm of arr(s.configMaps)) {
-    const md = meta(cm);
-    const k = key(md.namespace, md.name);
-    if (wanted.has(k)) configMaps.set(k, cm);
-  }
-  const policies = raws.map((p) => buildPolicy(p, configMaps));
+  const policies = raws.map((p) => buildPolicy(p, l.configMaps));
   // The spec: the oldest policy wins a target, then the first by namespace/name.
   const order = [...policies].sort(
     (a, b) =>

@@ -244,6 +244,12 @@ function build(g: PortGroup, sig: unknown[]): Built {
       };
 }
 
+/** tls.frontend applies per port, so every HTTPS listener of the group carries the same validation. */
+function clientValidation(g: PortGroup): Pick<HttpListener, 'clientValidation'> {
+  const v = g.listeners.find((li) => li.clientValidation)?.clientValidation;
+  return v ? { clientValidation: v } : {};
+}
+
 export function buildIR(
   l: Lookup,
   gateways: readonly GatewayModel[],
@@ -305,6 +311,7 @@ export function buildIR(
           ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
           virtualHosts: vhosts,
           ...(chains ? { chains } : {}),
+          ...clientValidation(g),
         });
     }
   }

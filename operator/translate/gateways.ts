@@ -1,7 +1,8 @@
 // Gateways and their listeners: which are Portico's, which listeners are valid, which conflict,
 // and which certificates they serve.
-import type { TlsCertificate } from '../ir/types.ts';
+import type { ClientValidation, TlsCertificate } from '../ir/types.ts';
 import { IPAM_CONDITION } from '../../constructs/names.ts';
+import { frontendValidation, insecureFallback } from './ca-bundles.ts';
 import { resolveCertificates } from './certificates.ts';
 import { resolveBackendClientCertificate } from './backend-tls.ts';
 import type { BackendClientCertificate } from './backend-tls.ts';
@@ -35,10 +36,12 @@ export interface ListenerModel {
   /** Accepted=False reason, if any. */
   notAccepted?: Problem;
   /** ResolvedRefs=False reason, if any. */
-  readonly unresolved?: Problem;
+  unresolved?: Problem;
   conflicted?: Problem;
   /** The ListenerSet this listener comes from; undefined for the Gateway's own. */
   readonly owner?: { readonly namespace: string; readonly name: string };
+  /** HTTPS: client certificate validation (Gateway tls.frontend), if any. */
+  clientValidation?: ClientValidation;
 }
 
 export interface GatewayModel {
@@ -62,10 +65,12 @@ export interface GatewayModel {
     readonly annotations?: Readonly<Record<string, string>>;
     readonly invalidParameters?: string;
   };
+  /** InsecureFrontendValidationMode: why the Gateway lets clients through without a valid certificate. */
+  readonly insecureFrontend?: string;
 }
 
 /** Names of GatewayClasses whose controllerName is Portico's. */
-export function ourClasses(s: Snapshot): Set<string> {
+export function ourClasses(s: Pick<Snapshot, 'gatewayClasses'>): Set<string> {
   const out = new Set<string>();
   for (const c of arr(s.gatewayClasses)) {
     if (obj(obj(c).spec).controllerName === CONTROLLER_NAME) out.add(meta(c).name);
@@ -227,6 +232,7 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
     const home = { kind: 'Gateway', namespace: md.namespace } as const;
     const listeners = arr(spec.listeners).map((li) => buildListener(l, home, li));
     markConflicts(listeners);
+    applyFrontendTls(l, md, spec, listeners);
     const seenNames = new Set<string>();
     for (const li of listeners) {
       if (seenNames.has(li.name) && !li.conflicted)
@@ -267,12 +273,14 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
         ? undefined
         : `parametersRef ${show(ref.group)}/${show(ref.kind)} ${show(ref.name)} is not supported: Portico takes no parameters`;
     const backendClientCertificate = resolveBackendClientCertificate(l, md.namespace, spec);
+    const insecureFrontend = insecureFallback(spec);
     out.push({
       meta: md,
       raw: g,
       listeners,
       ...(backendClientCertificate ? { backendClientCertificate } : {}),
       ...(listenerSets.length > 0 ? { listenerSets } : {}),
+      ...(insecureFrontend ? { insecureFrontend } : {}),
       addresses,
       requestedIPs,
       ...(unsupportedAddress ? { unsupportedAddress } : {}),
@@ -285,6 +293,23 @@ export function buildGateways(s: Snapshot, l: Lookup, classes: ReadonlySet<strin
     });
   }
   return out;
+}
+
+/** Client certificate validation on every HTTPS listener the Gateway's tls.frontend covers. */
+function applyFrontendTls(
+  l: Lookup,
+  md: Meta,
+  spec: Readonly<Record<string, unknown>>,
+  listeners: ListenerModel[],
+) {
+  for (const li of listeners) {
+    if (li.protocol !== 'HTTPS' || li.notAccepted) continue;
+    const f = frontendValidation(l, md, spec, li.port);
+    if (!f) continue;
+    if (f.validation) li.clientValidation = f.validation;
+    if (!li.unresolved && f.unresolved) li.unresolved = f.unresolved;
+    if (f.notAccepted) li.notAccepted = f.notAccepted;
+  }
 }
 
 /** The IPAM's word on requested addresses it cannot assign (GatewayStaticAddresses). */

@@ -13,6 +13,8 @@ export interface Lookup {
   /** `namespace/service` -> its EndpointSlices (by the kubernetes.io/service-name label). */
   readonly slices: ReadonlyMap<string, unknown[]>;
   readonly secrets: ReadonlyMap<string, unknown>;
+  /** ConfigMaps, holding only their `ca.crt` key (CA bundles; kube/cache.ts drops the rest). */
+  readonly configMaps: ReadonlyMap<string, unknown>;
   readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** namespace -> grants living in it (they admit references *into* that namespace). */
   readonly grants: ReadonlyMap<string, Grant[]>;
@@ -67,6 +69,7 @@ export function buildLookup(s: Snapshot): Lookup {
     services: byKey(s.services),
     slices,
     secrets: byKey(s.secrets),
+    configMaps: byKey(arr(s.configMaps)),
     namespaceLabels,
     grants,
   };

@@ -64,7 +64,7 @@ let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | u
 
 /**
  * Gateway models depend on classes, Gateways, ListenerSets, Services (addresses), Secrets (certificates),
- * Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
+ * ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
  * reused (same identity), which lets the attachment memo below hit.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
@@ -74,6 +74,7 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
     s.listenerSets,
     s.services,
     s.secrets,
+    s.configMaps,
     s.namespaces,
     s.referenceGrants,
   ].map((x) => [...arr(x)]);

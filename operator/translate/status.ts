@@ -202,6 +202,17 @@ export function gatewayStatus(
         ? condition('ResolvedRefs', false, backend.problem.reason, backend.problem.message, gen, now)
         : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references are resolved', gen, now),
     );
+  if (gw.insecureFrontend)
+    conditions.push(
+      condition(
+        'InsecureFrontendValidationMode',
+        true,
+        'ConfigurationChanged',
+        gw.insecureFrontend,
+        gen,
+        now,
+      ),
+    );
   const prev = obj(obj(gw.raw).status);
   const listeners = listenerStatuses(gw.listeners, attached, p, gen, now, prev.listeners);
   return {

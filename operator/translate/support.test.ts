@@ -29,6 +29,8 @@ describe('what Portico supports', () => {
       'Gateway',
       'GatewayAddressEmpty',
       'GatewayBackendClientCertificate',
+      'GatewayFrontendClientCertificateValidation',
+      'GatewayFrontendClientCertificateValidationInsecureFallback',
       'GatewayHTTPListenerIsolation',
       'GatewayHTTPSListenerDetectMisdirectedRequests',
       'GatewayInfrastructure',

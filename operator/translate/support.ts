@@ -112,8 +112,9 @@ export const SUPPORT: readonly Support[] = [
     'Gateway',
     'tls.frontend client certificate validation',
     'GatewayFrontendClientCertificateValidation',
+    'HTTPS listeners, default and per port; CA bundles from ConfigMaps (key ca.crt)',
   ),
-  notYet(
+  yes(
     'Gateway',
     'tls.frontend insecure fallback',
     'GatewayFrontendClientCertificateValidationInsecureFallback',

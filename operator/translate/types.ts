@@ -1,6 +1,6 @@
 // What flows into and out of translate(): plain objects as the API server returns them in,
 // plain data out. The static types document the happy shape; the code never trusts them.
-import type { V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1Namespace, V1Secret, V1Service } from '@kubernetes/client-node';
 import type {
   Condition,
   Gateway,
@@ -41,12 +41,12 @@ export interface Snapshot {
   readonly listenerSets?: readonly unknown[];
   /** Absent means none. */
   readonly backendTlsPolicies?: readonly unknown[];
-  /** CA bundles (`ca.crt`) for BackendTLSPolicy; absent means none. */
-  readonly configMaps?: readonly unknown[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly services: readonly V1Service[];
   readonly endpointSlices: readonly V1EndpointSlice[];
   readonly secrets: readonly V1Secret[];
+  /** CA bundles (only their `ca.crt`) for BackendTLSPolicy and Gateway tls.frontend; absent means none. */
+  readonly configMaps?: readonly V1ConfigMap[];
   readonly namespaces: readonly V1Namespace[];
   /**
    * What the Envoys have acknowledged. When absent, Programmed follows "accepted and has an

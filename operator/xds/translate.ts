@@ -1,5 +1,6 @@
 // IR -> Envoy xDS resources (pure). Names come from the IR, which keeps them stable.
 import type {
+  ClientValidation,
   Cluster as IrCluster,
   GatewayRef,
   HttpListener,
@@ -20,6 +21,7 @@ import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Liste
 import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3/ListenerFilter.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
+import { caSecret, clientValidationContext } from './client-validation.ts';
 import { digest } from './digest.ts';
 import { l4Resources, udpClusterName } from './l4.ts';
 import { upstreamTlsSocket } from './upstream-tls.ts';
@@ -101,14 +103,18 @@ function sniMatch(hostnames: readonly string[]): FilterChain['filter_chain_match
 function downstreamTls(
   secretNames: readonly string[],
   alpn: readonly string[] = ['h2', 'http/1.1'],
+  client?: ClientValidation,
 ): FilterChain['transport_socket'] {
+  const v = client ? clientValidationContext(client, ADS) : undefined;
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+      ...v?.tls,
       common_tls_context: {
         ...(alpn.length ? { alpn_protocols: [...alpn] } : {}),
         // SDS: a certificate rotation updates the secret, not the listener.
         tls_certificate_sds_secret_configs: secretNames.map((name) => ({ name, sds_config: ADS })),
+        ...v?.common,
       },
     }),
   };
@@ -119,7 +125,7 @@ function httpsChain(l: HttpListener, cert: TlsCertificate): FilterChain {
   return {
     name: cert.secretName,
     filter_chain_match: sniMatch(cert.sniHostnames),
-    transport_socket: downstreamTls([cert.secretName]),
+    transport_socket: downstreamTls([cert.secretName], undefined, l.clientValidation),
     filters: [httpConnectionManager(l)],
   };
 }
@@ -129,7 +135,7 @@ function isolatedChain(l: HttpListener, c: HttpsChain): FilterChain {
   return {
     name: c.name,
     filter_chain_match: sniMatch(c.sniHostnames),
-    transport_socket: downstreamTls(c.certificates),
+    transport_socket: downstreamTls(c.certificates, undefined, l.clientValidation),
     filters: [httpConnectionManager(l, chainRouteName(l, c))],
   };
 }
@@ -241,7 +247,9 @@ export function translateIr(ir: IR, version: string): Snapshot {
     const chainKey = l.chains
       ? JSON.stringify(l.chains.map((c) => [c.name, c.sniHostnames, c.certificates]))
       : '';
-    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}\0${chainKey}`;
+    const cv = l.clientValidation;
+    const cvKey = cv ? `${cv.name}\0${cv.allowInsecure}` : '';
+    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}\0${chainKey}\0${cvKey}`;
     if (l.chains?.length === 0) continue;
     listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
     if (l.chains)
@@ -258,6 +266,7 @@ export function translateIr(ir: IR, version: string): Snapshot {
     for (const cert of l.tls?.certificates ?? []) {
       secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
     }
+    if (cv) secrets[cv.name] = reuse(next, `v\0${digest(cv)}`, () => caSecret(cv));
   }
   for (const l of ir.tlsPassthroughListeners) {
     const listener = tlsPassthroughListener(l);
@@ -296,6 +305,7 @@ export function resourceGateways(ir: IR): Record<ResourceKind, Map<string, Gatew
     if (l.chains) for (const c of l.chains) add('routes', chainRouteName(l, c), l.gateway);
     else add('routes', l.name, l.gateway);
     for (const c of l.tls?.certificates ?? []) add('secrets', c.secretName, l.gateway);
+    if (l.clientValidation) add('secrets', l.clientValidation.name, l.gateway);
     for (const vh of l.virtualHosts) {
       for (const r of vh.routes) {
         if (r.action.type === 'Forward')
