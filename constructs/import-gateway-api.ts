@@ -21,6 +21,7 @@ export const gatewayApiKinds = [
   'tcproutes',
   'udproutes',
   'referencegrants',
+  'listenersets',
 ];
 
 export const importedFile = path.join(here, 'imports', 'gateway.networking.k8s.io.ts');

@@ -1,6 +1,6 @@
-import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
+import { type ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
-import type * as gwapi from './imports/gateway.networking.k8s.io.ts';
+import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { invalid, validationMessage } from './errors.ts';
 import {
   addListenerTo,
@@ -30,7 +30,7 @@ export interface ListenerSetProps {
  * `attachTo(listenerSet)`.
  */
 export class ListenerSet extends Construct implements ListenerOwner {
-  readonly apiObject: ApiObject;
+  readonly apiObject: gwapi.ListenerSet;
   readonly name: string;
   readonly namespace: string | undefined;
   /** The parent Gateway's name. */
@@ -47,9 +47,7 @@ export class ListenerSet extends Construct implements ListenerOwner {
     if (!(parent instanceof Gateway)) checkKeys(this, 'gateway', parent, KEYS.listenerSetParent);
     checkName(this, 'gateway.name', parent.name);
     if (parent.namespace !== undefined) checkName(this, 'gateway.namespace', parent.namespace);
-    this.apiObject = new ApiObject(this, 'Resource', {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'ListenerSet',
+    this.apiObject = new gwapi.ListenerSet(this, 'Resource', {
       metadata: props.metadata,
       spec: {
         parentRef: {
@@ -58,7 +56,8 @@ export class ListenerSet extends Construct implements ListenerOwner {
           name: parent.name,
           namespace: parent.namespace,
         },
-        listeners: this.listenerEntries,
+        // The same listener builder fills both; only the generated enum types are distinct.
+        listeners: this.listenerEntries as unknown as gwapi.ListenerSetSpecListeners[],
       },
     });
     this.name = this.apiObject.name;
