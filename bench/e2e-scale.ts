@@ -185,6 +185,22 @@ try {
       (await metric(url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
       'MiB',
     );
+    // What RSS holds besides live objects: the heap V8 keeps (garbage and free pages), and Buffers.
+    emit(
+      `e2e_operator_heap_total_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_size_total_bytes')) / 2 ** 20,
+      'MiB',
+    );
+    emit(
+      `e2e_operator_new_space_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_space_size_total_bytes', 'space="new"')) / 2 ** 20,
+      'MiB',
+    );
+    emit(
+      `e2e_operator_external_at_${routes}_routes`,
+      (await metric(url, 'nodejs_external_memory_bytes')) / 2 ** 20,
+      'MiB',
+    );
     emit(`e2e_envoy_rss_at_${routes}_routes`, await rssMiB(cluster.envoy!.process.child.pid!), 'MiB');
   };
   await memory(BURST);

@@ -4,7 +4,8 @@
 // setting taken out, beside a minimal static config (test-support/static-proxy.ts). Every Envoy
 // proxies to the same backend pod and runs with the same flags (concurrency 2). autocannon (Node)
 // drives 1, 16 and 64 connections; the variants run in turn, `runs` rounds, each round in a rotated
-// order, so the machine's load drifts over all of them alike.
+// order, so the machine's load drifts over all of them alike. Besides requests/s, each Envoy's CPU
+// time per request (its threads' schedstat): on a loaded machine, the steadier figure.
 //   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...]
 import os from 'node:os';
 import { startEnvoy, type EnvoyHandle } from '../local/envoy.ts';
@@ -12,7 +13,7 @@ import { freePort } from '../local/process.ts';
 import { renderBootstrap, XDS_CLUSTER } from '../operator/xds/bootstrap.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
-import { load as autocannon } from './measure.ts';
+import { cpuNs, load as autocannon } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const runs = Number(process.argv[3] ?? 3);
@@ -117,10 +118,14 @@ try {
   const dump = JSON.parse(await bench.cluster.envoy!.admin('/config_dump?include_eds')) as Json;
   const backend = { address: bench.pod.ip, port: BACKEND_PORT };
 
-  const targets = new Map<string, string>([['envoy_portico_ads', `http://${bench.vip}:80/`]]);
+  // Each target: its URL and its Envoy's pid (for the CPU it spends per request).
+  const targets = new Map<string, { url: string; pid: number }>([
+    ['envoy_portico_ads', { url: `http://${bench.vip}:80/`, pid: bench.cluster.envoy!.process.child.pid! }],
+  ]);
   const start = async (name: string, bootstrap: Json, port: number) => {
-    envoys.push(await startEnvoy(bootstrap, { logLevel: 'warn' }));
-    targets.set(name, `http://127.0.0.1:${port}/`);
+    const e = await startEnvoy(bootstrap, { logLevel: 'warn' });
+    envoys.push(e);
+    targets.set(name, { url: `http://127.0.0.1:${port}/`, pid: e.process.child.pid! });
   };
   const minimalPort = await freePort();
   const minimal = staticProxyBootstrap({ address: '127.0.0.1', port: minimalPort }, backend);
@@ -137,7 +142,7 @@ try {
     edit(b, minimal);
     await start(`envoy_${name}`, b, port);
   }
-  for (const [name, url] of targets) {
+  for (const [name, { url }] of targets) {
     const r = await autocannon(url, 1, 1);
     if (r.errors) throw new Error(`${name}: ${r.errors} errors in a smoke run`);
   }
@@ -145,21 +150,34 @@ try {
   const names = [...targets.keys()];
   for (const connections of [1, 16, 64]) {
     const rps = new Map<string, number[]>();
+    // Envoy's CPU per request depends far less on the machine's load than requests/s do.
+    const cpu = new Map<string, { ns: number; requests: number }>();
     for (let round = 0; round < runs; round++) {
       const order = names.map((_, i) => names[(i + round * 3) % names.length]!);
       log(`c${connections} round ${round + 1}/${runs} (load ${os.loadavg()[0]!.toFixed(1)})`);
       for (const name of order) {
-        await autocannon(targets.get(name)!, connections, 1); // warm-up
-        const r = await autocannon(targets.get(name)!, connections, seconds);
+        const { url, pid } = targets.get(name)!;
+        await autocannon(url, connections, 1); // warm-up
+        const ns0 = cpuNs(pid);
+        const r = await autocannon(url, connections, seconds);
+        const c = cpu.get(name) ?? { ns: 0, requests: 0 };
+        cpu.set(name, { ns: c.ns + cpuNs(pid) - ns0, requests: c.requests + r.requests });
         if (r.errors) log(`${name} c${connections}: ${r.errors} errors`);
         rps.set(name, [...(rps.get(name) ?? []), r.rps]);
       }
     }
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    const usPerRequest = (name: string) => cpu.get(name)!.ns / cpu.get(name)!.requests / 1000;
     const base = mean(rps.get('envoy_minimal')!);
     for (const [name, xs] of rps) {
       emit(`settings_${name}_rps_c${connections}`, mean(xs), 'req/s');
       emit(`settings_${name}_vs_minimal_c${connections}`, (100 * mean(xs)) / base, '%');
+      emit(`settings_${name}_cpu_per_request_c${connections}`, usPerRequest(name), 'us');
+      emit(
+        `settings_${name}_cpu_vs_minimal_c${connections}`,
+        (100 * usPerRequest(name)) / usPerRequest('envoy_minimal'),
+        '%',
+      );
     }
   }
   log(
