@@ -7,6 +7,7 @@
 //   5. operator CPU at rest (nothing changes for a minute, one periodic resync included).
 // The operator runs as its image runs it (the esbuild bundle, no tsx).
 //   node --import tsx bench/e2e-scale.ts [routes=10000] [samples=200]
+// samples=0 measures memory only (steps 1 and 2).
 // Its own VIP range (127.0.212.0/24), apart from the other benchmarks and the suites.
 import http from 'node:http';
 import os from 'node:os';
@@ -184,6 +185,22 @@ try {
       (await metric(url, 'nodejs_heap_size_used_bytes')) / 2 ** 20,
       'MiB',
     );
+    // What RSS holds besides live objects: the heap V8 keeps (garbage and free pages), and Buffers.
+    emit(
+      `e2e_operator_heap_total_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_size_total_bytes')) / 2 ** 20,
+      'MiB',
+    );
+    emit(
+      `e2e_operator_new_space_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_space_size_total_bytes', 'space="new"')) / 2 ** 20,
+      'MiB',
+    );
+    emit(
+      `e2e_operator_external_at_${routes}_routes`,
+      (await metric(url, 'nodejs_external_memory_bytes')) / 2 ** 20,
+      'MiB',
+    );
     emit(`e2e_envoy_rss_at_${routes}_routes`, await rssMiB(cluster.envoy!.process.child.pid!), 'MiB');
   };
   await memory(BURST);
@@ -200,76 +217,78 @@ try {
   emit(`e2e_initial_${ROUTES}_routes_serving`, (performance.now() - t1) / 1000, 's');
   await memory(ROUTES);
 
-  // 3. Route propagation: a new route each time, an isolated change (a pause between them).
-  const lat: number[] = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    const i = ROUTES + s;
-    await create(i);
-    const start = performance.now();
-    lat.push((await firstOk(i, 30000)) - start);
-    await sleep(100);
-  }
-  log(
-    `route propagation (${load()}); slowest ms: ${JSON.stringify(
-      [...lat]
-        .sort((x, y) => y - x)
-        .slice(0, 5)
-        .map(Math.round),
-    )}`,
-  );
-  emit(`e2e_route_propagation_p50_at_${ROUTES}_routes`, quantile(lat, 0.5), 'ms');
-  emit(`e2e_route_propagation_p99_at_${ROUTES}_routes`, quantile(lat, 0.99), 'ms');
-  emit(`e2e_route_propagation_max_at_${ROUTES}_routes`, Math.max(...lat), 'ms');
-
-  // 4. Endpoint propagation: pod b joins Service k's slice -> first request through k served by b.
-  const served = async (i: number): Promise<string | undefined> =>
-    new Promise((resolve) => {
-      const req = http.get(
-        { host: vipOf(i), port: 80, path: `/${routeName(i)}/x`, agent, timeout: 2000 },
-        (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve(/Hostname: (\S+)/.exec(body)?.[1]));
-          res.on('error', () => resolve(undefined));
-        },
-      );
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(undefined));
-    });
-  const slice = (k: number, ips: string[]) =>
-    endpointSliceYaml(
-      {
-        metadata: { name: svc(k), namespace: NS },
-        spec: { ports: [{ name: 'http', port: BACKEND_PORT, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
-      },
-      ips,
+  if (SAMPLES > 0) {
+    // 3. Route propagation: a new route each time, an isolated change (a pause between them).
+    const lat: number[] = [];
+    for (let s = 0; s < SAMPLES; s++) {
+      const i = ROUTES + s;
+      await create(i);
+      const start = performance.now();
+      lat.push((await firstOk(i, 30000)) - start);
+      await sleep(100);
+    }
+    log(
+      `route propagation (${load()}); slowest ms: ${JSON.stringify(
+        [...lat]
+          .sort((x, y) => y - x)
+          .slice(0, 5)
+          .map(Math.round),
+      )}`,
     );
-  const reconcilesBefore = await metric(url, 'portico_reconcile_total', 'result="ok"');
-  const eds: number[] = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    const k = s % GATEWAYS;
-    await cp.applyYaml(slice(k, [a.ip, b.ip]));
-    const start = performance.now();
-    for (let deadline = start + 30000; (await served(k)) !== b.name; await sleep(1))
-      if (performance.now() > deadline) throw new Error(`${svc(k)}: pod b not serving within 30 s`);
-    eds.push(performance.now() - start);
-    await cp.applyYaml(slice(k, [a.ip]));
-    await sleep(100);
-  }
-  const reconciles = (await metric(url, 'portico_reconcile_total', 'result="ok"')) - reconcilesBefore;
-  log(`endpoint propagation (${load()}); translations meanwhile: ${reconciles}`);
-  emit(`e2e_endpoint_propagation_p50_at_${ROUTES}_routes`, quantile(eds, 0.5), 'ms');
-  emit(`e2e_endpoint_propagation_p99_at_${ROUTES}_routes`, quantile(eds, 0.99), 'ms');
-  emit(`e2e_translations_per_endpoint_change_at_${ROUTES}_routes`, reconciles / (2 * SAMPLES), 'count');
+    emit(`e2e_route_propagation_p50_at_${ROUTES}_routes`, quantile(lat, 0.5), 'ms');
+    emit(`e2e_route_propagation_p99_at_${ROUTES}_routes`, quantile(lat, 0.99), 'ms');
+    emit(`e2e_route_propagation_max_at_${ROUTES}_routes`, Math.max(...lat), 'ms');
 
-  // 5. CPU at rest over a minute (the periodic resync runs once in it).
-  await sleep(3000);
-  const c0 = await cpuSeconds(operatorPid);
-  const w0 = performance.now();
-  await sleep(60000);
-  const cpu = (await cpuSeconds(operatorPid)) - c0;
-  log(`at rest (${load()})`);
-  emit(`e2e_operator_cpu_at_rest_${ROUTES}_routes`, (100 * cpu) / ((performance.now() - w0) / 1000), '%');
+    // 4. Endpoint propagation: pod b joins Service k's slice -> first request through k served by b.
+    const served = async (i: number): Promise<string | undefined> =>
+      new Promise((resolve) => {
+        const req = http.get(
+          { host: vipOf(i), port: 80, path: `/${routeName(i)}/x`, agent, timeout: 2000 },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve(/Hostname: (\S+)/.exec(body)?.[1]));
+            res.on('error', () => resolve(undefined));
+          },
+        );
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(undefined));
+      });
+    const slice = (k: number, ips: string[]) =>
+      endpointSliceYaml(
+        {
+          metadata: { name: svc(k), namespace: NS },
+          spec: { ports: [{ name: 'http', port: BACKEND_PORT, targetPort: BACKEND_PORT, protocol: 'TCP' }] },
+        },
+        ips,
+      );
+    const reconcilesBefore = await metric(url, 'portico_reconcile_total', 'result="ok"');
+    const eds: number[] = [];
+    for (let s = 0; s < SAMPLES; s++) {
+      const k = s % GATEWAYS;
+      await cp.applyYaml(slice(k, [a.ip, b.ip]));
+      const start = performance.now();
+      for (let deadline = start + 30000; (await served(k)) !== b.name; await sleep(1))
+        if (performance.now() > deadline) throw new Error(`${svc(k)}: pod b not serving within 30 s`);
+      eds.push(performance.now() - start);
+      await cp.applyYaml(slice(k, [a.ip]));
+      await sleep(100);
+    }
+    const reconciles = (await metric(url, 'portico_reconcile_total', 'result="ok"')) - reconcilesBefore;
+    log(`endpoint propagation (${load()}); translations meanwhile: ${reconciles}`);
+    emit(`e2e_endpoint_propagation_p50_at_${ROUTES}_routes`, quantile(eds, 0.5), 'ms');
+    emit(`e2e_endpoint_propagation_p99_at_${ROUTES}_routes`, quantile(eds, 0.99), 'ms');
+    emit(`e2e_translations_per_endpoint_change_at_${ROUTES}_routes`, reconciles / (2 * SAMPLES), 'count');
+
+    // 5. CPU at rest over a minute (the periodic resync runs once in it).
+    await sleep(3000);
+    const c0 = await cpuSeconds(operatorPid);
+    const w0 = performance.now();
+    await sleep(60000);
+    const cpu = (await cpuSeconds(operatorPid)) - c0;
+    log(`at rest (${load()})`);
+    emit(`e2e_operator_cpu_at_rest_${ROUTES}_routes`, (100 * cpu) / ((performance.now() - w0) / 1000), '%');
+  }
 } finally {
   watching = false;
   abortWatch();

@@ -90,6 +90,21 @@ export function applyRoute(client: KubeClient, name: string, pathPrefix: string)
   });
 }
 
+/** Applies the HTTPRoute `all` (every path to the backend) and waits until Envoy serves it. */
+export async function serveAll(bench: Bench, timeoutMs = 60000): Promise<void> {
+  await applyRoute(bench.client, 'all', '/');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while ((await status(agent, bench.vip, 80, '/')) !== 200) {
+      if (Date.now() > deadline) throw new Error('the route never served 200 through Envoy');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
 /** One GET on a kept-alive connection; resolves with the status (0 on a connection error). */
 export function status(agent: http.Agent, host: string, port: number, urlPath: string): Promise<number> {
   return new Promise((resolve) => {

@@ -4,11 +4,10 @@
 // config to the same pod. autocannon runs for a bounded time per figure after a short warm-up
 // (5 runs of 1 + `seconds` s per connection count: about 1.5 minutes at 5 s).
 //   node --import tsx bench/e2e-throughput.ts [seconds=5]
-import http from 'node:http';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { freePort } from '../local/common/process.ts';
-import { BACKEND_PORT, applyRoute, emit, log, startBench, status } from './e2e-setup.ts';
+import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
 import { load as autocannon } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -22,14 +21,7 @@ async function load(url: string, connections: number, duration: number) {
 const bench = await startBench('hello');
 let minimal: EnvoyHandle | undefined;
 try {
-  await applyRoute(bench.client, 'all', '/');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const deadline = Date.now() + 30000;
-  while ((await status(agent, bench.vip, 80, '/')) !== 200) {
-    if (Date.now() > deadline) throw new Error('the route never served 200 through Envoy');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  agent.destroy();
+  await serveAll(bench);
   const staticPort = await freePort();
   minimal = await startEnvoy(
     staticProxyBootstrap(

@@ -1,5 +1,6 @@
 // What every benchmark shares: the one-JSON-line-per-figure output and the load generator.
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -11,6 +12,8 @@ export function emit(name: string, value: number, unit: string, digits = 2): voi
 
 export interface Load {
   rps: number;
+  /** Requests answered in the run. */
+  requests: number;
   p99: number;
   /** Connection errors plus non-2xx answers. */
   errors: number;
@@ -31,7 +34,7 @@ export async function load(url: string, connections: number, seconds: number): P
     },
   );
   const r = JSON.parse(stdout) as {
-    requests: { average: number };
+    requests: { average: number; total: number };
     latency: { p99: number };
     errors: number;
     non2xx: number;
@@ -39,10 +42,24 @@ export async function load(url: string, connections: number, seconds: number): P
   };
   return {
     rps: r.requests.average,
+    requests: r.requests.total,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
     statusCodes: r.statusCodeStats,
   };
+}
+
+/** CPU time a process's threads have run, in ns (/proc schedstat: finer than the 10 ms of /proc/stat). */
+export function cpuNs(pid: number): number {
+  let sum = 0;
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return sum;
 }
 
 /** The nearest-rank quantile (q in 0..1) of `values`. */

@@ -13,6 +13,7 @@ const benches: [string, ...string[]][] = [
   ['e2e-propagation.ts', '1000', '200'],
   ['e2e-scale.ts', '10000', '200'],
   ['e2e-throughput.ts', '5'],
+  ['envoy-settings.ts', '5', '3'],
 ];
 
 let failed = 0;

@@ -1,50 +1,20 @@
 import { Construct } from 'constructs';
 import { IntOrString, KubeService } from 'cdk8s-plus-34/lib/imports/k8s.js';
-import { invalid } from './errors.ts';
-import { parseIp } from './ip.ts';
-import { checkName, checkPort } from './validate.ts';
 import {
   GATEWAY_NAME_LABEL,
   LB_IPS_ANNOTATION,
   SERVICE_PROXY_NAME_LABEL,
   gatewayServiceName,
 } from './names.ts';
+import { gatewayServiceManifest, type GatewayServiceProps } from './gateway-service-manifest.ts';
 
+export type { GatewayServiceOwner, GatewayServiceProps } from './gateway-service-manifest.ts';
 export { GATEWAY_NAME_LABEL, LB_IPS_ANNOTATION, SERVICE_PROXY_NAME_LABEL, gatewayServiceName };
-
-/** The Gateway a GatewayService belongs to, as the API server knows it. */
-export interface GatewayServiceOwner {
-  /** The Gateway's name; the Service is named `portico-<name>`. */
-  readonly name: string;
-  /** The Gateway's namespace; the Service lives beside it. */
-  readonly namespace: string;
-  /** The Gateway's uid (an ownerReference needs it, so deleting the Gateway deletes the Service). */
-  readonly uid: string;
-  /** @default "gateway.networking.k8s.io/v1" */
-  readonly apiVersion?: string;
-}
-
-export interface GatewayServiceProps {
-  /** The Gateway this Service gives an address to. */
-  readonly gateway: GatewayServiceOwner;
-  /** The Gateway's TCP-based listener ports (HTTP, HTTPS, TLS, TCP); one TCP port per distinct port. */
-  readonly listenerPorts: number[];
-  /** The Gateway's UDP listener ports; one UDP port (`udp-<port>`) per distinct port. @default none */
-  readonly udpListenerPorts?: number[];
-  /** Addresses requested in the Gateway's spec.addresses. @default none: LB IPAM assigns one from a pool */
-  readonly loadBalancerIPs?: string[];
-  /** The Gateway's spec.infrastructure labels, added to the Service's (Portico's own win). @default none */
-  readonly labels?: Record<string, string>;
-  /** The Gateway's spec.infrastructure annotations, added to the Service's. @default none */
-  readonly annotations?: Record<string, string>;
-}
-
-// Service names are DNS-1035 labels, narrower than the DNS subdomains Gateways may use.
-const dns1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * The per-Gateway `type: LoadBalancer` Service `portico-<gateway>`: it carries the Gateway's VIP
- * (assigned by Portico's LB IPAM), and the operator builds it with this construct.
+ * (assigned by Portico's LB IPAM). The operator applies the same object, built by
+ * `gatewayServiceManifest` without cdk8s.
  */
 export class GatewayService extends Construct {
   readonly apiObject: KubeService;
@@ -52,82 +22,13 @@ export class GatewayService extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayServiceProps) {
     super(scope, id);
-    const gw = props.gateway;
-    checkName(this, 'gateway.name', gw.name);
-    checkName(this, 'gateway.namespace', gw.namespace);
-    if (gw.uid.length === 0)
-      invalid(this, 'gateway.uid', 'must be the Gateway\'s uid (metadata.uid), got ""');
-    this.name = gatewayServiceName(gw.name);
-    if (this.name.length > 63 || !dns1035.test(this.name)) {
-      invalid(
-        this,
-        'gateway.name',
-        `makes Service name "${this.name}", which must be a DNS label of at most 63 characters (no "."); shorten the Gateway name`,
-      );
-    }
-    props.listenerPorts.forEach((p, i) => checkPort(this, `listenerPorts[${i}]`, p));
-    const udpPorts = props.udpListenerPorts ?? [];
-    udpPorts.forEach((p, i) => checkPort(this, `udpListenerPorts[${i}]`, p));
-    const distinct = (list: number[]) => [...new Set(list)].sort((a, b) => a - b);
-    const ports = distinct(props.listenerPorts);
-    if (ports.length + udpPorts.length === 0)
-      invalid(this, 'listenerPorts', 'must list at least one listener port');
-    const ips = props.loadBalancerIPs ?? [];
-    ips.forEach((ip, i) => {
-      if (parseIp(ip) === undefined)
-        invalid(this, `loadBalancerIPs[${i}]`, `must be an IPv4 or IPv6 address, got "${ip}"`);
-    });
-
-    for (const [what, map] of [
-      ['labels', props.labels],
-      ['annotations', props.annotations],
-    ] as const)
-      for (const k of Object.keys(map ?? {}))
-        if (
-          !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) ||
-          k.length > 317
-        )
-          invalid(this, `${what}["${k}"]`, 'must be a Kubernetes label or annotation key ([prefix/]name)');
-    const annotations = {
-      ...props.annotations,
-      ...(ips.length > 0 ? { [LB_IPS_ANNOTATION]: ips.join(',') } : {}),
-    };
+    const m = gatewayServiceManifest(this, props);
+    this.name = m.metadata.name;
     this.apiObject = new KubeService(this, 'Resource', {
-      metadata: {
-        name: this.name,
-        namespace: gw.namespace,
-        labels: { ...props.labels, [SERVICE_PROXY_NAME_LABEL]: 'portico', [GATEWAY_NAME_LABEL]: gw.name },
-        annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
-        ownerReferences: [
-          {
-            apiVersion: gw.apiVersion ?? 'gateway.networking.k8s.io/v1',
-            kind: 'Gateway',
-            name: gw.name,
-            uid: gw.uid,
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
-      },
+      metadata: m.metadata,
       spec: {
-        type: 'LoadBalancer',
-        // Envoy binds the VIP itself (host network): node ports would only be unused holes.
-        allocateLoadBalancerNodePorts: false,
-        ports: [
-          ...ports.map((port) => ({
-            name: `port-${port}`,
-            port,
-            protocol: 'TCP',
-            targetPort: IntOrString.fromNumber(port),
-          })),
-          // TCP and UDP may share a port number; the names keep them apart.
-          ...distinct(udpPorts).map((port) => ({
-            name: `udp-${port}`,
-            port,
-            protocol: 'UDP',
-            targetPort: IntOrString.fromNumber(port),
-          })),
-        ],
+        ...m.spec,
+        ports: m.spec.ports.map((p) => ({ ...p, targetPort: IntOrString.fromNumber(p.targetPort) })),
       },
     });
   }

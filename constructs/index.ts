@@ -19,5 +19,6 @@ export * from './agent-daemon-set.ts';
 export * from './operator.ts';
 export * from './cluster-scoped.ts';
 export * from './gateway-service.ts';
+export * from './gateway-service-manifest.ts';
 export * from './xds-certgen.ts';
 export * from './security.ts';

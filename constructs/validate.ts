@@ -1,5 +1,4 @@
-import type { IConstruct } from 'constructs';
-import { invalid } from './errors.ts';
+import { invalid, type ValidationScope } from './errors.ts';
 import { durationMs } from './duration.ts';
 import { re2Error } from './regex.ts';
 
@@ -9,7 +8,7 @@ const nameRe = new RegExp(`^${dnsLabel}(\\.${dnsLabel})*$`);
 const sectionNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Gateway API Hostname: a DNS name, optionally with a leading `*.` wildcard label, no IPs, no port. */
-export function checkHostname(scope: IConstruct, field: string, hostname: string): void {
+export function checkHostname(scope: ValidationScope, field: string, hostname: string): void {
   if (hostname.length > 253 || !hostnameRe.test(hostname) || /^[0-9.]+$/.test(hostname)) {
     invalid(
       scope,
@@ -20,26 +19,26 @@ export function checkHostname(scope: IConstruct, field: string, hostname: string
 }
 
 /** A Kubernetes object name (DNS subdomain). */
-export function checkName(scope: IConstruct, field: string, name: string): void {
+export function checkName(scope: ValidationScope, field: string, name: string): void {
   if (name.length === 0 || name.length > 253 || !nameRe.test(name)) {
     invalid(scope, field, `must be a lower-case DNS subdomain name (a-z, 0-9, "-", "."), got "${name}"`);
   }
 }
 
 /** A listener or rule name (DNS label, at most 63 characters). */
-export function checkSectionName(scope: IConstruct, field: string, name: string): void {
+export function checkSectionName(scope: ValidationScope, field: string, name: string): void {
   if (name.length > 63 || !sectionNameRe.test(name)) {
     invalid(scope, field, `must be a lower-case DNS label (a-z, 0-9, "-", at most 63), got "${name}"`);
   }
 }
 
-export function checkPort(scope: IConstruct, field: string, port: number): void {
+export function checkPort(scope: ValidationScope, field: string, port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     invalid(scope, field, `must be an integer port between 1 and 65535, got ${port}`);
   }
 }
 
-export function checkWeight(scope: IConstruct, field: string, weight: number): void {
+export function checkWeight(scope: ValidationScope, field: string, weight: number): void {
   if (!Number.isInteger(weight) || weight < 0 || weight > 1_000_000) {
     invalid(scope, field, `must be an integer between 0 and 1000000, got ${weight}`);
   }
@@ -49,7 +48,7 @@ export function checkWeight(scope: IConstruct, field: string, weight: number): v
  * Envoy matches with RE2 (and the agent interface names with Go's regexp, the same syntax): the
  * operator refuses what RE2 refuses, so the constructs refuse exactly that too.
  */
-export function checkRegex(scope: IConstruct, field: string, pattern: string): void {
+export function checkRegex(scope: ValidationScope, field: string, pattern: string): void {
   const why = re2Error(pattern);
   if (why !== undefined) {
     invalid(
@@ -61,7 +60,7 @@ export function checkRegex(scope: IConstruct, field: string, pattern: string): v
 }
 
 /** A Gateway API duration such as "500ms" or "1m30s"; returns it in milliseconds. */
-export function checkDuration(scope: IConstruct, field: string, text: string): number {
+export function checkDuration(scope: ValidationScope, field: string, text: string): number {
   return (
     durationMs(text) ??
     invalid(

@@ -4,7 +4,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from './controller/controller.ts';
@@ -15,6 +14,7 @@ import { AdsSink } from './controller/xds-sink.ts';
 import { createMetrics } from './metrics.ts';
 import { CONTROLLER_NAME } from './translate/types.ts';
 import { certgenMain } from './certgen/certgen.ts';
+import { loadClusterAccess } from './kube/config.ts';
 import { AdsServer, type XdsTlsFiles } from './xds/server.ts';
 
 const HELP = `portico operator [certgen --help]
@@ -137,9 +137,7 @@ export async function runOperator(
   allocate: LbAllocator = ipamAllocator(rfc3339Now),
 ): Promise<RunningOperator> {
   const logger = pino({ name: 'portico', level: flags.logLevel });
-  const kc = new KubeConfig();
-  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-  else kc.loadFromCluster();
+  const kc = loadClusterAccess(flags.kubeconfig);
   const registry = new Registry();
   const metrics = createMetrics(registry);
 

@@ -23,3 +23,13 @@ describe('productionPackages', () => {
     ).toEqual(['node_modules/a/node_modules/b', 'node_modules/pino']);
   });
 });
+
+describe('the operator bundle', () => {
+  it('loads neither client-node nor cdk8s: their generated APIs cost about 100 MiB of RSS', async () => {
+    const { bundle } = await import('./node-apps.ts');
+    const { packages } = await bundle('operator/main.ts');
+    expect(packages).toEqual(expect.arrayContaining(['@grpc/grpc-js', 'pino']));
+    for (const heavy of ['@kubernetes/client-node', 'cdk8s', 'cdk8s-plus-34', 'constructs'])
+      expect(packages).not.toContain(heavy);
+  }, 60000);
+});

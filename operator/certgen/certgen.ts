@@ -3,9 +3,9 @@
 // signed by another CA. Runs as a Job before install and upgrade (Helm hook, or plain apply).
 // A CA near expiry (or `--rotate-ca`) is rotated one step per run (rotation.ts).
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isKubeError, KubeClient } from '../kube/rest.ts';
+import { loadClusterAccess } from '../kube/config.ts';
 import { makeLeaf, makeCa, renewalReason, xdsServiceDnsNames, type CertKey } from './certs.ts';
 import { stepCa, type CaState } from './rotation.ts';
 
@@ -276,11 +276,7 @@ export async function certgenMain(
     process.stdout.write(HELP);
     return;
   }
-  const kc = new KubeConfig();
-  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromCluster();
-  const client = new KubeClient(kc);
+  const client = new KubeClient(loadClusterAccess(values.kubeconfig ?? env.KUBECONFIG));
   const names = {
     namespace: values.namespace,
     caSecret: values['ca-secret'],

@@ -1,5 +1,4 @@
 // Wires the loop: cache events -> coalescing queue -> reconcile; the Lease decides who writes.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { statusEqual, translate as defaultTranslate } from '../translate/index.ts';
 import type { Snapshot, TranslateResult } from '../translate/types.ts';
@@ -9,6 +8,7 @@ import { ClusterCache } from '../kube/cache.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { KubeClient } from '../kube/rest.ts';
+import type { ClusterAccess } from '../kube/config.ts';
 import { StaleCacheError, StatusWriter, type WithStatus } from '../kube/status.ts';
 import { EventRecorder, routeEvents, transitionEvents } from '../kube/events.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from '../kube/resources.ts';
@@ -26,7 +26,7 @@ import {
 } from './reconciler.ts';
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   logger: Logger;
   metrics: OperatorMetrics;
   /** Lease coordinates; without them this replica always leads (single-replica mode). */

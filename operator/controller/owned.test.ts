@@ -1,3 +1,5 @@
+import { Testing } from 'cdk8s';
+import { GatewayService } from '../../constructs/gateway-service.ts';
 import { ownedServiceObjects, type OwnedInvalid } from './owned.ts';
 import type { OwnedService } from '../translate/types.ts';
 
@@ -51,4 +53,28 @@ test("puts the Gateway's infrastructure labels and annotations on its Service", 
     'gateway.networking.k8s.io/gateway-name': 'web',
   });
   expect(obj?.metadata?.annotations).toEqual({ key1: 'value1' });
+});
+
+test('applies what cdk8s synth writes for the GatewayService construct', () => {
+  const s: OwnedService = {
+    ...svc('web', [443, 80, 80]),
+    ports: [
+      { name: 'port-443', port: 443, protocol: 'TCP' },
+      { name: 'port-80', port: 80, protocol: 'TCP' },
+      { name: 'udp-53', port: 53, protocol: 'UDP' },
+    ],
+    loadBalancerIPs: ['127.0.200.7', 'fd00::7'],
+    infrastructure: { labels: { team: 'a' }, annotations: { 'example.com/x': 'y' } },
+  };
+  const chart = Testing.chart();
+  new GatewayService(chart, 'svc', {
+    gateway: { ...s.owner, namespace: s.namespace },
+    listenerPorts: [443, 80],
+    udpListenerPorts: [53],
+    loadBalancerIPs: ['127.0.200.7', 'fd00::7'],
+    labels: { team: 'a' },
+    annotations: { 'example.com/x': 'y' },
+  });
+  expect(ownedServiceObjects([s])).toEqual(Testing.synth(chart));
+  expect(ownedServiceObjects([{ ...svc('web', [80]) }])[0]?.metadata).not.toHaveProperty('annotations');
 });

@@ -1,7 +1,7 @@
-// The owned objects, built as a cdk8s chart with the public constructs and synthesized to plain
-// JSON, so what the operator applies is what `cdk8s synth` would write for the same input.
-import { App, Chart } from 'cdk8s';
-import { GatewayService } from '../../constructs/gateway-service.ts';
+// The owned objects, built by the function the public GatewayService construct wraps, so what the
+// operator applies is what `cdk8s synth` would write for the same input, without loading cdk8s
+// and cdk8s-plus (about 40 MiB of the operator's memory).
+import { gatewayServiceManifest } from '../../constructs/gateway-service-manifest.ts';
 import type { OwnedService } from '../translate/types.ts';
 import type { KubeObject } from '../kube/resources.ts';
 
@@ -16,12 +16,15 @@ export function ownedServiceObjects(
   services: readonly OwnedService[],
   onInvalid: (bad: OwnedInvalid) => void = () => {},
 ): KubeObject[] {
-  if (services.length === 0) return [];
-  const app = new App({ outdir: '/nonexistent' });
-  const chart = new Chart(app, 'owned', { disableResourceNameHashes: true });
+  const objects: KubeObject[] = [];
   for (const s of services) {
     try {
-      new GatewayService(chart, `${s.namespace}-${s.owner.name}`, {
+      // The path a chart "owned" would give the construct, so error messages stay the same.
+      const scope = {
+        validationKind: 'GatewayService',
+        node: { path: `owned/${s.namespace}-${s.owner.name}` },
+      };
+      const manifest = gatewayServiceManifest(scope, {
         gateway: { ...s.owner, namespace: s.namespace },
         listenerPorts: s.ports.filter((p) => p.protocol === 'TCP').map((p) => p.port),
         udpListenerPorts: s.ports.filter((p) => p.protocol === 'UDP').map((p) => p.port),
@@ -29,10 +32,11 @@ export function ownedServiceObjects(
         labels: s.infrastructure?.labels && { ...s.infrastructure.labels },
         annotations: s.infrastructure?.annotations && { ...s.infrastructure.annotations },
       });
+      objects.push(manifest);
     } catch (err) {
       // One bad Gateway must not stop the others' Services (the construct validates eagerly).
       onInvalid({ namespace: s.namespace, name: s.name, error: (err as Error).message });
     }
   }
-  return chart.toJson() as KubeObject[];
+  return objects;
 }

@@ -2,7 +2,7 @@
 // watches, with the API server's own error message kept (client-node 1.4 wraps it in a long dump).
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from './config.ts';
 
 /** An API server error: `code` is the HTTP status, `reason` the Status reason (Conflict, Expired ...). */
 export class KubeError extends Error {
@@ -54,7 +54,7 @@ export interface WatchStream {
 export class KubeClient {
   private agent: https.Agent | undefined;
 
-  constructor(readonly kc: KubeConfig) {}
+  constructor(readonly kc: ClusterAccess) {}
 
   get server(): string {
     const cluster = this.kc.getCurrentCluster();
