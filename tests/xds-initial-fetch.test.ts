@@ -7,6 +7,7 @@ import type { IR } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
+import { oneRouteIr } from '../test-support/xds-ir.ts';
 
 // Envoy's initial_fetch_timeout defaults to 15 s: past it, an Envoy with no operator would turn
 // ready with no config, and a listener whose routes came late would go active with none. Portico's
@@ -39,39 +40,7 @@ describe('Envoy is ready only with its full config', () => {
   let server: AdsServer | undefined;
   const envoys: EnvoyHandle[] = [];
 
-  const ir = (): IR => ({
-    httpListeners: [
-      {
-        name: `ns/gw/127.0.0.1/${listenPort}`,
-        gateway: { namespace: 'ns', name: 'gw' },
-        address: '127.0.0.1',
-        port: listenPort,
-        protocol: 'HTTP' as const,
-        virtualHosts: [
-          {
-            name: '*',
-            domains: ['*'],
-            routes: [
-              {
-                name: 'ns/r/rule/0/match/0',
-                match: { path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] },
-                action: { type: 'Forward' as const, backends: [{ cluster: 'ns/svc/80', weight: 1 }] },
-                responseHeaders: { set: [], add: [], remove: [] },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    tlsPassthroughListeners: [],
-    clusters: [
-      {
-        name: 'ns/svc/80',
-        service: { namespace: 'ns', name: 'svc', port: 80 },
-        endpoints: [{ address: '127.0.0.1', port: (backend.address() as AddressInfo).port }],
-      },
-    ],
-  });
+  const ir = (): IR => oneRouteIr([listenPort], (backend.address() as AddressInfo).port);
 
   const start = async (node: string) => {
     const e = await startEnvoy(renderBootstrap({ nodeId: node, xdsAddress: '127.0.0.1', xdsPort }), {
