@@ -36,6 +36,22 @@ describe('real Envoy in front of a pod in a network namespace', () => {
     expect(list).toContain(pod.netns);
   });
 
+  it('the pod reaches only what the harness wired: its own link, no default route', () => {
+    const routeGet = (dst: string) =>
+      spawnSync('ip', ['-n', pod.netns, 'route', 'get', dst], { encoding: 'utf8' });
+    expect(spawnSync('ip', ['-n', pod.netns, 'route', 'show'], { encoding: 'utf8' }).stdout).not.toMatch(
+      /^default/m,
+    );
+    expect(routeGet(pod.hostIp).status).toBe(0);
+    // Another pod's /30 and an address off the machine: nothing routes there from inside.
+    const [a, b, c, d] = pod.ip.split('.').map(Number) as [number, number, number, number];
+    for (const dst of [`${a}.${b}.${c}.${(d + 4) & 255}`, '192.0.2.1']) {
+      const r = routeGet(dst);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/unreachable/i);
+    }
+  });
+
   it('proxies a request from the host through Envoy to the pod', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/details/1`);
     expect(res.status).toBe(200);

@@ -7,6 +7,7 @@ import type { IR } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
+import { oneRouteIr } from '../test-support/xds-ir.ts';
 
 // Two Envoys (two "nodes") on one ADS server, then a replacement server: the Envoys keep
 // serving while the control plane is gone and pick up the new server's config.
@@ -20,37 +21,7 @@ describe.each([
   let xdsPort: number;
   let server: AdsServer;
 
-  const ir = (body: string): IR => ({
-    httpListeners: ports.map((port) => ({
-      name: `ns/gw/127.0.0.1/${port}`,
-      gateway: { namespace: 'ns', name: 'gw' },
-      address: '127.0.0.1',
-      port,
-      protocol: 'HTTP' as const,
-      virtualHosts: [
-        {
-          name: '*',
-          domains: ['*'],
-          routes: [
-            {
-              name: 'ns/r/rule/0/match/0',
-              match: { path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] },
-              action: { type: 'Forward' as const, backends: [{ cluster: 'ns/svc/80', weight: 1 }] },
-              responseHeaders: { set: [{ name: 'x-config', value: body }], add: [], remove: [] },
-            },
-          ],
-        },
-      ],
-    })),
-    tlsPassthroughListeners: [],
-    clusters: [
-      {
-        name: 'ns/svc/80',
-        service: { namespace: 'ns', name: 'svc', port: 80 },
-        endpoints: [{ address: '127.0.0.1', port: (backend.address() as AddressInfo).port }],
-      },
-    ],
-  });
+  const ir = (body: string): IR => oneRouteIr(ports, (backend.address() as AddressInfo).port, body);
   const configOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`)).headers.get('x-config');
 
   beforeAll(async () => {

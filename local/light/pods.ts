@@ -7,7 +7,8 @@ import { alive, startProcess, waitFor, type Managed } from '../common/process.ts
 /**
  * "Pods" for the local cluster: real processes in their own network namespace, each with a
  * private address joined to the host by a veth pair (Kubernetes rejects loopback addresses in
- * EndpointSlices). Slot k owns 10.244.0.0/16's k-th /30: host side .1, pod side .2.
+ * EndpointSlices). Slot k owns 10.244.0.0/16's k-th /30: host side .1, pod side .2. A pod has
+ * no default route: it answers whoever connects over its link and reaches nothing else.
  */
 
 const POD_NET = [10, 244];
@@ -18,7 +19,7 @@ export interface Pod {
   readonly name: string;
   /** The pod's address, reachable from the host. */
   readonly ip: string;
-  /** The host side of the veth pair, the pod's default gateway. */
+  /** The host side of the veth pair; the pod has no route beyond this /30 (no default route). */
   readonly hostIp: string;
   readonly netns: string;
   readonly process: Managed;
@@ -130,7 +131,6 @@ export async function startPod(
     ip(['-n', netns, 'addr', 'add', `${podIp}/30`, 'dev', peer]);
     ip(['-n', netns, 'link', 'set', peer, 'up']);
     ip(['-n', netns, 'link', 'set', 'lo', 'up']);
-    ip(['-n', netns, 'route', 'add', 'default', 'via', hostIp]);
     proc = startProcess(`pod ${name}`, 'ip', ['netns', 'exec', netns, cmd, ...args], {
       env: { ...process.env, ...opts.env, HOSTNAME: name, POD_NAME: name, POD_IP: podIp },
     });

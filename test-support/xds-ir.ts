@@ -1,0 +1,39 @@
+import type { IR } from '../operator/ir/index.ts';
+
+/**
+ * The smallest IR that serves: one HTTP listener per port on 127.0.0.1, every path to one cluster
+ * (`ns/svc/80`) whose endpoint is `backendPort` on loopback; `x-config: <tag>` on every response.
+ */
+export function oneRouteIr(ports: readonly number[], backendPort: number, tag = ''): IR {
+  return {
+    httpListeners: ports.map((port) => ({
+      name: `ns/gw/127.0.0.1/${port}`,
+      gateway: { namespace: 'ns', name: 'gw' },
+      address: '127.0.0.1',
+      port,
+      protocol: 'HTTP' as const,
+      virtualHosts: [
+        {
+          name: '*',
+          domains: ['*'],
+          routes: [
+            {
+              name: 'ns/r/rule/0/match/0',
+              match: { path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] },
+              action: { type: 'Forward' as const, backends: [{ cluster: 'ns/svc/80', weight: 1 }] },
+              responseHeaders: { set: [{ name: 'x-config', value: tag }], add: [], remove: [] },
+            },
+          ],
+        },
+      ],
+    })),
+    tlsPassthroughListeners: [],
+    clusters: [
+      {
+        name: 'ns/svc/80',
+        service: { namespace: 'ns', name: 'svc', port: 80 },
+        endpoints: [{ address: '127.0.0.1', port: backendPort }],
+      },
+    ],
+  };
+}
