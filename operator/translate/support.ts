@@ -108,7 +108,7 @@ export const SUPPORT: readonly Support[] = [
     'GatewayBackendClientCertificate',
     'a core Secret, presented to backends a BackendTLSPolicy covers',
   ),
-  notYet(
+  yes(
     'Gateway',
     'tls.frontend client certificate validation',
     'GatewayFrontendClientCertificateValidation',
