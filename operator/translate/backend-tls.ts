@@ -2,11 +2,11 @@
 // subject alt names), which policy wins a contested target (oldest, then namespace/name), and
 // each policy's conditions on the Gateways whose routes use its Services (its ancestors).
 // Also the Gateway's own client certificate for those connections (spec.tls.backend).
-import { X509Certificate } from 'node:crypto';
 import type { Condition } from '../api/index.ts';
 import { GATEWAY_GROUP } from '../api/index.ts';
 import type { SubjectAltName, TlsCertificate, UpstreamTls } from '../ir/types.ts';
 import type { Attachment } from './attach.ts';
+import { caBundle } from './ca-bundles.ts';
 import { resolveCertificates } from './certificates.ts';
 import { carryTransitionTimes, condition, readConditions } from './conditions.ts';
 import type { GatewayModel, Problem } from './gateways.ts';
@@ -37,26 +37,6 @@ export interface BackendTlsModel {
   tlsFor(namespace: string, service: string, port: number): UpstreamTls | undefined;
 }
 
-// Parsing PEM is the slow part; memoize by content (pure: same input, same answer).
-const bundleCache = new Map<string, string | undefined>();
-
-/** Why a CA bundle is unusable, or undefined: every PEM block must be a certificate. */
-export function caBundleProblem(pem: string): string | undefined {
-  if (bundleCache.has(pem)) return bundleCache.get(pem);
-  let problem: string | undefined;
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) problem = 'ca.crt holds no PEM certificate';
-  else
-    try {
-      for (const b of blocks) new X509Certificate(b);
-    } catch (e) {
-      problem = `ca.crt: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  if (bundleCache.size > 1_000) bundleCache.clear();
-  bundleCache.set(pem, problem);
-  return problem;
-}
-
 function subjectAltNames(v: unknown): SubjectAltName[] {
   const out: SubjectAltName[] = [];
   for (const x of arr(v)) {
@@ -68,7 +48,7 @@ function subjectAltNames(v: unknown): SubjectAltName[] {
   return out.sort((a, b) => byString(`${a.type}|${a.value}`, `${b.type}|${b.value}`));
 }
 
-function buildPolicy(raw: unknown, configMaps: ReadonlyMap<string, unknown>): PolicyModel {
+function buildPolicy(raw: unknown, l: Lookup): PolicyModel {
   const md = meta(raw);
   const spec = obj(obj(raw).spec);
   const v = obj(spec.validation);
@@ -92,16 +72,9 @@ function buildPolicy(raw: unknown, configMaps: ReadonlyMap<string, unknown>): Po
       problems.push({ reason: 'InvalidKind', message });
       continue;
     }
-    const cm = configMaps.get(key(md.namespace, name));
-    const pem = str(obj(obj(cm).data)['ca.crt']);
-    const bad =
-      cm === undefined
-        ? `ConfigMap ${key(md.namespace, name)} not found`
-        : pem === undefined
-          ? `ConfigMap ${key(md.namespace, name)} has no key ca.crt`
-          : caBundleProblem(pem);
-    if (bad !== undefined) problems.push({ reason: 'InvalidCACertificateRef', message: bad });
-    else pems.push((pem ?? '').trim());
+    const bundle = caBundle(l, md.namespace, name);
+    if ('bad' in bundle) problems.push({ reason: 'InvalidCACertificateRef', message: bundle.bad });
+    else pems.push(bundle.pem.trim());
   }
   const wellKnown = str(v.wellKnownCACertificates);
   let notAccepted: Problem | undefined;
@@ -140,7 +113,7 @@ function buildPolicy(raw: unknown, configMaps: ReadonlyMap<string, unknown>): Po
 export function buildBackendTls(s: Snapshot, l: Lookup): BackendTlsModel {
   const raws = arr(s.backendTlsPolicies).filter((p) => meta(p).name);
   if (raws.length === 0) return { policies: [], tlsFor: () => undefined };
-  const policies = raws.map((p) => buildPolicy(p, l.configMaps));
+  const policies = raws.map((p) => buildPolicy(p, l));
   // The spec: the oldest policy wins a target, then the first by namespace/name.
   const order = [...policies].sort(
     (a, b) =>

@@ -29,21 +29,34 @@ function validationFor(spec: Obj, port: number): Obj | undefined {
 const isCore = (group: string) => group === '' || group === 'core';
 
 // Parsing PEM is the slow part; memoize by content (pure: same input, same answer).
-const pemCache = new Map<string, string | undefined>();
+const bundleCache = new Map<string, string | undefined>();
 
-function caProblem(pem: string): string | undefined {
-  if (pemCache.has(pem)) return pemCache.get(pem);
+/** Why a `ca.crt` value cannot serve as a CA bundle (every PEM block must parse), or undefined. */
+export function caBundleProblem(pem: string): string | undefined {
+  if (bundleCache.has(pem)) return bundleCache.get(pem);
   let problem: string | undefined;
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) problem = 'ca.crt holds no PEM certificate';
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) problem = 'ca.crt holds no PEM certificate';
   else
     try {
-      new X509Certificate(pem);
+      for (const b of blocks) new X509Certificate(b);
     } catch (e) {
       problem = `ca.crt: ${e instanceof Error ? e.message : String(e)}`;
     }
-  if (pemCache.size > 10_000) pemCache.clear();
-  pemCache.set(pem, problem);
+  if (bundleCache.size > 1_000) bundleCache.clear();
+  bundleCache.set(pem, problem);
   return problem;
+}
+
+/** The CA bundle of ConfigMap `ns/name` (newline-terminated PEM), or why it has none. */
+export function caBundle(l: Lookup, ns: string, name: string): { pem: string } | { bad: string } {
+  const cm = l.configMaps.get(key(ns, name));
+  const pem = str(obj(obj(cm).data)['ca.crt']);
+  if (cm === undefined) return { bad: `ConfigMap ${ns}/${name} not found` };
+  if (pem === undefined) return { bad: `ConfigMap ${ns}/${name} has no key ca.crt` };
+  const problem = caBundleProblem(pem);
+  if (problem !== undefined) return { bad: `ConfigMap ${ns}/${name}: ${problem}` };
+  return { pem: pem.endsWith('\n') ? pem : `${pem}\n` };
 }
 
 /** Resolves the frontend validation of one Gateway port (undefined: no client certificates asked for). */
@@ -76,14 +89,12 @@ export function frontendValidation(l: Lookup, gw: Meta, spec: Obj, port: number)
       });
       continue;
     }
-    const cm = l.configMaps.get(key(ns, name));
-    const pem = str(obj(obj(cm).data)['ca.crt']);
-    const bad = cm === undefined ? 'not found' : pem === undefined ? 'has no ca.crt key' : caProblem(pem);
-    if (bad !== undefined || pem === undefined) {
-      fail({ reason: 'InvalidCACertificateRef', message: `ConfigMap ${ns}/${name} ${bad ?? ''}`.trim() });
+    const bundle = caBundle(l, ns, name);
+    if ('bad' in bundle) {
+      fail({ reason: 'InvalidCACertificateRef', message: bundle.bad });
       continue;
     }
-    pems.push(pem.endsWith('\n') ? pem : `${pem}\n`);
+    pems.push(bundle.pem);
   }
   if (pems.length === 0) {
     const why = unresolved?.message ?? 'no caCertificateRefs';
