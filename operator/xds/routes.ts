@@ -16,6 +16,7 @@ import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/Route
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
 import { withCors } from './cors.ts';
+import { durationOf, envoyRetryPolicy } from './retry.ts';
 import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
 const REDIRECT_CODES: Record<number, RedirectAction['response_code']> = {
@@ -115,9 +116,8 @@ function forward(action: Extract<HttpAction, { type: 'Forward' }>, r: Route): Ro
           },
         };
   // The Gateway API's default is no timeout; Envoy's would be 15 s.
-  out.timeout = r.timeoutMs
-    ? { seconds: Math.floor(r.timeoutMs / 1000), nanos: (r.timeoutMs % 1000) * 1e6 }
-    : { seconds: 0 };
+  out.timeout = r.timeoutMs ? durationOf(r.timeoutMs) : { seconds: 0 };
+  if (r.retry) out.retry_policy = envoyRetryPolicy(r.retry);
   if (r.mirrors?.length)
     out.request_mirror_policies = r.mirrors.map((m) => ({
       cluster: m.cluster,
