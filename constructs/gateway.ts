@@ -233,16 +233,6 @@ export class Gateway extends Construct {
       }
     }
     const kinds = allowed.kinds ?? supported;
-    const mixed = this.infos.find(
-      (o) => o.port === port && o.protocol === 'TLS' && listener.protocol === 'TLS' && o.tlsMode !== mode,
-    );
-    if (mixed)
-      invalid(
-        this,
-        `${at}.tlsMode`,
-        `"${mode}" on port ${port}, where listener "${mixed.name}" is "${mixed.tlsMode}": TLS listeners of one port need one mode; use another port`,
-      );
-
     this.wireListeners.push({
       name: listener.name,
       protocol: listener.protocol,

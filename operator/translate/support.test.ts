@@ -54,10 +54,12 @@ describe('what Portico supports', () => {
       'HTTPRouteRequestPercentageMirror',
       'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
+      'HTTPRouteRetry',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
       'TCPRoute',
       'TLSRoute',
+      'TLSRouteModeMixed',
       'TLSRouteModeTerminate',
       'UDPRoute',
     ]);
