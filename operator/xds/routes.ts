@@ -16,6 +16,7 @@ import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/Route
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
 import { withCors } from './cors.ts';
+import { literalHeaderValue } from './header-value.ts';
 import { durationOf, envoyRetryPolicy } from './retry.ts';
 import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
@@ -65,11 +66,11 @@ function headerOptions(mod: HeaderModifier | undefined): HeaderValueOption[] {
   if (!mod) return [];
   return [
     ...mod.set.map((h): HeaderValueOption => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literalHeaderValue(h.value) },
       append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
     })),
     ...mod.add.map((h): HeaderValueOption => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literalHeaderValue(h.value) },
       append_action: 'APPEND_IF_EXISTS_OR_ADD',
     })),
   ];
