@@ -55,6 +55,8 @@ describe('what Portico supports', () => {
       'HTTPRouteRequestTimeout',
       'HTTPRouteResponseHeaderModification',
       'HTTPRouteRetry',
+      'HTTPRouteRetryBackendTimeout',
+      'HTTPRouteRetryConnectionError',
       'HTTPRouteSchemeRedirect',
       'ReferenceGrant',
       'TCPRoute',

@@ -149,8 +149,18 @@ export const SUPPORT: readonly Support[] = [
     'without retry the shorter timeout bounds the exchange; with retry, each attempt',
   ),
   yes('HTTPRoute', 'retry', 'HTTPRouteRetry', 'experimental channel: codes, attempts (default 1), backoff'),
-  notYet('HTTPRoute', 'retry on backend timeout', 'HTTPRouteRetryBackendTimeout'),
-  notYet('HTTPRoute', 'retry on connection error', 'HTTPRouteRetryConnectionError'),
+  yes(
+    'HTTPRoute',
+    'retry on backend timeout',
+    'HTTPRouteRetryBackendTimeout',
+    'timeouts.backendRequest bounds each attempt',
+  ),
+  yes(
+    'HTTPRoute',
+    'retry on connection error',
+    'HTTPRouteRetryConnectionError',
+    'refused connections and resets',
+  ),
   yes('HTTPRoute', 'backend appProtocol kubernetes.io/h2c', 'HTTPRouteBackendProtocolH2C'),
   yes('HTTPRoute', 'backend appProtocol kubernetes.io/ws', 'HTTPRouteBackendProtocolWebSocket'),
 
