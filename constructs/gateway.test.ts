@@ -136,19 +136,33 @@ describe('Gateway', () => {
       [{ name: 'a', protocol: 'HTTP', allowedRoutes: { kinds: ['TLSRoute'] } }],
       'allowedRoutes.kinds[0] "TLSRoute" cannot attach to a HTTP listener',
     ],
-    [
-      'TLS Terminate and Passthrough on one port',
-      [
-        { name: 'a', protocol: 'TLS', port: 8443, tlsMode: 'Passthrough' },
-        { name: 'b', protocol: 'TLS', port: 8443, certificateRefs: [{ name: 'cert' }] },
-      ],
-      'listeners[1].tlsMode "Terminate" on port 8443, where listener "a" is "Passthrough"',
-    ],
   ];
   test.each(invalid)('refuses %s', (_what, listeners, message) => {
     const chart = Testing.chart();
     expect(() => new Gateway(chart, 'gw', { listeners })).toThrow(/^Gateway "test\/gw": listeners\[\d\]\./);
     expect(() => new Gateway(Testing.chart(), 'gw', { listeners })).toThrow(message);
+  });
+
+  test('takes TLS listeners in modes Terminate and Passthrough on one port (TLSRouteModeMixed)', () => {
+    const chart = Testing.chart();
+    const gw = new Gateway(chart, 'gw', {
+      listeners: [
+        { name: 'a', protocol: 'TLS', port: 8443, hostname: 'a.example.com', tlsMode: 'Passthrough' },
+        {
+          name: 'b',
+          protocol: 'TLS',
+          port: 8443,
+          hostname: 'b.example.com',
+          certificateRefs: [{ name: 'cert' }],
+        },
+      ],
+    });
+    const [obj] = Testing.synth(chart);
+    expect(obj.spec.listeners.map((l: { tls: { mode: string } }) => l.tls.mode)).toEqual([
+      'Passthrough',
+      'Terminate',
+    ]);
+    expect(gw.listeners.map((l) => l.kinds)).toEqual([['TLSRoute'], ['TLSRoute']]);
   });
 
   test('writes spec.infrastructure', () => {

@@ -309,16 +309,6 @@ export function addListenerTo(owner: ListenerOwner, listener: ListenerProps): vo
     }
   }
   const kinds = allowed.kinds ?? supported;
-  const mixed = owner.listenerInfos.find(
-    (o) => o.port === port && o.protocol === 'TLS' && listener.protocol === 'TLS' && o.tlsMode !== mode,
-  );
-  if (mixed)
-    invalid(
-      owner,
-      `${at}.tlsMode`,
-      `"${mode}" on port ${port}, where listener "${mixed.name}" is "${mixed.tlsMode}": TLS listeners of one port need one mode; use another port`,
-    );
-
   owner.listenerEntries.push({
     name: listener.name,
     protocol: listener.protocol,

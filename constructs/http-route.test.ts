@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import { Gateway } from './gateway.ts';
 import { HttpRoute, type HttpRouteRule } from './http-route.ts';
+import type { HttpRouteRetry } from './http-retry.ts';
 
 function setup() {
   const chart = Testing.chart();
@@ -231,6 +232,22 @@ describe('HttpRoute', () => {
       { timeouts: { request: '1s', backendRequest: '2s' } },
       'rules[0].timeouts.backendRequest must be at most request (1s), got "2s"',
     ],
+    [
+      'a retry code that is not an error status',
+      { retry: { codes: [500, 302] } },
+      'rules[0].retry.codes[1] must be an HTTP status code from 400 to 599, got 302',
+    ],
+    [
+      'zero retry attempts',
+      { retry: { attempts: 0 } },
+      'rules[0].retry.attempts must be a whole number of at least 1, got 0',
+    ],
+    [
+      'a retry backoff that is not a duration',
+      { retry: { backoff: 'soon' } },
+      'rules[0].retry.backoff must be a duration such as "500ms"',
+    ],
+    ['an unknown retry key', { retry: { attemps: 2 } as HttpRouteRetry }, 'rules[0].retry'],
   ])('refuses %s', (_what, rule, message) => {
     expect(at(rule)).toThrow(message);
     expect(at(rule)).toThrow(/^HttpRoute "test\/route": rules\[0\]/);
@@ -284,6 +301,23 @@ describe('HttpRoute', () => {
     expect(obj.spec.rules[0].filters).toEqual([
       { type: 'CORS', cors: { allowOrigins: ['https://*.bar.com'], allowMethods: ['GET', '*'], maxAge: 60 } },
     ]);
+  });
+
+  test('writes rules[].retry (experimental channel) beside the standard fields', () => {
+    const { chart, gw } = setup();
+    const route = new HttpRoute(chart, 'route', {
+      parentRefs: [gw],
+      rules: [{ backendRefs: [{ service: 'a', port: 80 }] }],
+    });
+    route.addRule({
+      retry: { codes: [500, 503], attempts: 3, backoff: '100ms' },
+      timeouts: { backendRequest: '1s' },
+      backendRefs: [{ service: 'a', port: 80 }],
+    });
+    const obj = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    expect(obj.spec.rules[0].retry).toBeUndefined();
+    expect(obj.spec.rules[1].retry).toEqual({ codes: [500, 503], attempts: 3, backoff: '100ms' });
+    expect(obj.spec.rules[1].timeouts).toEqual({ backendRequest: '1s' });
   });
 
   test('writes rules[].timeouts as given', () => {

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as gwapi from './imports/gateway.networking.k8s.io.ts';
 import { enumValue } from './enum.ts';
 import { invalid } from './errors.ts';
+import { HttpRouteObject, type HttpRouteRetry, toRetry } from './http-retry.ts';
 import { checkFilterKeys, checkKeys, KEYS } from './keys.ts';
 import { AttachedRoute, type BackendRef, toBackendRef, type RouteParent } from './route-refs.ts';
 import { checkDuration, checkHostname, checkPort, checkRegex, checkSectionName } from './validate.ts';
@@ -121,6 +122,8 @@ export interface HttpRouteRule {
   readonly backendRefs?: HttpBackendRef[];
   /** @default no timeouts */
   readonly timeouts?: HttpRouteTimeouts;
+  /** Experimental channel: retries of failed backend requests. @default none */
+  readonly retry?: HttpRouteRetry;
 }
 
 export interface HttpRouteProps {
@@ -162,7 +165,7 @@ export function toHeaderModifier(scope: Construct, at: string, h: HeaderModifier
 
 /** An HTTPRoute (gateway.networking.k8s.io/v1). */
 export class HttpRoute extends AttachedRoute {
-  readonly apiObject: gwapi.HttpRoute;
+  readonly apiObject: HttpRouteObject;
   private readonly wireRules: gwapi.HttpRouteSpecRules[] = [];
 
   constructor(scope: Construct, id: string, props: HttpRouteProps = {}) {
@@ -170,7 +173,7 @@ export class HttpRoute extends AttachedRoute {
     checkKeys(this, '', props, KEYS.httpRoute);
     const hostnames = props.hostnames ?? [];
     hostnames.forEach((h, i) => checkHostname(this, `hostnames[${i}]`, h));
-    this.apiObject = new gwapi.HttpRoute(this, 'Resource', {
+    this.apiObject = new HttpRouteObject(this, 'Resource', {
       metadata: props.metadata,
       spec: {
         parentRefs: this.wireParents,
@@ -200,6 +203,8 @@ export class HttpRoute extends AttachedRoute {
       backendRefs: backendRefs.length > 0 ? backendRefs : undefined,
       timeouts: rule.timeouts && this.timeouts(`${at}.timeouts`, rule.timeouts),
     });
+    if (rule.retry)
+      this.apiObject.retries.set(this.wireRules.length - 1, toRetry(this, `${at}.retry`, rule.retry));
   }
 
   private cors(at: string, c: HttpCors): gwapi.HttpRouteSpecRulesFiltersCors {

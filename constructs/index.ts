@@ -4,6 +4,7 @@ export * from './gateway.ts';
 export * from './listener-set.ts';
 export * from './route-refs.ts';
 export * from './http-route.ts';
+export * from './http-retry.ts';
 export * from './grpc-route.ts';
 export * from './tls-route.ts';
 export * from './tcp-route.ts';

@@ -6,6 +6,7 @@ import { invalid } from './errors.ts';
 import type { FrontendTls, FrontendTlsPort, FrontendValidation } from './frontend-tls.ts';
 import type { AllowedListeners, AllowedRoutes, GatewayProps, ListenerProps } from './gateway.ts';
 import type { ListenerSetProps } from './listener-set.ts';
+import type { HttpRouteRetry } from './http-retry.ts';
 import type { GrpcMethodMatch, GrpcRouteMatch, GrpcRouteProps, GrpcRouteRule } from './grpc-route.ts';
 import type {
   HeaderModifier,
@@ -64,7 +65,9 @@ export const KEYS = {
     filters: true,
     backendRefs: true,
     timeouts: true,
+    retry: true,
   }),
+  httpRetry: keys<HttpRouteRetry>({ codes: true, attempts: true, backoff: true }),
   httpMatch: keys<HttpRouteMatch>({ path: true, headers: true, queryParams: true, method: true }),
   pathMatch: keys<HttpPathMatch>({ type: true, value: true }),
   valueMatch: keys<HttpValueMatch>({ name: true, value: true, type: true }),

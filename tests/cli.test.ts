@@ -60,6 +60,10 @@ describe('portico CLI: bad usage gets one clear line and a non-zero exit', () =>
     [['down'], /^portico: no cluster is up/],
     [['up', '--port', 'x'], /^portico: --port must be a TCP port/],
     [['up', '--nodes', '0'], /^portico: --nodes must be 1 to 9/],
+    [
+      ['up', '--gateway-api-channel', 'beta'],
+      /^portico: --gateway-api-channel must be standard or experimental/,
+    ],
     [['status'], /^portico: no cluster is up/],
     [['logs', 'bogus'], /^portico: no logs for "bogus"; components: .*\boperator\b/],
     [['logs', '-x'], /^portico: Unknown option '-x'/],

@@ -58,6 +58,30 @@ describe('Helm chart generated from the install chart (real helm)', () => {
     expect(crds).toHaveLength(cdk8sCrds.length);
   });
 
+  it('installs the Gateway API CRDs of the chosen channel, standard by default', () => {
+    const channelOf = (objs: Obj[]) =>
+      new Set(
+        objs
+          .filter(
+            (o) => o.kind === 'CustomResourceDefinition' && o.metadata.name.includes('gateway.networking'),
+          )
+          .map((o) => o.metadata.annotations?.['gateway.networking.k8s.io/channel']),
+      );
+    const names = (objs: Obj[]) => objs.map((o) => o.metadata.name);
+    const standard = template('--set=gatewayAPI.installCRDs=true');
+    expect(channelOf(standard)).toEqual(new Set(['standard']));
+    expect(names(standard)).not.toContain('xbackendtrafficpolicies.gateway.networking.x-k8s.io');
+    const experimental = template('--set=gatewayAPI.installCRDs=true,gatewayAPI.channel=experimental');
+    expect(channelOf(experimental)).toEqual(new Set(['experimental']));
+    expect(names(experimental)).toEqual(
+      expect.arrayContaining([
+        'httproutes.gateway.networking.k8s.io',
+        'xbackendtrafficpolicies.gateway.networking.x-k8s.io',
+      ]),
+    );
+    expect(() => template('--set=gatewayAPI.channel=beta')).toThrow(/gatewayAPI\.channel/);
+  });
+
   it('runs certgen as a hook before install and upgrade, and cleans its Secrets after uninstall', () => {
     const hooks = template().filter((o) => o.metadata.annotations?.['helm.sh/hook']);
     expect(

@@ -48,7 +48,10 @@ export function buildChart(outDir: string, log: (line: string) => void = () => {
   ensureHelm(t, log);
   ensureGatewayCrds(t, log);
   const chartDir = path.join(outDir, 'chart', CHART_NAME);
-  generateChart(chartDir, { gatewayCrdDir: t.gatewayCrds, version: chartVersion() });
+  generateChart(chartDir, {
+    gatewayCrdDirs: { standard: t.gatewayCrds, experimental: t.gatewayCrdsExperimental },
+    version: chartVersion(),
+  });
   log(helm(['lint', '--strict', chartDir]).trim());
   helm(['package', chartDir, '--destination', outDir]);
   return path.join(outDir, `${CHART_NAME}-${chartVersion()}.tgz`);

@@ -8,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import { PORTICO_VERSION_TAG } from '../../constructs/agent-daemon-set.ts';
 import { InstallChart } from '../install-chart.ts';
 import { valuesLayer, type Hole, type JsonSchema, type PathStep, type ValueSpec } from './values-layer.ts';
+import type { GatewayApiChannel } from '../../local/toolchain/paths.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -210,7 +211,7 @@ Then create a Gateway with gatewayClassName: {{ .Values.gatewayClass.name }} and
 `;
 
 const GATEWAY_API_TEMPLATE = `{{- if .Values.gatewayAPI.installCRDs }}
-{{- range $path, $_ := .Files.Glob "files/gateway-api/*.yaml" }}
+{{- range $path, $_ := .Files.Glob (printf "files/gateway-api/%s/*.yaml" .Values.gatewayAPI.channel) }}
 ---
 {{ $.Files.Get $path }}
 {{- end }}
@@ -218,8 +219,8 @@ const GATEWAY_API_TEMPLATE = `{{- if .Values.gatewayAPI.installCRDs }}
 `;
 
 export interface GenerateOptions {
-  /** Folder with the Gateway API CRD files to ship (optional install). */
-  gatewayCrdDir: string;
+  /** Folders with the Gateway API CRD files to ship, by channel (optional install). */
+  gatewayCrdDirs: Readonly<Record<GatewayApiChannel, string>>;
   /** Chart version. */
   version: string;
 }
@@ -305,14 +306,17 @@ export function generateChart(dir: string, opts: GenerateOptions): void {
       ),
     );
   }
-  for (const f of fs
-    .readdirSync(opts.gatewayCrdDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()) {
-    const crd = parse(fs.readFileSync(path.join(opts.gatewayCrdDir, f), 'utf8')) as Obj & { metadata: Obj };
-    // Deleting a Gateway API CRD deletes every Gateway and route in the cluster: never on uninstall.
-    crd.metadata.annotations = { ...(crd.metadata.annotations as Obj), 'helm.sh/resource-policy': 'keep' };
-    fs.writeFileSync(path.join(dir, 'files', 'gateway-api', f), stringify(crd, { lineWidth: 0 }));
+  for (const [channel, crdDir] of Object.entries(opts.gatewayCrdDirs)) {
+    fs.mkdirSync(path.join(dir, 'files', 'gateway-api', channel), { recursive: true });
+    for (const f of fs
+      .readdirSync(crdDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()) {
+      const crd = parse(fs.readFileSync(path.join(crdDir, f), 'utf8')) as Obj & { metadata: Obj };
+      // Deleting a Gateway API CRD deletes every Gateway and route in the cluster: never on uninstall.
+      crd.metadata.annotations = { ...(crd.metadata.annotations as Obj), 'helm.sh/resource-policy': 'keep' };
+      fs.writeFileSync(path.join(dir, 'files', 'gateway-api', channel, f), stringify(crd, { lineWidth: 0 }));
+    }
   }
   fs.writeFileSync(path.join(dir, 'templates', 'gateway-api-crds.yaml'), GATEWAY_API_TEMPLATE);
   fs.writeFileSync(path.join(dir, 'templates', '_helpers.tpl'), HELPERS);

@@ -297,6 +297,13 @@ export function valuesLayer(images: { operator: string; envoy: string; agent: st
       schema: { type: 'boolean' },
       default: false,
     },
+    {
+      path: 'gatewayAPI.channel',
+      description:
+        'Channel of those CRDs: standard, or experimental (HTTPRoute retry, TLSRoute mixed modes, X* kinds).',
+      schema: { type: 'string', enum: ['standard', 'experimental'] },
+      default: 'standard',
+    },
   ];
 
   const metricsPort = '.Values.metrics.port';

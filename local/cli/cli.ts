@@ -8,6 +8,7 @@ import type { NodesCluster } from '../nodes/cluster.ts';
 import { UsageError } from './errors.ts';
 import { alive, waitFor, writeLogsTo } from '../common/process.ts';
 import { clearState, homeDir, readState, writeState } from './state.ts';
+import { GATEWAY_API_CHANNELS, type GatewayApiChannel } from '../toolchain/paths.ts';
 import { versions } from '../toolchain/versions.ts';
 
 // Heavy modules (cdk8s, the Kubernetes client) load only for the command that needs them.
@@ -19,7 +20,7 @@ const EXIT_CODES = `exit codes (every command):
   2  bad usage or an unmet prerequisite (unknown flag, not root, no cluster up, port taken)`;
 
 const COMMANDS: Record<string, string> = {
-  up: `usage: portico up [--detach] [--nodes N] [--port N]
+  up: `usage: portico up [--detach] [--nodes N] [--port N] [--gateway-api-channel C]
 
 Starts a local cluster of real nodes on this machine (a control plane and workers, each with
 containerd, kubelet and kube-proxy in its own network namespaces) and installs Portico into it.
@@ -28,7 +29,10 @@ Needs root. Runs in the foreground until Ctrl-C, which stops the cluster and del
   --detach    run in the background; \`portico down\` stops it
   --nodes N   number of nodes, 1 to 9 (default 3: portico-control-plane, portico-worker, portico-worker2)
   --port N    TCP port kube-apiserver listens on, on the node network's host address (172.30.0.1);
-              the kubeconfig points there (default: a free port)`,
+              the kubeconfig points there (default: a free port)
+  --gateway-api-channel C
+              Gateway API CRDs to install: standard (default) or experimental (adds
+              HTTPRoute retry, TLSRoute mixed modes on one port and the X* kinds)`,
   down: `usage: portico down
 
 Stops the cluster that \`portico up --detach\` started and deletes its data (etcd, certificates,
@@ -56,7 +60,7 @@ cluster, or on a temporary one of its own, and checks every result. Needs root.`
 const HELP = `usage: portico <command> [flags]      (portico <command> --help for one command)
 
 commands:
-  up [--detach] [--nodes N] [--port N]
+  up [--detach] [--nodes N] [--port N] [--gateway-api-channel C]
                   start a local cluster of real nodes and install Portico into it
   down            stop the cluster that \`up --detach\` started and delete its data
   status [--wait] nodes, Portico's pods, Gateways and routes, and what is wrong with them
@@ -72,6 +76,9 @@ ${EXIT_CODES}
 
 const self = fileURLToPath(import.meta.url);
 
+const isChannel = (c: string): c is GatewayApiChannel =>
+  (GATEWAY_API_CHANNELS as readonly string[]).includes(c);
+
 function requireRoot(what: string): void {
   if (process.getuid?.() !== 0)
     throw new UsageError(`${what} needs root (network namespaces, ports below 1024): run it with sudo`);
@@ -85,9 +92,15 @@ async function up(argv: string[]): Promise<void> {
       daemon: { type: 'boolean' },
       port: { type: 'string' },
       nodes: { type: 'string' },
+      'gateway-api-channel': { type: 'string' },
     },
     strict: true,
   });
+  const channel = values['gateway-api-channel'] ?? 'standard';
+  if (!isChannel(channel))
+    throw new UsageError(
+      `--gateway-api-channel must be ${GATEWAY_API_CHANNELS.join(' or ')}, got "${channel}"`,
+    );
   const running = readState();
   if (running) {
     throw new UsageError(
@@ -142,6 +155,7 @@ async function up(argv: string[]): Promise<void> {
       nodes,
       // Tests run their own cluster beside a user's: each on its own node network.
       networkId: Number(process.env.PORTICO_NETWORK_ID ?? 0),
+      gatewayApiChannel: channel,
       log,
     });
   } catch (err) {

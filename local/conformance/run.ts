@@ -162,6 +162,8 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
     networkId: CONFORMANCE_NETWORK_ID,
     poolPrefix: POOL_PREFIX,
     imageGroups: ['conformance'],
+    // Experimental: its features (retries, TLSRoute mixed mode) are tested too; the report says so.
+    gatewayApiChannel: 'experimental',
     log,
   });
   try {

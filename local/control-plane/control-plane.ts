@@ -7,6 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { applyManifests, waitForCrds } from './apply.ts';
 import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
 import { findToolchain } from '../toolchain/install.ts';
+import { gatewayCrdDir, type GatewayApiChannel } from '../toolchain/paths.ts';
 
 export interface ControlPlaneOptions {
   /** Also run kube-controller-manager (namespace deletion, garbage collection, service accounts). */
@@ -51,8 +52,8 @@ export interface ControlPlane {
   restartEtcd(): Promise<void>;
   /** Kills kube-apiserver (SIGKILL) and starts it again on the same port; returns once ready. */
   restartApiserver(): Promise<void>;
-  /** Installs the pinned Gateway API CRDs and waits until they are Established. */
-  installGatewayCrds(): Promise<void>;
+  /** Installs the pinned Gateway API CRDs of a channel and waits until they are Established. */
+  installGatewayCrds(channel?: GatewayApiChannel): Promise<void>;
   /** Server-side-applies every document of a YAML or JSON text (field manager `portico-local`). */
   applyYaml(text: string): Promise<void>;
   /** A kubeconfig for a ServiceAccount, with a token the API server issued (for RBAC tests). */
@@ -146,11 +147,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         });
         await apiserverReady(fresh);
       },
-      async installGatewayCrds() {
+      async installGatewayCrds(channel: GatewayApiChannel = 'standard') {
+        const crdDir = gatewayCrdDir(tools, channel);
         const docs = fs
-          .readdirSync(tools.gatewayCrds)
+          .readdirSync(crdDir)
           .sort()
-          .map((f) => fs.readFileSync(path.join(tools.gatewayCrds, f), 'utf8'));
+          .map((f) => fs.readFileSync(path.join(crdDir, f), 'utf8'));
         const names = await applyManifests(kubeConfig, docs.join('\n---\n'), 'portico-local');
         await waitForCrds(kubeConfig, names, timeoutMs);
       },

@@ -14,6 +14,7 @@ import {
 import { ensureImages, imageNames, importImages, type ImageGroup } from '../images/index.ts';
 import { waitFor } from '../common/process.ts';
 import { cniBinDir, ensureToolchain } from '../toolchain/install.ts';
+import type { GatewayApiChannel } from '../toolchain/paths.ts';
 import { clusterDnsYaml } from './cluster-dns.ts';
 import { nodeDirs } from './configs.ts';
 import {
@@ -41,6 +42,8 @@ export interface NodesClusterOptions {
   poolPrefix?: number;
   /** Image groups to build and import besides the cluster's own images. @default none */
   imageGroups?: readonly ImageGroup[];
+  /** Gateway API CRD channel to install. @default 'standard' */
+  gatewayApiChannel?: GatewayApiChannel;
   /** Install Portico (operator, Envoy DaemonSet, GatewayClass, IP pool). @default true */
   portico?: boolean;
   log?: (line: string) => void;
@@ -181,7 +184,8 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
     });
     const cp = controlPlane;
     const kubeconfig = (u: TokenUser) => kubeConfigFor(cp.server, cp.caPem, u.user, u.token).exportConfig();
-    await cp.installGatewayCrds();
+    log(`installing the Gateway API CRDs (${opts.gatewayApiChannel ?? 'standard'} channel)`);
+    await cp.installGatewayCrds(opts.gatewayApiChannel);
 
     for (const [i, a] of addresses.entries()) {
       log(`starting node ${a.name} (${a.ip}, pods ${a.podCidr})`);

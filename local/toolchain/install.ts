@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   conformancePaths,
+  gatewayCrdDir,
+  GATEWAY_API_CHANNELS,
   toolchainPaths,
   toolchainSrc,
   type ConformanceTools,
@@ -132,7 +134,8 @@ export function ensureEnvoy(t: Toolchain, log: Log): void {
 }
 
 export function ensureGatewayCrds(t: Toolchain, log: Log): void {
-  if (fs.existsSync(t.gatewayCrds)) return;
+  const channels = GATEWAY_API_CHANNELS.filter((c) => !fs.existsSync(gatewayCrdDir(t, c)));
+  if (channels.length === 0) return;
   log(`fetching Gateway API ${versions.gatewayApi} CRDs (Go module sigs.k8s.io/gateway-api)`);
   const info = JSON.parse(
     run('go', ['mod', 'download', '-json', `sigs.k8s.io/gateway-api@${versions.gatewayApi}`]),
@@ -142,14 +145,17 @@ export function ensureGatewayCrds(t: Toolchain, log: Log): void {
   };
   if (!info.Dir)
     throw new ToolchainError(`go mod download sigs.k8s.io/gateway-api failed: ${info.Error ?? 'no Dir'}`);
-  const src = path.join(info.Dir, 'config', 'crd', 'standard');
-  atomically(t.gatewayCrds, (tmp) => {
-    fs.mkdirSync(tmp);
-    for (const f of fs.readdirSync(src)) {
-      // Only CustomResourceDefinitions; the upgrade-guard admission policy is not ours to install.
-      if (f.endsWith('.yaml') && !f.includes('vap_')) fs.copyFileSync(path.join(src, f), path.join(tmp, f));
-    }
-  });
+  for (const channel of channels) {
+    const src = path.join(info.Dir, 'config', 'crd', channel);
+    atomically(gatewayCrdDir(t, channel), (tmp) => {
+      fs.mkdirSync(tmp);
+      for (const f of fs.readdirSync(src)) {
+        // Only CustomResourceDefinitions (not kustomization.yaml); the upgrade-guard admission policy is not ours.
+        if (f.startsWith('gateway.networking.') && f.endsWith('.yaml') && !f.includes('vap_'))
+          fs.copyFileSync(path.join(src, f), path.join(tmp, f));
+      }
+    });
+  }
 }
 
 const conformanceModule = () => path.join(toolchainSrc, 'conformance');
@@ -208,9 +214,15 @@ export function ensureNodePackages(log: Log): void {
 /** Builds or fetches every pinned binary that is missing from the cache; idempotent. */
 export function ensureToolchain(log: Log = () => {}): Toolchain {
   const t = toolchainPaths();
-  const missingGo = [t.etcd, t.kubeApiserver, t.kubelet, t.gatewayCrds, t.coredns, t.helm].some(
-    (p) => !fs.existsSync(p),
-  );
+  const missingGo = [
+    t.etcd,
+    t.kubeApiserver,
+    t.kubelet,
+    t.gatewayCrds,
+    t.gatewayCrdsExperimental,
+    t.coredns,
+    t.helm,
+  ].some((p) => !fs.existsSync(p));
   if (missingGo)
     need(
       'go',

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { conformancePaths, toolchainPaths, toolchainSrc } from './paths.ts';
+import { conformancePaths, gatewayCrdDir, toolchainPaths, toolchainSrc } from './paths.ts';
 import { versions } from './versions.ts';
 
 describe('toolchainPaths', () => {
@@ -12,6 +12,10 @@ describe('toolchainPaths', () => {
     expect(t.coredns).toBe(`/cache/coredns-${versions.coredns}/coredns`);
     expect(t.helm).toBe(`/cache/helm-${versions.helm}/helm`);
     expect(t.gatewayCrds).toBe(`/cache/gateway-api-${versions.gatewayApi}/crds`);
+    expect(gatewayCrdDir(t)).toBe(t.gatewayCrds);
+    expect(gatewayCrdDir(t, 'experimental')).toBe(
+      `/cache/gateway-api-${versions.gatewayApi}/crds-experimental`,
+    );
   });
 });
 

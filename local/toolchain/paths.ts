@@ -22,8 +22,18 @@ export interface Toolchain {
   coredns: string;
   /** Folder with the Gateway API CRD manifests (standard channel, TLSRoute included). */
   gatewayCrds: string;
+  /** The same release's experimental-channel CRDs (retries, TLSRoute mixed mode, X* kinds). */
+  gatewayCrdsExperimental: string;
   /** Helm (packages, lints and installs the `portico` chart). */
   helm: string;
+}
+
+/** Gateway API release channels: standard, or experimental (a superset of its fields and kinds). */
+export const GATEWAY_API_CHANNELS = ['standard', 'experimental'] as const;
+export type GatewayApiChannel = (typeof GATEWAY_API_CHANNELS)[number];
+
+export function gatewayCrdDir(t: Toolchain, channel: GatewayApiChannel = 'standard'): string {
+  return channel === 'experimental' ? t.gatewayCrdsExperimental : t.gatewayCrds;
 }
 
 export function toolchainPaths(root = cacheDir()): Toolchain {
@@ -38,6 +48,7 @@ export function toolchainPaths(root = cacheDir()): Toolchain {
     envoy: path.join(root, `envoy-${versions.envoy}`, 'envoy'),
     coredns: path.join(root, `coredns-${versions.coredns}`, 'coredns'),
     gatewayCrds: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds'),
+    gatewayCrdsExperimental: path.join(root, `gateway-api-${versions.gatewayApi}`, 'crds-experimental'),
     helm: path.join(root, `helm-${versions.helm}`, 'helm'),
   };
 }

@@ -110,6 +110,8 @@ export interface Route {
   readonly timeoutMs?: number;
   /** Forward actions only: copies of the request sent to other clusters, responses ignored. */
   readonly mirrors?: readonly Mirror[];
+  /** Forward actions only: when a failed upstream request is tried again. */
+  readonly retry?: RetryPolicy;
   /** Cross-origin requests: preflights answered here, allowed origins told so in responses. */
   readonly cors?: CorsPolicy;
 }
@@ -124,6 +126,18 @@ export interface CorsPolicy {
   readonly allowCredentials: boolean;
   /** Seconds a preflight answer may be cached. */
   readonly maxAge: number;
+}
+
+/** HTTPRoute retry: connection failures and resets are always retried, these codes too. */
+export interface RetryPolicy {
+  /** Response codes (400-599) that are retried, sorted. */
+  readonly statusCodes: readonly number[];
+  /** Retries after the first attempt, at least 1. */
+  readonly attempts: number;
+  /** Minimum wait before a retry, in ms; absent: the data plane's default. */
+  readonly backoffMs?: number;
+  /** timeouts.backendRequest: the limit of each attempt, in ms; a timed-out attempt is retried. */
+  readonly perTryTimeoutMs?: number;
 }
 
 /** RequestMirror: a copy of a share of the requests. */
@@ -235,7 +249,7 @@ export interface TlsPassthroughListener {
   readonly port: number;
   /** Sorted by name. An SNI that matches no route gets no backend (connection closed). */
   readonly routes: readonly SniRoute[];
-  /** Mode Terminate: TLS ends here with these certificates; backends get the plain bytes. */
+  /** Mode Terminate: TLS ends here with these certificates; backends get the plain bytes (except passthrough routes). */
   readonly tls?: ListenerTls;
 }
 
@@ -246,6 +260,8 @@ export interface SniRoute {
   readonly sniHostnames: readonly string[];
   /** Sorted by cluster name; weights > 0. Empty means the route's backends are all invalid: reject. */
   readonly backends: readonly WeightedBackend[];
+  /** On a listener with `tls` (a port mixing modes): this route's bytes pass through untouched. */
+  readonly passthrough?: boolean;
 }
 
 /**
@@ -267,6 +283,8 @@ export interface L4Route {
   readonly name: string;
   /** Sorted by cluster name; weights > 0. Empty means the route's backends are all invalid: reject. */
   readonly backends: readonly WeightedBackend[];
+  /** On a listener with `tls` (a port mixing modes): this route's bytes pass through untouched. */
+  readonly passthrough?: boolean;
 }
 
 /** One upstream: a Service port. */

@@ -168,13 +168,14 @@ function httpsChains(g: PortGroup): HttpsChain[] {
     .sort((a, b) => byString(a.name, b.name));
 }
 
-function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
+function sniRoutes(atts: readonly Attachment[], listeners: readonly ListenerModel[]): SniRoute[] {
+  const mixed = listeners.some((li) => li.passthrough) && listeners.some((li) => !li.passthrough);
   // One route per SNI name: the oldest route (then by name) wins a contested hostname.
   const order = [...atts].sort((a, b) => byString(a.route.order, b.route.order));
   const claimed = new Set<string>();
   const out: SniRoute[] = [];
   const done = new Set<RouteModel>();
-  for (const { route, hostnames } of order) {
+  for (const { route, hostnames, listener } of order) {
     if (done.has(route)) continue;
     done.add(route);
     const mine = hostnames.filter((h) => !claimed.has(h));
@@ -184,6 +185,8 @@ function sniRoutes(atts: readonly Attachment[]): SniRoute[] {
       name: `${route.meta.namespace}/${route.meta.name}/rule/0`,
       sniHostnames: mine.sort(),
       backends: routeBackends(route),
+      // A port mixing modes (TLSRouteModeMixed): the route keeps the mode of its listener.
+      ...(mixed && listener.passthrough ? { passthrough: true } : {}),
     });
   }
   return out.sort((a, b) => byString(a.name, b.name));
@@ -204,7 +207,7 @@ let groupMemo = new Map<string, Built>();
 
 function signature(atts: readonly Attachment[], listeners: readonly ListenerModel[]): unknown[] {
   const sig: unknown[] = listeners.map(
-    (li) => `${listenerKey(li)}|${li.hostname ?? ''}|${li.certificates.length}`,
+    (li) => `${listenerKey(li)}|${li.hostname ?? ''}|${li.certificates.length}|${li.passthrough ? 'P' : ''}`,
   );
   // Each attachment's route (an object) then its hostnames: unambiguous, and no string built per route.
   for (const a of atts) sig.push(a.route, ...a.hostnames);
@@ -234,7 +237,7 @@ function build(g: PortGroup, sig: unknown[]): Built {
     return { sig, vhosts: [], sni: [], ...(l4 ? { l4 } : {}), clusters };
   }
   return g.protocol === 'TLS'
-    ? { sig, vhosts: [], sni: sniRoutes(g.attachments), clusters }
+    ? { sig, vhosts: [], sni: sniRoutes(g.attachments, g.listeners), clusters }
     : {
         sig,
         vhosts: virtualHosts(g.attachments, g.listeners),

@@ -183,18 +183,7 @@ function markConflicts(listeners: ListenerModel[]): void {
   for (const group of byPort.values()) {
     const first = group[0];
     if (!first) continue;
-    // TLS Terminate and Passthrough on one port (TLSRouteModeMixed) is not supported: all conflict.
-    const tls = group.filter((li) => li.protocol === 'TLS');
-    if (tls.some((li) => li.passthrough) && tls.some((li) => !li.passthrough))
-      for (const li of tls) {
-        const problem = {
-          reason: 'ProtocolConflict',
-          message: `port ${li.port} has TLS listeners in modes Terminate and Passthrough`,
-        };
-        li.conflicted = problem;
-        li.notAccepted = problem;
-        li.supportedKinds = [];
-      }
+    // TLS Terminate and Passthrough on one port (TLSRouteModeMixed): each SNI chain has its own mode.
     const seen = new Set<string>();
     for (const li of group) {
       if (li.protocol !== first.protocol) {

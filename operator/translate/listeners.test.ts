@@ -134,8 +134,8 @@ describe('listener conflicts and protocols', () => {
     ]);
   });
 
-  it('TLS listeners in modes Terminate and Passthrough on one port all conflict', () => {
-    // TLSRouteListenerMixedTerminationNotSupported: TLSRouteModeMixed is not claimed.
+  it('TLS listeners in modes Terminate and Passthrough share a port, each route keeping its mode', () => {
+    // TLSRouteModeMixed (TLSRouteMixedTerminationSameNamespace).
     const passthrough = {
       name: 'tls-passthrough',
       protocol: 'TLS' as const,
@@ -143,15 +143,30 @@ describe('listener conflicts and protocols', () => {
       hostname: 'passthrough.example.com',
       tls: { mode: 'Passthrough' as const },
     };
+    const through = tlsRoute();
+    through.metadata.name = 'p';
+    through.spec.hostnames = ['passthrough.example.com'];
+    through.spec.rules = [{ backendRefs: [{ name: 'web', port: 443 }] }];
     const r = translate(
-      snap({ gateways: [gateway('my-gateway', [terminate, passthrough])], secrets: [tlsSecret('cert')] }),
+      snap({
+        gateways: [gateway('my-gateway', [terminate, passthrough])],
+        tlsRoutes: [tlsRoute(), through],
+        secrets: [tlsSecret('cert')],
+      }),
     );
     for (const name of ['tls-terminate', 'tls-passthrough']) {
       const l = listener(r, 'my-gateway', name);
-      expect(cond(l?.conditions, 'Conflicted')).toBe('True/ProtocolConflict');
-      expect(cond(l?.conditions, 'Accepted')).toBe('False/ProtocolConflict');
-      expect(l?.supportedKinds).toEqual([]);
+      expect(cond(l?.conditions, 'Accepted')).toBe('True/Accepted');
+      expect(cond(l?.conditions, 'Conflicted')).toBe('False/NoConflicts');
+      expect(l?.attachedRoutes).toBe(1);
     }
+    expect(r.ir.tlsPassthroughListeners).toHaveLength(1);
+    const ir = r.ir.tlsPassthroughListeners[0];
+    expect(ir?.tls?.certificates.map((c) => c.secretName)).toEqual(['default/cert']);
+    expect(ir?.routes.map((x) => [x.name, x.sniHostnames, x.passthrough])).toEqual([
+      ['default/p/rule/0', ['passthrough.example.com'], true],
+      ['default/t/rule/0', ['terminate.example.com'], undefined],
+    ]);
   });
 
   it('a TLS passthrough listener accepts only TLSRoutes', () => {

@@ -10,17 +10,18 @@ import type {
   PathRewrite,
   Route,
   QueryParamMatch,
+  RetryPolicy,
   UrlRewrite,
   WeightedBackend,
 } from '../ir/types.ts';
 import { resolveBackendRef } from './backends.ts';
 import type { ServicePort } from './backends.ts';
 import { re2Error } from '../../constructs/regex.ts';
-import { durationMs as parseDuration } from '../../constructs/duration.ts';
 import type { Problem, RouteKind } from './gateways.ts';
 import type { Lookup } from './lookup.ts';
 import { arr, bool, byString, int, meta, obj, show, str } from './read.ts';
 import type { Meta } from './read.ts';
+import { ruleTiming } from './retry.ts';
 import { notSupported, supported } from './support.ts';
 
 /** What orders GRPCRoute matches (the spec: most service, then method characters, then headers). */
@@ -39,6 +40,7 @@ export interface RuleModel {
   readonly responseHeaders?: HeaderModifier;
   readonly urlRewrite?: UrlRewrite;
   readonly timeoutMs?: number;
+  readonly retry?: RetryPolicy;
   readonly mirrors?: readonly Mirror[];
   readonly cors?: CorsPolicy;
 }
@@ -72,6 +74,10 @@ export interface RouteModel {
 }
 
 class Unsupported extends Error {}
+
+const refuse = (message: string): never => {
+  throw new Unsupported(message);
+};
 
 function valueMatch<T extends HeaderMatch | QueryParamMatch>(
   raw: unknown,
@@ -285,24 +291,6 @@ function parseFilters(raw: unknown): Filters {
   return f;
 }
 
-/**
- * HTTPRoute rules[].timeouts: `request` bounds the whole exchange, `backendRequest` one request to
- * a backend; without retries both bound the same wait, so the shorter wins. `0s` or absent: none.
- */
-function timeout(raw: unknown): number | undefined {
-  const o = obj(raw);
-  let limit: number | undefined;
-  for (const field of ['request', 'backendRequest'] as const) {
-    const text = str(o[field]);
-    if (text === undefined) continue;
-    const ms = parseDuration(text);
-    if (ms === undefined)
-      throw new Unsupported(`timeouts.${field} ${JSON.stringify(text)} is not a duration`);
-    if (ms > 0) limit = limit === undefined ? ms : Math.min(limit, ms);
-  }
-  return limit;
-}
-
 /** Mirrors to valid backends; an invalid one is a ResolvedRefs problem, and mirrors nothing. */
 function mirrors(
   l: Lookup,
@@ -385,7 +373,7 @@ function parseRules(
     const grpc = kind === 'GRPCRoute' ? (list.length ? list : [{}]).map(grpcKey) : undefined;
     const stream = isStreamKind(kind);
     const f: Filters = stream ? { mirrors: [] } : parseFilters(rule.filters);
-    const timeoutMs = kind === 'HTTPRoute' ? timeout(rule.timeouts) : undefined;
+    const { timeoutMs, retry } = kind === 'HTTPRoute' ? ruleTiming(rule.timeouts, rule.retry, refuse) : {};
     const { backends: forward, invalidWeight } = backends(l, kind, ns, rule.backendRefs, clusters, problems);
     let action: HttpAction;
     if (f.redirect) action = f.redirect;
@@ -406,6 +394,7 @@ function parseRules(
       ...(f.responseHeaders ? { responseHeaders: f.responseHeaders } : {}),
       ...(f.urlRewrite && action.type === 'Forward' ? { urlRewrite: f.urlRewrite } : {}),
       ...(timeoutMs !== undefined && action.type === 'Forward' ? { timeoutMs } : {}),
+      ...(retry && action.type === 'Forward' ? { retry } : {}),
       ...(mirrored.length > 0 ? { mirrors: mirrored } : {}),
       ...(f.cors ? { cors: f.cors } : {}),
     };
@@ -475,6 +464,7 @@ export function buildRoute(l: Lookup, kind: RouteKind, raw: unknown): RouteModel
         ...(rule.responseHeaders ? { responseHeaders: rule.responseHeaders } : {}),
         ...(rule.urlRewrite ? { urlRewrite: rule.urlRewrite } : {}),
         ...(rule.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
+        ...(rule.retry ? { retry: rule.retry } : {}),
         ...(rule.mirrors ? { mirrors: rule.mirrors } : {}),
         ...(rule.cors ? { cors: rule.cors } : {}),
       };

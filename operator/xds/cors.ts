@@ -7,6 +7,7 @@ import type { CorsPolicy } from '../ir/index.ts';
 import type { HeaderValueOption } from '../envoy/generated/envoy/config/core/v3/HeaderValueOption.ts';
 import type { HeaderMatcher } from '../envoy/generated/envoy/config/route/v3/HeaderMatcher.ts';
 import type { Route as EnvoyRoute } from '../envoy/generated/envoy/config/route/v3/Route.ts';
+import { literalHeaderValue } from './header-value.ts';
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -27,13 +28,14 @@ const set = (key: string, value: string): HeaderValueOption => ({
 /** `*` in a list: answer with what the request asked for (Envoy's %REQ(...)% formatter). */
 function listOrEcho(list: readonly string[], requested: string): string | undefined {
   if (list.includes('*')) return `%REQ(${requested})%`;
-  return list.length > 0 ? list.join(', ') : undefined;
+  return list.length > 0 ? literalHeaderValue(list.join(', ')) : undefined;
 }
 
 function headers(c: CorsPolicy, preflight: boolean): HeaderValueOption[] {
   const out = [set('access-control-allow-origin', '%REQ(origin)%')];
   if (c.allowCredentials) out.push(set('access-control-allow-credentials', 'true'));
-  if (c.exposeHeaders.length > 0) out.push(set('access-control-expose-headers', c.exposeHeaders.join(', ')));
+  if (c.exposeHeaders.length > 0)
+    out.push(set('access-control-expose-headers', literalHeaderValue(c.exposeHeaders.join(', '))));
   if (!preflight) return out;
   const methods = listOrEcho(c.allowMethods, 'access-control-request-method');
   const allowHeaders = listOrEcho(c.allowHeaders, 'access-control-request-headers');

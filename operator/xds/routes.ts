@@ -16,6 +16,8 @@ import type { RouteAction } from '../envoy/generated/envoy/config/route/v3/Route
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { RouteMatch } from '../envoy/generated/envoy/config/route/v3/RouteMatch.ts';
 import { withCors } from './cors.ts';
+import { literalHeaderValue } from './header-value.ts';
+import { durationOf, envoyRetryPolicy } from './retry.ts';
 import type { StringMatcher } from '../envoy/generated/envoy/type/matcher/v3/StringMatcher.ts';
 
 const REDIRECT_CODES: Record<number, RedirectAction['response_code']> = {
@@ -64,11 +66,11 @@ function headerOptions(mod: HeaderModifier | undefined): HeaderValueOption[] {
   if (!mod) return [];
   return [
     ...mod.set.map((h): HeaderValueOption => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literalHeaderValue(h.value) },
       append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
     })),
     ...mod.add.map((h): HeaderValueOption => ({
-      header: { key: h.name, value: h.value },
+      header: { key: h.name, value: literalHeaderValue(h.value) },
       append_action: 'APPEND_IF_EXISTS_OR_ADD',
     })),
   ];
@@ -115,9 +117,8 @@ function forward(action: Extract<HttpAction, { type: 'Forward' }>, r: Route): Ro
           },
         };
   // The Gateway API's default is no timeout; Envoy's would be 15 s.
-  out.timeout = r.timeoutMs
-    ? { seconds: Math.floor(r.timeoutMs / 1000), nanos: (r.timeoutMs % 1000) * 1e6 }
-    : { seconds: 0 };
+  out.timeout = r.timeoutMs ? durationOf(r.timeoutMs) : { seconds: 0 };
+  if (r.retry) out.retry_policy = envoyRetryPolicy(r.retry);
   if (r.mirrors?.length)
     out.request_mirror_policies = r.mirrors.map((m) => ({
       cluster: m.cluster,

@@ -420,6 +420,29 @@ describe('translateIr', () => {
     expect(snap.listeners[passthrough.name]?.filter_chains?.[0]?.transport_socket).toBeUndefined();
   });
 
+  it("on a port mixing modes, a passthrough route's chain keeps the bytes as they are", () => {
+    const cert = { secretName: 'ns/t-cert', sniHostnames: ['x.example'], certPem: 'CERT-T', keyPem: 'KEY-T' };
+    const [terminated, through] = passthrough.routes;
+    const s = translateIr(
+      {
+        ...ir,
+        tlsPassthroughListeners: [
+          {
+            ...passthrough,
+            tls: { certificates: [cert] },
+            routes: [terminated!, { ...through!, passthrough: true }],
+          },
+        ],
+      },
+      '1',
+    );
+    const chains = s.listeners[passthrough.name]?.filter_chains ?? [];
+    expect(chains.map((c) => [c.name, c.transport_socket?.name])).toEqual([
+      ['ns/t/rule/0', 'envoy.transport_sockets.tls'],
+      ['ns/u/rule/0', undefined],
+    ]);
+  });
+
   it('accepts, then closes, connections for a TLS route with no valid backend', () => {
     // The conformance suite (TLSRouteInvalidBackendRef*) dials and expects EOF, not a refusal.
     const onlyInvalid = translateIr(

@@ -197,12 +197,13 @@ export function tcpProxy(r: SniRoute | L4Route): Filter {
 /** Undefined when the listener has no routes: nothing to bind. */
 export function tlsPassthroughListener(l: TlsPassthroughListener): Listener | undefined {
   // A route whose backends are all invalid still owns its SNI: connections are accepted, then closed.
-  // Mode Terminate: every chain ends TLS; Envoy picks the certificate that matches the SNI.
+  // Mode Terminate: every chain ends TLS (but a passthrough route's, on a port mixing modes);
+  // Envoy picks the certificate that matches the SNI.
   const secrets = l.tls?.certificates.map((c) => c.secretName);
   const chains: FilterChain[] = l.routes.map((r) => ({
     name: r.name,
     filter_chain_match: sniMatch(r.sniHostnames),
-    ...(secrets?.length ? { transport_socket: downstreamTls(secrets, []) } : {}),
+    ...(secrets?.length && !r.passthrough ? { transport_socket: downstreamTls(secrets, []) } : {}),
     filters: [r.backends.length === 0 ? closeConnection : tcpProxy(r)],
   }));
   if (chains.length === 0) return undefined;
