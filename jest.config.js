@@ -8,7 +8,7 @@ const common = {
   testEnvironment: 'node',
 };
 
-/** `npm run test:faults`: faults and churn under traffic, clock skew, throttling.  */
+/** `npm run test:faults`: faults and churn under traffic, clock skew, throttling. */
 const FAULTS = [
   'faults-bad-input',
   'faults-control-plane',
