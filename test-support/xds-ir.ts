@@ -28,28 +28,11 @@ export function forwardAll(name: string, cluster: string, extra: Partial<Route> 
  * (`ns/svc/80`) whose endpoint is `backendPort` on loopback; `x-config: <tag>` on every response.
  */
 export function oneRouteIr(ports: readonly number[], backendPort: number, tag = ''): IR {
+  const responseHeaders = { set: [{ name: 'x-config', value: tag }], add: [], remove: [] };
   return {
-    httpListeners: ports.map((port) => ({
-      name: `ns/gw/127.0.0.1/${port}`,
-      gateway: { namespace: 'ns', name: 'gw' },
-      address: '127.0.0.1',
-      port,
-      protocol: 'HTTP' as const,
-      virtualHosts: [
-        {
-          name: '*',
-          domains: ['*'],
-          routes: [
-            {
-              name: 'ns/r/rule/0/match/0',
-              match: { path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] },
-              action: { type: 'Forward' as const, backends: [{ cluster: 'ns/svc/80', weight: 1 }] },
-              responseHeaders: { set: [{ name: 'x-config', value: tag }], add: [], remove: [] },
-            },
-          ],
-        },
-      ],
-    })),
+    httpListeners: ports.map((port) =>
+      loopbackHttpListener('gw', port, [forwardAll('ns/r/rule/0/match/0', 'ns/svc/80', { responseHeaders })]),
+    ),
     tlsPassthroughListeners: [],
     clusters: [
       {

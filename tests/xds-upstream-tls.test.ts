@@ -12,6 +12,7 @@ import type { Cluster, IR, UpstreamTls } from '../operator/ir/index.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
+import { loopbackHttpListener } from '../test-support/xds-ir.ts';
 
 const backendCa = makeCa(new Date(), 'Backend CA');
 const otherCa = makeCa(new Date(), 'Other CA');
@@ -40,24 +41,15 @@ describe('upstream TLS on a real Envoy', () => {
 
   const ir = (clusters: Cluster[]): IR => ({
     httpListeners: [
-      {
-        name: `ns/gw/127.0.0.1/${port}`,
-        gateway: { namespace: 'ns', name: 'gw' },
-        address: '127.0.0.1',
+      loopbackHttpListener(
+        'gw',
         port,
-        protocol: 'HTTP',
-        virtualHosts: [
-          {
-            name: '*',
-            domains: ['*'],
-            routes: clusters.map((c) => ({
-              name: `ns/r/rule/0/match/${c.name}`,
-              match: { path: { type: 'Exact' as const, value: `/${c.name}` }, headers: [], queryParams: [] },
-              action: { type: 'Forward' as const, backends: [{ cluster: c.name, weight: 1 }] },
-            })),
-          },
-        ],
-      },
+        clusters.map((c) => ({
+          name: `ns/r/rule/0/match/${c.name}`,
+          match: { path: { type: 'Exact' as const, value: `/${c.name}` }, headers: [], queryParams: [] },
+          action: { type: 'Forward' as const, backends: [{ cluster: c.name, weight: 1 }] },
+        })),
+      ),
     ],
     tlsPassthroughListeners: [],
     clusters,
