@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.ts';
 import { startEnvoy, type EnvoyHandle } from './envoy.ts';
 import { localInstallManifests } from './install-manifests.ts';
+import { claimLoopbackPool } from './loopback-pools.ts';
 import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
 import { ensureToolchain } from '../toolchain/install.ts';
 import { renderBootstrap } from '../../operator/xds/bootstrap.ts';
@@ -13,7 +14,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export interface LocalClusterOptions {
   /** Data folder (etcd, certificates, kubeconfig); wiped at start. Default: a temp dir. */
   dir?: string;
-  /** Gateway addresses: a loopback range so the host reaches every Gateway (default 127.0.200.0/24). */
+  /**
+   * Gateway addresses: a loopback /24 so the host reaches every Gateway (default 127.0.200.0/24).
+   * Claimed machine-wide: if another live cluster holds it, 127.N.C.0/24 with the first free N.
+   */
   poolCidr?: string;
   /** kube-apiserver's port (default: a free one). */
   apiserverPort?: number;
@@ -72,8 +76,9 @@ export interface LocalCluster {
  */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const log = opts.log ?? (() => {});
-  const poolCidr = opts.poolCidr ?? '127.0.200.0/24';
   ensureToolchain(log);
+  const pool = claimLoopbackPool(opts.poolCidr ?? '127.0.200.0/24');
+  const poolCidr = pool.cidr;
   if (opts.dir) {
     fs.rmSync(opts.dir, { recursive: true, force: true });
     fs.mkdirSync(opts.dir, { recursive: true });
@@ -83,8 +88,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     controllerManager: true,
     dir: opts.dir,
     apiserverPort: opts.apiserverPort,
+  }).catch((err: unknown) => {
+    pool.release();
+    throw err;
   });
-  const stops: (() => Promise<void>)[] = [() => controlPlane.stop()];
+  const stops: (() => Promise<void>)[] = [async () => pool.release(), () => controlPlane.stop()];
   const stop = async () => {
     for (const s of stops.reverse()) await s();
   };
