@@ -6,18 +6,19 @@
 // drives 1, 16 and 64 connections; the variants run in turn, `runs` rounds, each round in a rotated
 // order, so the machine's load drifts over all of them alike. Besides requests/s, each Envoy's CPU
 // time per request (its threads' schedstat): on a loaded machine, the steadier figure.
-//   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...]
+//   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...|all] [connections=1,16,64]
 import os from 'node:os';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { freePort } from '../local/common/process.ts';
 import { renderBootstrap, XDS_CLUSTER } from '../operator/xds/bootstrap.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
-import { cpuNs, load as autocannon } from './measure.ts';
+import { cpuNs, load as autocannon, quantile } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const runs = Number(process.argv[3] ?? 3);
-const only = process.argv[4]?.split(',');
+const only = process.argv[4]?.split(',').filter((x) => x !== 'all');
+const connectionCounts = (process.argv[5] ?? '1,16,64').split(',').map(Number);
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const HCM = 'envoy.filters.network.http_connection_manager';
@@ -87,6 +88,17 @@ const hcmOf = (b: Json): Json =>
 /** Each variant: Portico's config with one thing taken out (or swapped for the minimal one's). */
 const edits: Record<string, (b: Json, minimal: Json) => void> = {
   portico: () => {},
+  // The bootstrap's share against the resources' share of the difference to the minimal config.
+  minimal_bootstrap: (b) => {
+    delete b.overload_manager;
+    delete b.stats_config;
+    delete b.layered_runtime;
+  },
+  minimal_resources: (b, m) => {
+    const address = b.static_resources.listeners[0].address;
+    b.static_resources = structuredClone(m.static_resources);
+    b.static_resources.listeners[0].address = address;
+  },
   no_overload_manager: (b) => delete b.overload_manager,
   no_stats_matcher: (b) => delete b.stats_config,
   no_layered_runtime: (b) => delete b.layered_runtime,
@@ -131,7 +143,7 @@ try {
   const minimal = staticProxyBootstrap({ address: '127.0.0.1', port: minimalPort }, backend);
   await start('envoy_minimal', minimal, minimalPort);
   for (const [name, edit] of Object.entries(edits)) {
-    if (only && !only.includes(name)) continue;
+    if (only?.length && !only.includes(name)) continue;
     const port = await freePort();
     const b = porticoBootstrap(staticResources(dump, { address: '127.0.0.1', port }));
     if (name === 'portico') {
@@ -147,11 +159,38 @@ try {
     if (r.errors) throw new Error(`${name}: ${r.errors} errors in a smoke run`);
   }
 
+  // A listener modified or removed during the runs drains the ADS-fed Envoy's connections; an LDS
+  // update that changes nothing does not, but it is a push that was not needed: count both.
+  const ads = bench.cluster.envoy!;
+  const adsCounters = async () => {
+    const text = await ads.admin(
+      '/stats?filter=^listener_manager\\.(listener_(modified|removed)|lds\\.update_success)$',
+    );
+    const m = new Map(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => [l.split(': ')[0]!, Number(l.split(': ')[1])]),
+    );
+    return {
+      changes:
+        (m.get('listener_manager.listener_modified') ?? 0) +
+        (m.get('listener_manager.listener_removed') ?? 0),
+      updates: m.get('listener_manager.lds.update_success') ?? 0,
+    };
+  };
+  const countersBefore = await adsCounters();
   const names = [...targets.keys()];
-  for (const connections of [1, 16, 64]) {
+  for (const connections of connectionCounts) {
+    // Per round, each variant's figure and its ratio to the minimal config's in the same round:
+    // runs next to each other share the machine's load, so the ratios spread less than the figures.
     const rps = new Map<string, number[]>();
     // Envoy's CPU per request depends far less on the machine's load than requests/s do.
-    const cpu = new Map<string, { ns: number; requests: number }>();
+    const cpu = new Map<string, number[]>();
+    // Connection errors plus non-2xx answers, over all rounds: every variant should have none.
+    const errors = new Map<string, number>();
+    const add = (m: Map<string, number[]>, name: string, x: number) =>
+      m.set(name, [...(m.get(name) ?? []), x]);
     for (let round = 0; round < runs; round++) {
       const order = names.map((_, i) => names[(i + round * 3) % names.length]!);
       log(`c${connections} round ${round + 1}/${runs} (load ${os.loadavg()[0]!.toFixed(1)})`);
@@ -160,26 +199,38 @@ try {
         await autocannon(url, connections, 1); // warm-up
         const ns0 = cpuNs(pid);
         const r = await autocannon(url, connections, seconds);
-        const c = cpu.get(name) ?? { ns: 0, requests: 0 };
-        cpu.set(name, { ns: c.ns + cpuNs(pid) - ns0, requests: c.requests + r.requests });
-        if (r.errors) log(`${name} c${connections}: ${r.errors} errors`);
-        rps.set(name, [...(rps.get(name) ?? []), r.rps]);
+        add(cpu, name, (cpuNs(pid) - ns0) / Math.max(1, r.requests) / 1000);
+        if (r.errors)
+          log(`${name} c${connections}: ${r.errors} errors (${JSON.stringify(r.statusCodes ?? {})})`);
+        errors.set(name, (errors.get(name) ?? 0) + r.errors);
+        add(rps, name, r.rps);
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-    const usPerRequest = (name: string) => cpu.get(name)!.ns / cpu.get(name)!.requests / 1000;
-    const base = mean(rps.get('envoy_minimal')!);
-    for (const [name, xs] of rps) {
-      emit(`settings_${name}_rps_c${connections}`, mean(xs), 'req/s');
-      emit(`settings_${name}_vs_minimal_c${connections}`, (100 * mean(xs)) / base, '%');
-      emit(`settings_${name}_cpu_per_request_c${connections}`, usPerRequest(name), 'us');
-      emit(
-        `settings_${name}_cpu_vs_minimal_c${connections}`,
-        (100 * usPerRequest(name)) / usPerRequest('envoy_minimal'),
-        '%',
-      );
+    const base = { rps: rps.get('envoy_minimal')!, cpu: cpu.get('envoy_minimal')! };
+    // Medians and quartiles: a burst of other work on the machine spoils a round, not the figure.
+    const figures = (name: string, xs: number[], unit: string) => {
+      emit(`${name}_c${connections}`, quantile(xs, 0.5), unit);
+      emit(`${name}_p25_c${connections}`, quantile(xs, 0.25), unit);
+      emit(`${name}_p75_c${connections}`, quantile(xs, 0.75), unit);
+    };
+    for (const name of names) {
+      const vs = (m: number[], b: number[]) => m.map((x, i) => (100 * x) / b[i]!);
+      emit(`settings_${name}_rps_c${connections}`, quantile(rps.get(name)!, 0.5), 'req/s');
+      figures(`settings_${name}_vs_minimal`, vs(rps.get(name)!, base.rps), '%');
+      emit(`settings_${name}_cpu_per_request_c${connections}`, quantile(cpu.get(name)!, 0.5), 'us');
+      // Other work only adds to a round's figure: the least disturbed round is the nearest to the cost.
+      emit(`settings_${name}_cpu_per_request_min_c${connections}`, quantile(cpu.get(name)!, 0), 'us');
+      figures(`settings_${name}_cpu_vs_minimal`, vs(cpu.get(name)!, base.cpu), '%');
+      emit(`settings_${name}_errors_c${connections}`, errors.get(name) ?? 0, 'requests');
     }
   }
+  const countersAfter = await adsCounters();
+  emit(
+    'settings_envoy_portico_ads_listener_changes',
+    countersAfter.changes - countersBefore.changes,
+    'listeners',
+  );
+  emit('settings_envoy_portico_ads_lds_updates', countersAfter.updates - countersBefore.updates, 'updates');
   log(
     `done (load ${os
       .loadavg()
