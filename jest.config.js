@@ -8,7 +8,7 @@ const common = {
   testEnvironment: 'node',
 };
 
-/** `npm run test:faults`: faults and churn under traffic, clock skew, throttling. */
+/** `npm run test:faults`: faults and churn under traffic, clock skew, throttling, Envoy without an operator. */
 const FAULTS = [
   'faults-bad-input',
   'faults-control-plane',
@@ -16,6 +16,7 @@ const FAULTS = [
   'faults-operator-restart',
   'operator-lease-skew',
   'operator-status-throttle',
+  'xds-initial-fetch',
   'e2e-churn',
 ];
 /** `npm run test:nodes`: Helm's lifecycle and the seed lab with its pod faults on real nodes. */

@@ -43,7 +43,7 @@ describe.each([
   const nacks: NackEvent[] = [];
   const modes: boolean[] = [];
 
-  const ir = (routes: Route[], clusters: string[]): IR => {
+  const ir = (routes: Route[], clusters: string[], http2: string[] = []): IR => {
     const listener: HttpListener = {
       name: 'default/gw/127.0.0.1/' + listenPort,
       gateway: { namespace: 'default', name: 'gw' },
@@ -60,6 +60,7 @@ describe.each([
         name,
         service: { namespace: 'default', name: name.split('/')[1]!, port: 80 },
         endpoints: [{ address: '127.0.0.1', port: ports[name]! }],
+        ...(http2.includes(name) ? { protocol: 'HTTP2' as const } : {}),
       })),
     };
   };
@@ -67,8 +68,8 @@ describe.each([
     const res = await fetch(`http://127.0.0.1:${listenPort}${path}`);
     return { status: res.status, body: await res.text() };
   };
-  const push = async (version: string, routes: Route[], clusters: string[]) => {
-    server.setSnapshot(translateIr(ir(routes, clusters), version));
+  const push = async (version: string, routes: Route[], clusters: string[], http2: string[] = []) => {
+    server.setSnapshot(translateIr(ir(routes, clusters, http2), version));
     await server.waitForAck(version, { nodeId: NODE });
   };
 
@@ -164,5 +165,15 @@ describe.each([
     expect(await get('/ab')).toEqual({ status: 200, body: 'A' });
     expect(await envoy.admin('/stats?filter=cluster_manager.cds.update_success')).toBe(cdsBefore);
     expect(await envoy.admin('/stats?filter=rds.*update_success')).not.toBe(rdsBefore);
+  });
+
+  it('resends the endpoints of a cluster changed in place, so the new cluster warms', async () => {
+    // Envoy replaces the cluster and waits for an EDS response for it; it does not ask again for a
+    // name it still watches. Without one, the cluster warms and the CDS ACK waits with no end.
+    const routes = [route('r/a', '/', 'default/a/80')];
+    await push('v6', routes, ['default/a/80'], ['default/a/80']);
+    expect(await envoy.admin('/config_dump?resource=dynamic_warming_clusters')).not.toContain('default/a/80');
+    await push('v7', routes, ['default/a/80']);
+    expect(await get('/x')).toEqual({ status: 200, body: 'A' });
   });
 });

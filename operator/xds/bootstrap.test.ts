@@ -30,8 +30,8 @@ describe('renderBootstrap', () => {
         transport_api_version: 'V3',
         grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }],
       },
-      cds_config: { ads: {}, resource_api_version: 'V3' },
-      lds_config: { ads: {}, resource_api_version: 'V3' },
+      cds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' },
+      lds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' },
     });
     expect(JSON.stringify(c)).toContain('http2_protocol_options');
   });

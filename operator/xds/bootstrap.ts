@@ -155,7 +155,9 @@ function leanStatsConfig(): Record<string, unknown> {
   };
 }
 
-const v3Ads = { ads: {}, resource_api_version: 'V3' };
+// No initial_fetch_timeout (Envoy's default is 15 s, after which it would turn ready with no config):
+// Envoy is ready only once the operator has sent its clusters and listeners.
+const v3Ads = { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' };
 
 /**
  * Renders an Envoy v3 bootstrap (JSON shape) that takes all listeners and clusters over ADS

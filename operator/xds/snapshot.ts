@@ -45,6 +45,8 @@ export interface EncodedResource {
   readonly any: PackedAny;
   /** Digest of the encoded bytes: equal digests mean Envoy already has this resource. */
   readonly hash: string;
+  /** Clusters: the EDS resource the cluster takes its endpoints from. */
+  readonly edsName?: string;
 }
 
 export type EncodedSet = ReadonlyMap<string, EncodedResource>;
@@ -54,8 +56,6 @@ export interface EncodedSnapshot {
   /** Order of setSnapshot calls: a larger seq is newer. */
   readonly seq: number;
   readonly kinds: Readonly<Record<ResourceKind, EncodedSet>>;
-  /** Names of the EDS resources the snapshot's clusters ask for. */
-  readonly edsNames: ReadonlySet<string>;
 }
 
 function hashBytes(b: Uint8Array): string {
@@ -72,7 +72,11 @@ function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<stri
     let enc = cache.get(msg);
     if (!enc) {
       const any = pack(MESSAGE[kind], msg as never);
-      enc = { any, hash: hashBytes(any.value) };
+      enc = {
+        any,
+        hash: hashBytes(any.value),
+        edsName: kind === 'clusters' ? edsName(name, msg as Cluster) : undefined,
+      };
       cache.set(msg, enc);
     }
     out.set(name, enc);
@@ -80,12 +84,13 @@ function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<stri
   return out;
 }
 
+function edsName(name: string, c: Cluster): string | undefined {
+  if (c.type !== 'EDS' && !c.eds_cluster_config) return undefined;
+  return c.eds_cluster_config?.service_name || c.name || name;
+}
+
 /** Encodes every resource once per snapshot; streams then only compare digests. */
 export function encodeSnapshot(s: Snapshot, seq = 0): EncodedSnapshot {
-  const edsNames = new Set<string>();
-  for (const [name, c] of Object.entries(s.clusters)) {
-    if (c.type === 'EDS' || c.eds_cluster_config) edsNames.add(c.eds_cluster_config?.service_name || name);
-  }
   return {
     version: s.version,
     seq,
@@ -96,7 +101,6 @@ export function encodeSnapshot(s: Snapshot, seq = 0): EncodedSnapshot {
       routes: encodeKind('routes', s.routes),
       secrets: encodeKind('secrets', s.secrets),
     },
-    edsNames,
   };
 }
 

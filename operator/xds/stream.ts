@@ -218,8 +218,10 @@ export class AdsStream {
       // SotW CDS and LDS responses are the whole state of the world.
       const version = setVersion(st.target);
       if (version === st.sentVersion) return;
+      const changed = [...st.target].filter(([name, r]) => st.sentSet.get(name)?.hash !== r.hash);
       st.sentSet = st.target;
       this.send(kind, version, [...st.target], []);
+      if (kind === 'clusters') this.resendEndpoints(changed);
       return;
     }
     // SotW EDS/RDS/SDS and all Delta responses carry only what changed; Envoy keeps the rest.
@@ -235,6 +237,18 @@ export class AdsStream {
     }
     for (const name of removed) st.sent.delete(name);
     this.send(kind, setVersion(want), changed, removed);
+    if (kind === 'clusters') this.resendEndpoints(changed);
+  }
+
+  /**
+   * A cluster Envoy gets anew warms until an EDS response for it arrives, however unchanged its
+   * endpoints. Envoy does not ask again for a name it still watches (the cluster it replaces does),
+   * and with initial_fetch_timeout 0 the cluster would warm, and hold the CDS ACK, forever.
+   */
+  private resendEndpoints(clusters: [string, EncodedResource][]): void {
+    const eds = this.kinds.endpoints;
+    for (const [, c] of clusters) if (c.edsName) eds.sent.delete(c.edsName);
+    if (eds.pendingNonce === undefined) this.maybeSend('endpoints');
   }
 
   private send(

@@ -277,7 +277,7 @@ describe('translateIr', () => {
     expect(Object.keys(snap.clusters)).toEqual(['ns/svc/80']);
     expect(snap.clusters['ns/svc/80']).toMatchObject({
       type: 'EDS',
-      eds_cluster_config: { eds_config: { ads: {} } },
+      eds_cluster_config: { eds_config: { ads: {}, initial_fetch_timeout: {} } },
     });
     expect(snap.endpoints['ns/svc/80']?.endpoints?.[0]?.lb_endpoints).toEqual([
       { endpoint: { address: { socket_address: { address: '10.244.0.5', port_value: 8080 } } } },
@@ -305,6 +305,8 @@ describe('translateIr', () => {
     expect(l.freebind).toEqual({ value: true });
     const hcm = unpack(l.filter_chains?.[0]?.filters?.[0]?.typed_config);
     expect(hcm).toMatchObject({ rds: { route_config_name: http.name, config_source: { ads: {} } } });
+    // Envoy's default (15 s) would let the listener go active with no routes when RDS is late.
+    expect(hcm).toMatchObject({ rds: { config_source: { initial_fetch_timeout: {} } } });
     expect(JSON.stringify(hcm)).toContain('envoy.filters.http.router');
     expect(hcm).toMatchObject({ upgrade_configs: [{ upgrade_type: 'websocket' }] });
     expect(snap.routes[http.name]?.virtual_hosts?.[0]?.domains).toEqual(['a.example']);
@@ -405,7 +407,10 @@ describe('translateIr', () => {
       expect(tls).toEqual({
         common_tls_context: {
           tls_certificate_sds_secret_configs: [
-            { name: 'ns/t-cert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+            {
+              name: 'ns/t-cert',
+              sds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: {} },
+            },
           ],
         },
       });

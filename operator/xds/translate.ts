@@ -28,7 +28,13 @@ import { upstreamTlsSocket } from './upstream-tls.ts';
 import { chainRouteName, routeConfiguration } from './routes.ts';
 import type { ResourceKind, Snapshot } from './snapshot.ts';
 
-export const ADS: ConfigSource = { ads: {}, resource_api_version: 'V3' };
+// initial_fetch_timeout 0: a listener waits for its routes and secrets, a cluster for its endpoints,
+// however late they come, instead of going active without them after Envoy's default 15 s.
+export const ADS: ConfigSource = {
+  ads: {},
+  resource_api_version: 'V3',
+  initial_fetch_timeout: { seconds: 0 },
+};
 
 /** Stat prefixes become stat names; keep them free of the separators Envoy splits on. */
 export function statPrefix(name: string): string {
