@@ -211,7 +211,7 @@ export async function startNodesCluster(opts: NodesClusterOptions = {}): Promise
       ),
     );
     await waitNodesReady(cp.kubeConfig, names, nodes);
-    await labelControlPlane(cp.kubeConfig, names[0]!);
+    await cp.applyYaml(controlPlaneLabelYaml(names[0]!));
     log(`${names.length} nodes Ready`);
 
     await cp.applyYaml(clusterDnsYaml(net.dnsIp));
@@ -270,12 +270,17 @@ async function waitNodesReady(kc: KubeConfig, names: string[], nodes: RunningNod
   });
 }
 
-async function labelControlPlane(kc: KubeConfig, name: string): Promise<void> {
-  // A kubelet may not set node-role labels on itself (NodeRestriction); kubeadm labels it too.
-  const core = kc.makeApiClient(CoreV1Api);
-  const node = await core.readNode({ name });
-  node.metadata!.labels = { ...node.metadata!.labels, 'node-role.kubernetes.io/control-plane': '' };
-  await core.replaceNode({ name, body: node });
+/**
+ * The control-plane role label, server-side-applied: a kubelet may not set node-role labels on
+ * itself (NodeRestriction; kubeadm labels it too), and a read-then-replace raced the kubelet's own
+ * Node updates (409).
+ */
+function controlPlaneLabelYaml(name: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'node-role.kubernetes.io/control-plane': '' } },
+  });
 }
 
 /** Why a namespace's pods are not ready: each unready container's state and its last log lines. */
