@@ -25,6 +25,9 @@ import { quantile } from './measure.ts';
 
 const ROUTES = Number(process.argv[2] ?? 10000);
 const SAMPLES = Number(process.argv[3] ?? 200);
+// A directory: a heap snapshot of the operator is written there at each memory step. The operator
+// must run with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 (bench/heap-holders.ts reads them).
+const SNAPSHOTS = process.env.E2E_HEAP_SNAPSHOTS;
 const GATEWAYS = 100;
 const BURST = Math.min(1000, ROUTES);
 const NS = 'default';
@@ -41,6 +44,34 @@ const load = () =>
 interface RouteObj {
   metadata?: { name?: string };
   status?: { parents?: { controllerName?: string; conditions?: { type: string; status: string }[] }[] };
+}
+
+/** Signals the operator and waits for its snapshot to be written, then names it after `label`. */
+async function heapSnapshot(pid: number, dir: string, label: string): Promise<void> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const cwd = `/proc/${pid}/cwd`;
+  const before = new Set(fs.readdirSync(cwd));
+  process.kill(pid, 'SIGUSR2');
+  for (let deadline = Date.now() + 600000, last = -1; ; await sleep(2000)) {
+    if (Date.now() > deadline) throw new Error('no heap snapshot within 600 s');
+    const file = fs.readdirSync(cwd).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) continue;
+    const size = fs.statSync(path.join(cwd, file)).size;
+    const tail = Buffer.alloc(2);
+    if (size > 2) {
+      const fd = fs.openSync(path.join(cwd, file), 'r');
+      fs.readSync(fd, tail, 0, 2, size - 2);
+      fs.closeSync(fd);
+    }
+    if (size === last && tail.toString() === ']}') {
+      fs.copyFileSync(path.join(cwd, file), path.join(dir, `${label}.heapsnapshot`));
+      fs.rmSync(path.join(cwd, file));
+      log(`heap snapshot at ${label}: ${(size / 2 ** 20).toFixed(0)} MiB file`);
+      return;
+    }
+    last = size;
+  }
 }
 
 const gw = (i: number) => `gw-${i}`;
@@ -68,6 +99,8 @@ const cluster = await startLocalCluster({
   poolCidr: '127.0.212.0/24',
   log,
   operatorScript: await operatorBundle(),
+  // node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
+  operatorNodeArgs: process.env.E2E_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean),
 });
 const pods: Pod[] = [];
 const client = new KubeClient(cluster.controlPlane.kubeConfig);
@@ -202,6 +235,16 @@ try {
       'MiB',
     );
     emit(`e2e_envoy_rss_at_${routes}_routes`, await rssMiB(cluster.envoy!.process.child.pid!), 'MiB');
+    // The second sample: once V8 has had time to give back its young generation and garbage.
+    await sleep(20000);
+    log(`memory at ${routes} routes, 20 s later (${load()})`);
+    emit(`e2e_operator_rss_settled_at_${routes}_routes`, await rssMiB(operatorPid), 'MiB');
+    emit(
+      `e2e_operator_heap_total_settled_at_${routes}_routes`,
+      (await metric(url, 'nodejs_heap_size_total_bytes')) / 2 ** 20,
+      'MiB',
+    );
+    if (SNAPSHOTS) await heapSnapshot(operatorPid, SNAPSHOTS, `${routes}-routes`);
   };
   await memory(BURST);
 

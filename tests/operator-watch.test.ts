@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { loadBalancerIpPoolCrd } from '../constructs/lb-ip-pool.ts';
 import { PorticoCrd } from '../constructs/portico-crds.ts';
 import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
-import { Reflector, type EventType } from '../operator/kube/reflector.ts';
+import { ClusterCache } from '../operator/kube/cache.ts';
+import { LAST_APPLIED, Reflector, type EventType } from '../operator/kube/reflector.ts';
 import { RESOURCES } from '../operator/kube/resources.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { eventually } from '../test-support/operator-harness.ts';
@@ -65,6 +66,38 @@ describe('operator/kube Reflector (real kube-apiserver)', () => {
     await client.request('/apis/portico.dev/v1alpha1/loadbalancerippools/p1', { method: 'DELETE' });
     await eventually('p1 deleted', async () => events.includes('DELETED p1'));
     expect(r.get('p1')).toBeUndefined();
+  });
+
+  it('stores a Secret without what translation never reads: managedFields, the last-applied copy, other keys', async () => {
+    const cache = new ClusterCache(client, { logger });
+    const r = cache.reflectors.secrets;
+    reflectors.push(r);
+    const lastApplied = JSON.stringify({ kind: 'Secret', data: { release: 'x'.repeat(1000) } });
+    await client.request('/api/v1/namespaces/default/secrets', {
+      method: 'POST',
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'cert',
+          annotations: { [LAST_APPLIED]: lastApplied, team: 'shop' },
+          labels: { app: 'shop' },
+        },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'Y3J0', 'tls.key': 'a2V5', release: 'x'.repeat(4000) },
+      },
+    });
+    r.start();
+    await eventually('cert in cache', async () => r.get('default/cert') !== undefined);
+    const stored = r.get('default/cert') as Record<string, unknown> & { metadata: Record<string, unknown> };
+    expect(stored.data).toEqual({ 'tls.crt': 'Y3J0', 'tls.key': 'a2V5' });
+    expect(stored.type).toBe('kubernetes.io/tls');
+    expect(stored.metadata.annotations).toEqual({ team: 'shop' });
+    expect(stored.metadata.labels).toEqual({ app: 'shop' });
+    expect(stored.metadata).not.toHaveProperty('managedFields');
+    expect(stored.metadata).toMatchObject({ name: 'cert', namespace: 'default' });
+    expect(typeof stored.metadata.resourceVersion).toBe('string');
+    expect(typeof stored.metadata.uid).toBe('string');
   });
 
   it('relists periodically without emitting events for objects that did not change', async () => {

@@ -36,6 +36,8 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Run the operator from this JavaScript file (e.g. the image's esbuild bundle) instead of its TypeScript under tsx. */
   operatorScript?: string;
+  /** node flags for the operator (V8 heap settings, measured by bench/e2e-scale.ts). */
+  operatorNodeArgs?: string[];
 }
 
 export interface OperatorReplica {
@@ -118,6 +120,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const operators: OperatorReplica[] = [];
     const startOperator = (r: Omit<OperatorReplica, 'proc'>, metricsPort: number) =>
       startProcess(r.identity, process.execPath, [
+        ...(opts.operatorNodeArgs ?? []),
         ...(opts.operatorScript
           ? [opts.operatorScript]
           : ['--import', 'tsx', path.join(root, 'operator', 'main.ts')]),

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { AdsSink, envoyReason } from './xds-sink.ts';
 import type { IR } from '../ir/types.ts';
 import { AdsServer } from '../xds/server.ts';
@@ -59,5 +61,65 @@ describe('AdsSink endpoint path', () => {
       (l.lb_endpoints ?? []).map((e) => e.endpoint?.address?.socket_address?.address),
     );
     expect(addresses).toEqual(['10.0.0.1', '10.0.1.1']);
+  });
+});
+
+v8.setFlagsFromString('--expose-gc');
+
+describe('AdsSink versions', () => {
+  const udp = (gw: string, port: number): IR['udpListeners'] & object => [
+    {
+      name: `ns/${gw}/127.0.200.1/${port}/udp`,
+      gateway: { namespace: 'ns', name: gw },
+      address: '127.0.200.1',
+      port,
+      route: { name: `ns/${gw}/rule/0`, backends: [{ cluster: 'ns/a/53', weight: 1 }] },
+    },
+  ];
+  const irOf = (gws: [string, number][]): IR => ({
+    httpListeners: [],
+    tlsPassthroughListeners: [],
+    udpListeners: gws.flatMap(([gw, port]) => udp(gw, port)),
+    clusters: [{ name: 'ns/a/53', service: { namespace: 'ns', name: 'a', port: 53 }, endpoints: [] }],
+  });
+  const sinkWithNode = () => {
+    const server = new AdsServer();
+    server.setSnapshot = () => undefined;
+    const node = {
+      appliedVersion: undefined as string | undefined,
+      rejected: [] as { kind: 'listeners'; name: string }[],
+    };
+    server.connectedNodes = () => ['n1'];
+    server.nodeStatus = () => ({ ...node });
+    return { sink: new AdsSink(server), node };
+  };
+
+  it('names the Gateway of a refused resource while the node still runs an older version', () => {
+    const { sink, node } = sinkWithNode();
+    sink.push(irOf([['a', 53]]));
+    node.appliedVersion = sink.version;
+    sink.push(
+      irOf([
+        ['a', 53],
+        ['b', 54],
+      ]),
+    );
+    node.rejected = [{ kind: 'listeners', name: 'ns/a/127.0.200.1/53/udp' }];
+    const p = sink.programmed()!;
+    expect(Object.keys(p.rejected ?? {})).toEqual(['ns/a']);
+    expect(p.acked).toEqual([]);
+  });
+
+  it('keeps no IR of earlier pushes', async () => {
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { sink } = sinkWithNode();
+    let first: IR | undefined = irOf([['a', 53]]);
+    const ref = new WeakRef(first);
+    sink.push(first);
+    first = undefined;
+    for (let port = 54; port < 60; port++) sink.push(irOf([['a', port]]));
+    await new Promise((r) => setTimeout(r, 0)); // WeakRef targets stay alive until the job ends
+    gc();
+    expect(ref.deref()).toBeUndefined();
   });
 });

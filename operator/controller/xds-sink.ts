@@ -27,10 +27,13 @@ export interface NodeProgram {
 /** nodeId -> program: the Envoys connected to this replica, or reported by another one. */
 export type NodePrograms = Record<string, NodeProgram>;
 
+/**
+ * A pushed version: only its per-Gateway hashes. Its IR is not kept (64 of them were the largest
+ * holder of the heap at 1,000 routes): a node's refused resources are named from its stream's
+ * current target, the newest push, so their owners come from the current IR.
+ */
 interface Version {
-  ir: IR;
   gateways: Map<string, string>;
-  owners?: ReturnType<typeof resourceGateways>;
 }
 
 export class AdsSink implements XdsSink, EndpointSink {
@@ -38,6 +41,8 @@ export class AdsSink implements XdsSink, EndpointSink {
   private readonly versions = new Map<string, Version>();
   /** The last IR and xDS snapshot pushed, for the endpoint path (which edits only endpoints). */
   private last: { ir: IR; gwHashes: Map<string, string>; snapshot: XdsSnapshot } | undefined;
+  /** resourceGateways of the current IR, computed on the first NACK that needs it. */
+  private owners: { version: string; map: ReturnType<typeof resourceGateways> } | undefined;
   /** `kind/name` -> Envoy's message for the last NACK that named the resource. */
   private readonly messages = new Map<string, string>();
   /** Per node, the program last seen when it applied a snapshot: an apply that moves none is idle. */
@@ -77,7 +82,7 @@ export class AdsSink implements XdsSink, EndpointSink {
     const gwHashes = new Map([...byGateway].map(([k, ls]) => [k, hash(`[${ls.join(',')}]`)]));
     const version = irVersion(gwHashes, ir);
     if (version === this.current) return;
-    this.remember(version, ir, gwHashes);
+    this.remember(version, gwHashes);
     const snapshot = translateIr(ir, version);
     this.last = { ir, gwHashes, snapshot };
     this.server.setSnapshot(snapshot);
@@ -97,7 +102,7 @@ export class AdsSink implements XdsSink, EndpointSink {
     const ir: IR = { ...this.last.ir, clusters: this.last.ir.clusters.map((c) => byName.get(c.name) ?? c) };
     const version = irVersion(this.last.gwHashes, ir);
     if (version === this.current) return false;
-    this.remember(version, ir, this.last.gwHashes);
+    this.remember(version, this.last.gwHashes);
     const endpoints = { ...this.last.snapshot.endpoints };
     for (const c of changed) if (endpoints[c.name]) endpoints[c.name] = loadAssignment(c);
     // A weighted UDPRoute's own cluster is made of its backends' endpoints: rebuilt with them.
@@ -108,8 +113,8 @@ export class AdsSink implements XdsSink, EndpointSink {
     return true;
   }
 
-  private remember(version: string, ir: IR, gateways: Map<string, string>): void {
-    this.versions.set(version, { ir, gateways });
+  private remember(version: string, gateways: Map<string, string>): void {
+    this.versions.set(version, { gateways });
     if (this.versions.size > KEEP_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.current = version;
   }
@@ -138,11 +143,12 @@ export class AdsSink implements XdsSink, EndpointSink {
     const program: NodeProgram = { live: {}, rejected: {} };
     if (!v) return program;
     const bad = new Map<string, string>();
-    if (st.rejected.length > 0) {
-      v.owners ??= resourceGateways(v.ir);
+    if (st.rejected.length > 0 && this.last) {
+      if (this.owners?.version !== this.current)
+        this.owners = { version: this.current, map: resourceGateways(this.last.ir) };
       for (const r of st.rejected) {
         const message = this.messages.get(`${r.kind}/${r.name}`) ?? `${r.kind}: ${r.name} refused`;
-        for (const gw of owners(v.owners, r.kind, r.name)) if (!bad.has(gw)) bad.set(gw, message);
+        for (const gw of owners(this.owners.map, r.kind, r.name)) if (!bad.has(gw)) bad.set(gw, message);
       }
     }
     for (const [gw, h] of v.gateways) {

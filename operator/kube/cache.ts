@@ -10,7 +10,7 @@ import type {
   TLSRoute,
   UDPRoute,
 } from '../api/index.ts';
-import { Reflector, type EventType, type ReflectorOptions, type Stored } from './reflector.ts';
+import { omit, Reflector, type EventType, type ReflectorOptions, type Stored } from './reflector.ts';
 import { RESOURCES, type KubeObject, type ResourceKey } from './resources.ts';
 import type { KubeClient } from './rest.ts';
 
@@ -62,11 +62,20 @@ export interface WatchedKinds {
 /** The one ConfigMap key Portico reads (CA bundles): other keys, and binaryData, are never stored. */
 export function caBundleOnly(o: Stored): Stored {
   const ca = (o as { data?: Record<string, unknown> }).data?.['ca.crt'];
-  const slim: Record<string, unknown> = { ...o };
-  delete slim.data;
-  delete slim.binaryData;
-  if (typeof ca === 'string') slim.data = { 'ca.crt': ca };
-  return slim as Stored;
+  const slim = omit(o, ['data', 'binaryData']);
+  return typeof ca === 'string' ? ({ ...slim, data: { 'ca.crt': ca } } as Stored) : slim;
+}
+
+/**
+ * The two Secret keys Portico reads (a listener's certificate): other keys (service account
+ * tokens, Helm's release records of hundreds of KiB each) are never stored.
+ */
+export function tlsKeysOnly(o: Stored): Stored {
+  const data = (o as { data?: Record<string, unknown> }).data;
+  const kept = omit(o, ['data', 'stringData']);
+  const tls: Record<string, unknown> = {};
+  for (const k of ['tls.crt', 'tls.key']) if (typeof data?.[k] === 'string') tls[k] = data[k];
+  return Object.keys(tls).length > 0 ? ({ ...kept, data: tls } as Stored) : kept;
 }
 
 export type ChangeHandler = (key: ResourceKey, type: EventType, obj: Stored) => void;
@@ -91,7 +100,7 @@ export class ClusterCache {
       referenceGrants: r('referenceGrants'),
       services: r('services'),
       endpointSlices: r('endpointSlices'),
-      secrets: r('secrets'),
+      secrets: new Reflector<V1Secret>(client, RESOURCES.secrets, { ...opts, slim: tlsKeysOnly }),
       configMaps: new Reflector<V1ConfigMap>(client, RESOURCES.configMaps, { ...opts, slim: caBundleOnly }),
       namespaces: r('namespaces'),
       ipPools: r('ipPools'),
