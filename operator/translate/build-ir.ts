@@ -22,6 +22,7 @@ import { compareDomains } from './hostnames.ts';
 import { listenerDomain, misdirectedHosts, ownerOf } from './isolation.ts';
 import { l4Route, routeBackends } from './l4-routes.ts';
 import type { Lookup } from './lookup.ts';
+import { translationCounts } from './memo.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
@@ -218,6 +219,7 @@ function addPort(ports: Map<string, ServicePort>, cluster: string, svc: ServiceP
 }
 
 function build(g: PortGroup, sig: unknown[]): Built {
+  translationCounts.portGroups++;
   const clusters = new Map<string, ServicePort>();
   for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
   if (g.protocol === 'TCP' || g.protocol === 'UDP') {

@@ -134,6 +134,8 @@ export function gatewayStatus(
   gw: GatewayModel,
   attached: ReadonlyMap<ListenerModel, number>,
   now: string,
+  /** The live Gateway, whose status carries transition times (the model may hold an older one). */
+  live: unknown = gw.raw,
 ): GatewayStatus {
   const gen = gw.meta.generation;
   const rejected = gw.listeners.filter((li) => li.notAccepted || li.conflicted);
@@ -171,7 +173,7 @@ export function gatewayStatus(
   else accepted = condition('Accepted', true, 'Accepted', 'Gateway is accepted', gen, now);
   const p = gatewayProgrammed(s, gw, accepted);
   const conditions = [accepted, condition('Programmed', p.ok, p.reason, p.message, gen, now)];
-  const prev = obj(obj(gw.raw).status);
+  const prev = obj(obj(live).status);
   const prevListeners = arr(prev.listeners);
   const names = new Set<string>();
   const listeners: ListenerStatus[] = [];
