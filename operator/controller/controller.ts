@@ -98,6 +98,8 @@ export class Controller {
   private latest: Translated | undefined;
   /** Whether a reconcile was asked for since the last translation began. */
   private stale = true;
+  /** A status write met a newer version than the cache holds (409): the next event reconciles. */
+  private writesRaced = false;
   private readonly endpointIndex = new EndpointIndex();
 
   constructor(private readonly opts: ControllerOptions) {
@@ -166,10 +168,11 @@ export class Controller {
         return;
       }
       const kept = this.specKept(key, type, obj);
-      if (kept && this.statusWriter.isEcho(RESOURCES[key], obj as WithStatus)) {
+      if (kept && this.statusWriter.isEcho(RESOURCES[key], obj as WithStatus) && !this.writesRaced) {
         metrics.echoesSkipped.inc({ kind: RESOURCES[key].kind });
         return;
       }
+      this.writesRaced = false;
       this.enqueue(kept ? ECHO_DELAY_MS : 0);
     });
   }
@@ -299,11 +302,13 @@ export class Controller {
       this.lastSummary = await this.reconciler.write(this.latest);
       metrics.reconciles.inc({ phase: 'write', result: 'ok' });
     } catch (err) {
-      // A 409 means the watch has not delivered a newer version yet; its event reconciles again,
-      // so a backoff retry would only hold later writes back.
+      // A 409 means the watch has not delivered a newer version yet; its event reconciles again
+      // (even an echo of our own write), so a backoff retry would only hold later writes back.
       if (!(err instanceof ReconcileError && err.causes.every((c) => c instanceof StaleCacheError)))
         throw err;
       metrics.reconciles.inc({ phase: 'write', result: 'conflict' });
+      // The event that brings the newer version may be our own earlier write: it must not be skipped.
+      this.writesRaced = true;
       this.log.debug({ err: String(err) }, 'status writes raced the watch; waiting for its event');
     } finally {
       end();
