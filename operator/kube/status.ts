@@ -79,6 +79,8 @@ export class StatusWriter {
   private readonly waiting: (() => void)[] = [];
   /** What we last wrote per object, and from which resourceVersion: the cache lags our writes. */
   private readonly equalAt = new Map<string, { rv: string | undefined; json: string }>();
+  /** The status last sent per object (before the answer: its watch event may come first). */
+  private readonly sent = new Map<string, Record<string, unknown>>();
   private readonly written = new Map<
     string,
     { fromRv: string | undefined; status: Record<string, unknown> }
@@ -113,6 +115,9 @@ export class StatusWriter {
     // The watch has not yet delivered our own write: writing again would only 409.
     if (last && last.fromRv === m.resourceVersion && this.opts.equal(last.status, status))
       return this.skip(type, 'unseen');
+    this.sent.delete(key);
+    this.sent.set(key, status);
+    if (this.sent.size > MEMO_LIMIT) this.sent.delete(this.sent.keys().next().value!);
     // Merge patch: keys we no longer set are removed with null, arrays are replaced whole.
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(live.status ?? {})) if (!(k in status)) patch[k] = null;
@@ -122,6 +127,7 @@ export class StatusWriter {
         status: patch,
       });
     } catch (err) {
+      this.sent.delete(key);
       if (isKubeError(err, 409)) {
         this.conflicts++;
         this.skip(type, 'conflict');
@@ -137,6 +143,13 @@ export class StatusWriter {
     this.opts.onWritten?.(type, live, status);
     this.opts.logger.debug({ kind: type.kind, namespace: m.namespace, name: m.name }, 'status written');
     return true;
+  }
+
+  /** Whether `obj` carries the status this writer last sent for it: our own write, come back. */
+  isEcho(type: ResourceType, obj: WithStatus): boolean {
+    const m = obj.metadata ?? {};
+    const sent = this.sent.get(`${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`);
+    return sent !== undefined && this.opts.equal(obj.status ?? {}, sent);
   }
 
   /** Bound on the writes of one burst in flight at once. */
