@@ -75,12 +75,8 @@ export const DEAD_REGISTRY_HOSTS = `server = "http://127.0.0.1:1"
   capabilities = ["pull", "resolve"]
 `;
 
-/**
- * Bridge + host-local, one /24 per node; no masquerade, no iptables changes by the plugin. Pods get
- * routes to the cluster's pods, Services and node network only, no default route: what they may
- * reach is what the cluster wired.
- */
-export function cniConfig(net: NodeNetwork, n: NodeAddress): string {
+/** Bridge + host-local, one /24 per node; no masquerade, no iptables changes by the plugin. */
+export function cniConfig(n: NodeAddress): string {
   return JSON.stringify(
     {
       cniVersion: '1.0.0',
@@ -95,7 +91,7 @@ export function cniConfig(net: NodeNetwork, n: NodeAddress): string {
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: n.podCidr, gateway: n.podGateway }]],
-            routes: [{ dst: net.podCidr }, { dst: net.serviceCidr }, { dst: net.cidr }],
+            routes: [{ dst: '0.0.0.0/0' }],
           },
         },
         { type: 'loopback' },

@@ -190,7 +190,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     fs.rmSync(nsDir, { recursive: true, force: true });
     writeFile(path.join(d.dir, 'containerd', 'config.toml'), containerdConfig(d, bin.cniBinDir));
     writeFile(path.join(d.registryConfig, '_default', 'hosts.toml'), DEAD_REGISTRY_HOSTS);
-    writeFile(path.join(d.cniConf, '10-portico.conflist'), cniConfig(net, n));
+    writeFile(path.join(d.cniConf, '10-portico.conflist'), cniConfig(n));
     writeFile(path.join(d.dir, 'kubelet.yaml'), kubeletConfig(net, n, d));
     writeFile(path.join(d.dir, 'kubelet.kubeconfig'), opts.kubeletKubeconfig, 0o600);
     writeFile(path.join(d.dir, 'kube-proxy.kubeconfig'), opts.proxyKubeconfig, 0o600);
