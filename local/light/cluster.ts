@@ -32,6 +32,8 @@ export interface LocalClusterOptions {
   log?: (line: string) => void;
   /** Run the operator from this JavaScript file (e.g. the image's esbuild bundle) instead of its TypeScript under tsx. */
   operatorScript?: string;
+  /** More operator flags (e.g. `--resync-ms=3600000`: no periodic reconcile to hide a lost event). */
+  operatorArgs?: string[];
 }
 
 export interface OperatorReplica {
@@ -122,6 +124,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         `--metrics-port=${metricsPort}`,
         `--identity=${r.identity}`,
         ...(opts.leaseDurationMs ? [`--lease-duration-ms=${opts.leaseDurationMs}`] : []),
+        ...(opts.operatorArgs ?? []),
       ]);
     const operatorReady = (r: OperatorReplica) =>
       waitFor(`${r.identity} /readyz`, async () => (await fetch(`${r.url}/readyz`)).ok, {

@@ -290,11 +290,32 @@ export class Controller {
       if (!(err instanceof ReconcileError && err.causes.every((c) => c instanceof StaleCacheError)))
         throw err;
       metrics.reconciles.inc({ phase: 'write', result: 'conflict' });
-      // The event that brings the newer version may be our own earlier write: it must not be skipped.
-      this.writesRaced = true;
+      // The newer version may already be in the cache (its event came while these writes ran from
+      // an older snapshot, maybe skipped as an echo): no event is left to wait for, go again now.
+      const cached = (key: ResourceKey, name: string) => this.cache.reflectors[key].get(name);
+      if (cacheMovedPast(err.causes as StaleCacheError[], cached)) this.enqueue();
+      // Else the event that brings it may be our own earlier write: it must not be skipped.
+      else this.writesRaced = true;
       this.log.debug({ err: String(err) }, 'status writes raced the watch; waiting for its event');
     } finally {
       end();
     }
   }
+}
+
+/**
+ * After status writes met 409s: whether the cache already holds another version of one of the
+ * objects than the one a write was based on (its event has come, and may have been skipped).
+ */
+export function cacheMovedPast(
+  conflicts: readonly StaleCacheError[],
+  cached: (key: ResourceKey, name: string) => { metadata?: { resourceVersion?: string } } | undefined,
+): boolean {
+  return conflicts.some((c) => {
+    const key = (Object.keys(RESOURCES) as ResourceKey[]).find((k) => RESOURCES[k] === c.type);
+    const m = c.stale?.metadata;
+    if (!key || !m) return true;
+    const now = cached(key, m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? ''));
+    return now?.metadata?.resourceVersion !== m.resourceVersion;
+  });
 }

@@ -131,7 +131,7 @@ export class StatusWriter {
       if (isKubeError(err, 409)) {
         this.conflicts++;
         this.skip(type, 'conflict');
-        throw new StaleCacheError(`${type.kind} ${m.namespace ?? ''}/${m.name}: status conflict`);
+        throw new StaleCacheError(`${type.kind} ${m.namespace ?? ''}/${m.name}: status conflict`, type, live);
       }
       if (isKubeError(err, 404)) return this.skip(type, 'gone');
       throw err;
@@ -206,7 +206,15 @@ export class StatusWriter {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The object changed under us; a watch event with the new version is on its way. */
+/** The object changed under us; a watch event with the new version is on its way (or came). */
 export class StaleCacheError extends Error {
   override name = 'StaleCacheError';
+  constructor(
+    message: string,
+    /** The object's type, and the version of it the write was based on. */
+    readonly type?: ResourceType,
+    readonly stale?: KubeObject,
+  ) {
+    super(message);
+  }
 }
