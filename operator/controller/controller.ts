@@ -38,7 +38,7 @@ export interface ControllerOptions {
   translate?: (s: Snapshot) => TranslateResult;
   /** Re-reconcile this often even without events (drift the watches cannot see). @default 60000 */
   resyncMs?: number;
-  /** Full relist period of every watch. @default 300000 */
+  /** Full relist period of every watch. @default none: watches resume from their resourceVersion */
   relistMs?: number;
   /** Once a burst has spent its allowance, the least time between two reconciles (see WorkQueue). @default 20 */
   minIntervalMs?: number;
