@@ -103,18 +103,21 @@ export class StatusWriter {
     // The deep compare sorts keys and is the hot path at thousands of routes: remember which
     // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
     // the memo costs a few bytes per object at 10,000 routes.
-    const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
-    const known = this.equalAt.get(key);
-    if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
-    if (this.opts.equal(live.status ?? {}, status)) {
-      this.equalAt.set(key, { rv: m.resourceVersion, json });
-      if (this.equalAt.size > MEMO_LIMIT) this.equalAt.delete(this.equalAt.keys().next().value!);
-      return this.skip(type, 'unchanged');
-    }
     const last = this.written.get(key);
-    // The watch has not yet delivered our own write: writing again would only 409.
-    if (last && last.fromRv === m.resourceVersion && this.opts.equal(last.status, status))
-      return this.skip(type, 'unseen');
+    if (last) {
+      // Our own write landed on this version: the server holds that status, not live.status (a
+      // newer translation may want live.status back). Equal: the watch has yet to deliver it.
+      if (this.opts.equal(last.status, status)) return this.skip(type, 'unseen');
+    } else {
+      const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
+      const known = this.equalAt.get(key);
+      if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
+      if (this.opts.equal(live.status ?? {}, status)) {
+        this.equalAt.set(key, { rv: m.resourceVersion, json });
+        if (this.equalAt.size > MEMO_LIMIT) this.equalAt.delete(this.equalAt.keys().next().value!);
+        return this.skip(type, 'unchanged');
+      }
+    }
     this.sent.delete(key);
     this.sent.set(key, status);
     if (this.sent.size > MEMO_LIMIT) this.sent.delete(this.sent.keys().next().value!);
