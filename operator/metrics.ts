@@ -17,6 +17,7 @@ export interface OperatorMetrics {
   readonly watchErrors: Counter<'kind'>;
   readonly endpointPushes: Counter;
   readonly statusThrottled: Counter<'kind'>;
+  readonly echoesSkipped: Counter<'kind'>;
 }
 
 export function createMetrics(registry = new Registry(), defaults = true): OperatorMetrics {
@@ -81,6 +82,12 @@ export function createMetrics(registry = new Registry(), defaults = true): Opera
     statusThrottled: new Counter({
       name: 'portico_status_throttled_total',
       help: 'Status writes the API server turned away for load (429/503), retried after Retry-After',
+      labelNames: ['kind'],
+      registers,
+    }),
+    echoesSkipped: new Counter({
+      name: 'portico_status_echoes_total',
+      help: 'Watch events that only brought back our own status write: no reconcile was started',
       labelNames: ['kind'],
       registers,
     }),

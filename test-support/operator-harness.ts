@@ -17,6 +17,9 @@ import { startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from './service-yaml.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
 import { LEASES, RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
+import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
+import { renderBootstrap } from '../operator/xds/bootstrap.ts';
+import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -25,6 +28,7 @@ export interface Condition {
   status: string;
   reason: string;
   message?: string;
+  observedGeneration?: number;
 }
 
 export interface Obj {
@@ -385,4 +389,46 @@ export async function echoSetup(cp: ControlPlane, poolCidr: string, objects: str
     [GATEWAY_CLASS_YAML, pool, serviceYaml('echo', 80, 8080, [echo.ip]), ...objects].join('\n---\n'),
   );
   return echo;
+}
+
+/** Resolves with `read()` once it stayed the same for `quietMs` (ACKs and status writes settled). */
+export async function settled(read: () => Promise<number>, quietMs = 1500): Promise<number> {
+  let last = await read();
+  await eventually(
+    'the count to settle',
+    async () => {
+      await new Promise((r) => setTimeout(r, quietMs));
+      const now = await read();
+      const quiet = now === last;
+      last = now;
+      return quiet;
+    },
+    60000,
+  );
+  return last;
+}
+
+/**
+ * The operator in-process with a delta-xDS Envoy and no periodic reconcile (every translation
+ * counted has a cause), once the Gateway `gateway` is Programmed; its address is `vip`.
+ */
+export async function operatorWithEnvoy(
+  cp: ControlPlane,
+  client: KubeClient,
+  gateway = 'web',
+): Promise<{ op: RunningOperator; envoy: EnvoyHandle; vip: string }> {
+  const op = await runOperator(parseFlags(xdsOperatorFlags(cp.kubeconfigPath, ['--resync-ms', '3600000'])));
+  const envoy = await startEnvoy(
+    renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: op.xdsPort!, nodeId: 'node-1', delta: true }),
+    { waitReady: false },
+  );
+  const gw = await eventually(
+    'Gateway Programmed',
+    async () => {
+      const g = await get(client, 'gateways', gateway);
+      return cond(g?.status?.conditions, 'Programmed')?.status === 'True' && g;
+    },
+    60000,
+  );
+  return { op, envoy, vip: gw.status!.addresses![0]!.value };
 }

@@ -31,7 +31,8 @@ describe('invalid input through the whole system', () => {
 
   beforeAll(async () => {
     // A VIP range of its own, so no other local cluster's Envoy on this machine shares the address.
-    cluster = await startLocalCluster({ poolCidr: '127.0.202.0/24' });
+    // No periodic reconcile: every status change here must come from its own event (a NACK, an ACK).
+    cluster = await startLocalCluster({ poolCidr: '127.0.202.0/24', operatorArgs: ['--resync-ms=3600000'] });
     const kc = cluster.controlPlane.kubeConfig;
     st = statusReader(kc);
     backends = await startEchoServices(apply, ['echo-a']);

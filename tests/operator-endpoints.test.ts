@@ -2,21 +2,19 @@
 // EndpointSlice change reaches Envoy as EDS while the route translation count stays where it was.
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../local/control-plane/control-plane.ts';
-import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import type { EnvoyHandle } from '../local/light/envoy.ts';
 import type { Pod } from '../local/light/pods.ts';
 import { freePort } from '../local/common/process.ts';
 import { endpointSliceYaml, startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from '../test-support/service-yaml.ts';
-import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
+import type { RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
-import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import {
   POOL_YAML,
-  cond,
   eventually,
-  get,
   metric,
-  xdsOperatorFlags,
+  operatorWithEnvoy,
+  settled,
   startCluster,
   webGatewayYaml,
 } from '../test-support/operator-harness.ts';
@@ -38,22 +36,7 @@ describe('operator: the endpoint path (real kube-apiserver, real Envoy, backend 
     const res = await fetch(`http://${vip}:${port}/app/x`, { signal: AbortSignal.timeout(2000) });
     return res.ok ? /Hostname: (\S+)/.exec(await res.text())?.[1] : undefined;
   };
-  /** Resolves once no translation ran for `quietMs` (status echoes and ACKs have settled). */
-  const settle = async (quietMs = 1500) => {
-    let last = await translations();
-    await eventually(
-      'translations to settle',
-      async () => {
-        await new Promise((r) => setTimeout(r, quietMs));
-        const now = await translations();
-        const quiet = now === last;
-        last = now;
-        return quiet;
-      },
-      60000,
-    );
-    return last;
-  };
+  const settle = () => settled(translations);
 
   beforeAll(async () => {
     ({ cp, client } = await startCluster());
@@ -80,21 +63,7 @@ describe('operator: the endpoint path (real kube-apiserver, real Envoy, backend 
         }),
       ].join('\n---\n'),
     );
-    // No periodic reconcile during the test: every translation counted has a cause.
-    op = await runOperator(parseFlags(xdsOperatorFlags(cp.kubeconfigPath, ['--resync-ms', '3600000'])));
-    envoy = await startEnvoy(
-      renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: op.xdsPort!, nodeId: 'node-1', delta: true }),
-      { waitReady: false },
-    );
-    const gw = await eventually(
-      'Gateway Programmed',
-      async () => {
-        const g = await get(client, 'gateways', 'web');
-        return cond(g?.status?.conditions, 'Programmed')?.status === 'True' && g;
-      },
-      60000,
-    );
-    vip = gw.status!.addresses![0]!.value;
+    ({ op, envoy, vip } = await operatorWithEnvoy(cp, client));
     await eventually('served by eds-a', async () => (await hostname().catch(() => undefined)) === 'eds-a');
   }, 180000);
 

@@ -50,6 +50,7 @@ describe('operator: /metrics (real kube-apiserver)', () => {
       'portico_leader',
       'portico_reconcile_duration_seconds',
       'portico_reconcile_total',
+      'portico_status_echoes_total',
       'portico_status_throttled_total',
       'portico_status_writes_skipped_total',
       'portico_status_writes_total',

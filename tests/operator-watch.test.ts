@@ -110,7 +110,24 @@ describe('operator/kube Reflector (real kube-apiserver)', () => {
     await r.waitForSync();
     const afterSync = events.length;
     expect(events.map((e) => e[1])).toContain('quiet');
+    const quiet = r.get('quiet');
     await eventually('three relists', async () => r.lists >= 3, 10000);
     expect(events.slice(afterSync).filter(([, n]) => n === 'quiet')).toEqual([]);
+    // The same object, not an equal copy: the translator's memos are keyed by identity.
+    expect(r.get('quiet')).toBe(quiet);
+  });
+
+  it('without a relist period, resumes each watch from its resourceVersion instead of listing again', async () => {
+    const r = new Reflector(client, RESOURCES.namespaces, { logger, resyncMs: 0, watchMs: 1000 });
+    reflectors.push(r);
+    const events: string[] = [];
+    r.on((type, o) => events.push(`${type} ${o.metadata?.name ?? ''}`));
+    r.start();
+    await r.waitForSync();
+    // Several watch requests end (the server closes each after a second) and are resumed.
+    await new Promise((res) => setTimeout(res, 3500));
+    await cp.applyYaml('apiVersion: v1\nkind: Namespace\nmetadata: { name: resumed }');
+    await eventually('resumed added', async () => events.includes('ADDED resumed'));
+    expect(r.lists).toBe(1);
   });
 });

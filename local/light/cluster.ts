@@ -38,6 +38,8 @@ export interface LocalClusterOptions {
   operatorScript?: string;
   /** node flags for the operator (V8 heap settings, measured by bench/e2e-scale.ts). */
   operatorNodeArgs?: string[];
+  /** More operator flags (e.g. `--resync-ms=3600000`: no periodic reconcile to hide a lost event). */
+  operatorArgs?: string[];
 }
 
 export interface OperatorReplica {
@@ -133,6 +135,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         `--metrics-port=${metricsPort}`,
         `--identity=${r.identity}`,
         ...(opts.leaseDurationMs ? [`--lease-duration-ms=${opts.leaseDurationMs}`] : []),
+        ...(opts.operatorArgs ?? []),
       ]);
     const operatorReady = (r: OperatorReplica) =>
       waitFor(`${r.identity} /readyz`, async () => (await fetch(`${r.url}/readyz`)).ok, {

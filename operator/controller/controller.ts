@@ -38,7 +38,7 @@ export interface ControllerOptions {
   translate?: (s: Snapshot) => TranslateResult;
   /** Re-reconcile this often even without events (drift the watches cannot see). @default 60000 */
   resyncMs?: number;
-  /** Full relist period of every watch. @default 300000 */
+  /** Full relist period of every watch. @default none: watches resume from their resourceVersion */
   relistMs?: number;
   /** Once a burst has spent its allowance, the least time between two reconciles (see WorkQueue). @default 20 */
   minIntervalMs?: number;
@@ -52,9 +52,10 @@ const ENDPOINTS = 'endpoints';
 /** How long statuses wait for Envoy's ACK of a push before they are written anyway. */
 const ACK_WAIT_MS = 250;
 /**
- * Gateway API objects whose generation did not move changed only in status or metadata: mostly
- * our own status writes coming back. They cannot change what Envoy gets, so they wait this long
- * and share a reconcile with whatever else comes, leaving the CPU to changes that do.
+ * Gateway API objects whose generation did not move changed only in status or metadata. When the
+ * status is the one we last wrote (our own write coming back) and the labels and annotations are
+ * as before, translation would find nothing new: no reconcile. Other status-only changes wait this
+ * long and share a reconcile with whatever else comes, leaving the CPU to changes that do.
  */
 const ECHO_DELAY_MS = 30;
 const ECHO_KINDS: ReadonlySet<ResourceKey> = new Set([
@@ -95,6 +96,8 @@ export class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   lastSummary: ReconcileSummary | undefined;
   private latest: Translated | undefined;
+  /** A status write met a newer version than the cache holds (409): the next event reconciles. */
+  private writesRaced = false;
   private readonly endpointIndex = new EndpointIndex();
 
   constructor(private readonly opts: ControllerOptions) {
@@ -162,7 +165,13 @@ export class Controller {
         if (this.endpointIndex.update(type, obj)) this.queue.add(ENDPOINTS);
         return;
       }
-      this.enqueue(this.generationKept(key, type, obj) ? ECHO_DELAY_MS : 0);
+      const kept = this.specKept(key, type, obj);
+      if (kept && this.statusWriter.isEcho(RESOURCES[key], obj as WithStatus) && !this.writesRaced) {
+        metrics.echoesSkipped.inc({ kind: RESOURCES[key].kind });
+        return;
+      }
+      this.writesRaced = false;
+      this.enqueue(kept ? ECHO_DELAY_MS : 0);
     });
   }
 
@@ -203,18 +212,21 @@ export class Controller {
     this.client.close();
   }
 
-  private readonly generations = new Map<string, number>();
+  /** Per object uid: its generation, labels and annotations as last seen. */
+  private readonly shapes = new Map<string, string>();
 
-  private generationKept(key: ResourceKey, type: EventType, obj: KubeObject): boolean {
-    const { uid, generation } = obj.metadata ?? {};
-    if (!ECHO_KINDS.has(key) || !uid || generation === undefined) return false;
+  /** A modification that kept the spec (generation), labels, annotations and deletion mark. */
+  private specKept(key: ResourceKey, type: EventType, obj: KubeObject): boolean {
+    const m = obj.metadata ?? {};
+    if (!ECHO_KINDS.has(key) || !m.uid || m.generation === undefined) return false;
     if (type === 'DELETED') {
-      this.generations.delete(uid);
+      this.shapes.delete(m.uid);
       return false;
     }
-    const before = this.generations.get(uid);
-    this.generations.set(uid, generation);
-    return type === 'MODIFIED' && before === generation;
+    const shape = JSON.stringify([m.generation, m.labels, m.annotations, m.deletionTimestamp ?? null]);
+    const before = this.shapes.get(m.uid);
+    this.shapes.set(m.uid, shape);
+    return type === 'MODIFIED' && before === shape;
   }
 
   private recordTransitions(kind: string, live: WithStatus, status: Record<string, unknown>): void {
@@ -273,14 +285,37 @@ export class Controller {
       this.lastSummary = await this.reconciler.write(this.latest);
       metrics.reconciles.inc({ phase: 'write', result: 'ok' });
     } catch (err) {
-      // A 409 means the watch has not delivered a newer version yet; its event reconciles again,
-      // so a backoff retry would only hold later writes back.
+      // A 409 means the watch has not delivered a newer version yet; its event reconciles again
+      // (even an echo of our own write), so a backoff retry would only hold later writes back.
       if (!(err instanceof ReconcileError && err.causes.every((c) => c instanceof StaleCacheError)))
         throw err;
       metrics.reconciles.inc({ phase: 'write', result: 'conflict' });
+      // The newer version may already be in the cache (its event came while these writes ran from
+      // an older snapshot, maybe skipped as an echo): no event is left to wait for, go again now.
+      const cached = (key: ResourceKey, name: string) => this.cache.reflectors[key].get(name);
+      if (cacheMovedPast(err.causes as StaleCacheError[], cached)) this.enqueue();
+      // Else the event that brings it may be our own earlier write: it must not be skipped.
+      else this.writesRaced = true;
       this.log.debug({ err: String(err) }, 'status writes raced the watch; waiting for its event');
     } finally {
       end();
     }
   }
+}
+
+/**
+ * After status writes met 409s: whether the cache already holds another version of one of the
+ * objects than the one a write was based on (its event has come, and may have been skipped).
+ */
+export function cacheMovedPast(
+  conflicts: readonly StaleCacheError[],
+  cached: (key: ResourceKey, name: string) => { metadata?: { resourceVersion?: string } } | undefined,
+): boolean {
+  return conflicts.some((c) => {
+    const key = (Object.keys(RESOURCES) as ResourceKey[]).find((k) => RESOURCES[k] === c.type);
+    const m = c.stale?.metadata;
+    if (!key || !m) return true;
+    const now = cached(key, m.namespace ? `${m.namespace}/${m.name ?? ''}` : (m.name ?? ''));
+    return now?.metadata?.resourceVersion !== m.resourceVersion;
+  });
 }

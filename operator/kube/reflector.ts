@@ -12,8 +12,13 @@ export type EventHandler<T> = (type: EventType, obj: T) => void;
 
 export interface ReflectorOptions {
   logger: Logger;
-  /** Full relist period. @default 300000 */
+  /**
+   * Full relist period; 0 or unset: none. Each watch resumes from its last resourceVersion (kept
+   * current by bookmarks), and lists again only after 410 Gone or an error, as client-go does.
+   */
   resyncMs?: number;
+  /** How long one watch request runs before it is resumed from its resourceVersion. @default 300000 */
+  watchMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   onError?: (kind: string) => void;
@@ -104,13 +109,16 @@ export class Reflector<T extends Stored = Stored> {
       try {
         let rv = await this.relist();
         backoff = initial;
-        const resyncAt = Date.now() + jitter(this.opts.resyncMs ?? 300000);
+        const resyncAt = this.opts.resyncMs ? Date.now() + jitter(this.opts.resyncMs) : Infinity;
         for (;;) {
           if (this.stopped) return;
           const end = await this.watchOnce(
             rv,
             (v) => (rv = v),
-            Math.max(1, Math.floor((resyncAt - Date.now()) / 1000)),
+            Math.max(
+              1,
+              Math.floor(Math.min(resyncAt - Date.now(), jitter(this.opts.watchMs ?? 300000)) / 1000),
+            ),
           );
           if (end.kind === 'gone') {
             this.expired++;
@@ -189,9 +197,11 @@ export class Reflector<T extends Stored = Stored> {
     }
     for (const [key, obj] of fresh) {
       const old = this.store.get(key);
+      // An unchanged object keeps its identity: the translator's memos are keyed by it.
+      if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) continue;
       this.store.set(key, obj);
       if (!old) this.emit('ADDED', obj);
-      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('MODIFIED', obj);
+      else this.emit('MODIFIED', obj);
     }
     this.setSynced();
     return rv;

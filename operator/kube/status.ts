@@ -79,6 +79,8 @@ export class StatusWriter {
   private readonly waiting: (() => void)[] = [];
   /** What we last wrote per object, and from which resourceVersion: the cache lags our writes. */
   private readonly equalAt = new Map<string, { rv: string | undefined; json: string }>();
+  /** The status last sent per object (before the answer: its watch event may come first). */
+  private readonly sent = new Map<string, Record<string, unknown>>();
   private readonly written = new Map<
     string,
     { fromRv: string | undefined; status: Record<string, unknown> }
@@ -101,18 +103,24 @@ export class StatusWriter {
     // The deep compare sorts keys and is the hot path at thousands of routes: remember which
     // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
     // the memo costs a few bytes per object at 10,000 routes.
-    const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
-    const known = this.equalAt.get(key);
-    if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
-    if (this.opts.equal(live.status ?? {}, status)) {
-      this.equalAt.set(key, { rv: m.resourceVersion, json });
-      if (this.equalAt.size > MEMO_LIMIT) this.equalAt.delete(this.equalAt.keys().next().value!);
-      return this.skip(type, 'unchanged');
-    }
     const last = this.written.get(key);
-    // The watch has not yet delivered our own write: writing again would only 409.
-    if (last && last.fromRv === m.resourceVersion && this.opts.equal(last.status, status))
-      return this.skip(type, 'unseen');
+    if (last) {
+      // Our own write landed on this version: the server holds that status, not live.status (a
+      // newer translation may want live.status back). Equal: the watch has yet to deliver it.
+      if (this.opts.equal(last.status, status)) return this.skip(type, 'unseen');
+    } else {
+      const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
+      const known = this.equalAt.get(key);
+      if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
+      if (this.opts.equal(live.status ?? {}, status)) {
+        this.equalAt.set(key, { rv: m.resourceVersion, json });
+        if (this.equalAt.size > MEMO_LIMIT) this.equalAt.delete(this.equalAt.keys().next().value!);
+        return this.skip(type, 'unchanged');
+      }
+    }
+    this.sent.delete(key);
+    this.sent.set(key, status);
+    if (this.sent.size > MEMO_LIMIT) this.sent.delete(this.sent.keys().next().value!);
     // Merge patch: keys we no longer set are removed with null, arrays are replaced whole.
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(live.status ?? {})) if (!(k in status)) patch[k] = null;
@@ -122,10 +130,11 @@ export class StatusWriter {
         status: patch,
       });
     } catch (err) {
+      this.sent.delete(key);
       if (isKubeError(err, 409)) {
         this.conflicts++;
         this.skip(type, 'conflict');
-        throw new StaleCacheError(`${type.kind} ${m.namespace ?? ''}/${m.name}: status conflict`);
+        throw new StaleCacheError(`${type.kind} ${m.namespace ?? ''}/${m.name}: status conflict`, type, live);
       }
       if (isKubeError(err, 404)) return this.skip(type, 'gone');
       throw err;
@@ -137,6 +146,13 @@ export class StatusWriter {
     this.opts.onWritten?.(type, live, status);
     this.opts.logger.debug({ kind: type.kind, namespace: m.namespace, name: m.name }, 'status written');
     return true;
+  }
+
+  /** Whether `obj` carries the status this writer last sent for it: our own write, come back. */
+  isEcho(type: ResourceType, obj: WithStatus): boolean {
+    const m = obj.metadata ?? {};
+    const sent = this.sent.get(`${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`);
+    return sent !== undefined && this.opts.equal(obj.status ?? {}, sent);
   }
 
   /** Bound on the writes of one burst in flight at once. */
@@ -193,7 +209,15 @@ export class StatusWriter {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The object changed under us; a watch event with the new version is on its way. */
+/** The object changed under us; a watch event with the new version is on its way (or came). */
 export class StaleCacheError extends Error {
   override name = 'StaleCacheError';
+  constructor(
+    message: string,
+    /** The object's type, and the version of it the write was based on. */
+    readonly type?: ResourceType,
+    readonly stale?: KubeObject,
+  ) {
+    super(message);
+  }
 }

@@ -164,11 +164,14 @@ export function backendTlsPolicyStatuses(
   now: string,
 ): PolicyStatusResult[] {
   if (model.policies.length === 0) return [];
+  // Only Services some policy targets: walking every route's backends costs time at 10,000 routes.
+  const targeted = new Set(model.policies.flatMap((p) => p.targets.map((t) => t.split('#')[0] ?? '')));
   // Service `namespace/name` -> Gateways whose attached routes send to it.
   const users = new Map<string, Map<string, GatewayModel>>();
   for (const a of attachments)
     for (const svc of a.route.clusters.values()) {
       const k = key(svc.namespace, svc.name);
+      if (!targeted.has(k)) continue;
       const m = users.get(k) ?? new Map<string, GatewayModel>();
       m.set(key(a.gateway.meta.namespace, a.gateway.meta.name), a.gateway);
       users.set(k, m);

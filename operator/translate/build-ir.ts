@@ -26,6 +26,7 @@ import type { Lookup } from './lookup.ts';
 import type { BackendTlsModel } from './backend-tls.ts';
 import { withCopies, withUpstreamTls } from './upstream-tls.ts';
 import type { ClientCertClusters } from './upstream-tls.ts';
+import { translationCounts } from './memo.ts';
 import { byString, key } from './read.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
@@ -227,6 +228,7 @@ function addPort(ports: Map<string, ServicePort>, cluster: string, svc: ServiceP
 }
 
 function build(g: PortGroup, sig: unknown[]): Built {
+  translationCounts.portGroups++;
   const clusters = new Map<string, ServicePort>();
   for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
   if (g.protocol === 'TCP' || g.protocol === 'UDP') {

@@ -60,12 +60,49 @@ export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unkn
   return model;
 }
 
+/** How often each memoized step really ran: lets tests count what one change re-translates. */
+export const translationCounts = { gatewayModels: 0, routeAttachments: 0, portGroups: 0 };
+
 let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | undefined;
 
+const contents = new WeakMap<object, string>();
+
 /**
- * Gateway models depend on classes, Gateways, ListenerSets, Services (addresses), Secrets (certificates),
- * ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those are the same objects, the models are
- * reused (same identity), which lets the attachment memo below hit.
+ * A Gateway without its status and the server's bookkeeping: all a model reads. Our own status
+ * write hands back a new object per Gateway; comparing this keeps the models (and with them every
+ * route's attachment) instead of rebuilding all of them for a status echo.
+ */
+function gatewayContent(g: unknown): unknown {
+  if (g === null || typeof g !== 'object') return g;
+  let text = contents.get(g);
+  if (text === undefined) {
+    const rest: Record<string, unknown> = { ...(g as Record<string, unknown>) };
+    const m = { ...obj(rest.metadata) };
+    delete rest.status;
+    delete m.resourceVersion;
+    delete m.managedFields;
+    try {
+      text = JSON.stringify({ ...rest, metadata: m }) ?? '';
+    } catch {
+      text = `unserializable-${++unserializable}`; // never from the API server; never matches
+    }
+    contents.set(g, text);
+  }
+  return text;
+}
+
+function sameGateways(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i] && gatewayContent(a[i]) !== gatewayContent(b[i])) return false;
+  return true;
+}
+
+/**
+ * Gateway models depend on classes, Gateways, ListenerSets, Services (addresses), Secrets
+ * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those are the same objects (Gateways: the same
+ * apart from status), the models are reused (same identity), which lets the attachment memo below
+ * hit. A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
   const inputs = [
@@ -78,9 +115,11 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
     s.namespaces,
     s.referenceGrants,
   ].map((x) => [...arr(x)]);
-  if (lastGateways && inputs.every((x, i) => sameElements(x, lastGateways?.inputs[i] ?? []))) {
-    return lastGateways.models;
+  const last = lastGateways;
+  if (last && inputs.every((x, i) => (i === 1 ? sameGateways : sameElements)(x, last.inputs[i] ?? []))) {
+    return last.models;
   }
+  translationCounts.gatewayModels++;
   lastGateways = { inputs, models: build() };
   return lastGateways.models;
 }
@@ -102,6 +141,7 @@ export function cachedAttach(
 ): { status: RouteStatusResult | undefined; attachments: readonly Attachment[] } {
   const hit = attachMemo.get(route);
   if (hit && hit.gateways === gateways) return hit;
+  translationCounts.routeAttachments++;
   const attachments: Attachment[] = [];
   const status = compute(attachments);
   attachMemo.set(route, { gateways, status, attachments });

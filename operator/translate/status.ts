@@ -157,6 +157,8 @@ export function gatewayStatus(
   gw: GatewayModel,
   attached: ReadonlyMap<ListenerModel, number>,
   now: string,
+  /** The live Gateway, whose status carries transition times (the model may hold an older one). */
+  live: unknown = gw.raw,
 ): GatewayStatus {
   const gen = gw.meta.generation;
   const rejected = gw.listeners.filter((li) => li.notAccepted || li.conflicted);
@@ -213,7 +215,7 @@ export function gatewayStatus(
         now,
       ),
     );
-  const prev = obj(obj(gw.raw).status);
+  const prev = obj(obj(live).status);
   const listeners = listenerStatuses(gw.listeners, attached, p, gen, now, prev.listeners);
   return {
     addresses: gw.addresses.map((a) => ({ type: a.type, value: a.value })),

@@ -7,7 +7,7 @@ import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
 import { setParents } from './listener-sets.ts';
 import { buildLookup } from './lookup.ts';
-import { arr, byString, key } from './read.ts';
+import { arr, byString, key, meta } from './read.ts';
 import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
@@ -62,11 +62,12 @@ export function translate(snapshot: Snapshot): TranslateResult {
     if (status) routeStatuses.push(status);
   }
 
+  const live = new Map(arr(s.gateways).map((g) => [key(meta(g).namespace, meta(g).name), g]));
   const gatewayStatuses = gateways
     .map((g) => ({
       namespace: g.meta.namespace,
       name: g.meta.name,
-      status: gatewayStatus(s, g, attached, now),
+      status: gatewayStatus(s, g, attached, now, live.get(key(g.meta.namespace, g.meta.name))),
     }))
     .sort((a, b) => byString(key(a.namespace, a.name), key(b.namespace, b.name)));
   const ls = listenerSetStatuses(arr(s.listenerSets), byKey, gatewayStatuses, attached, now);
