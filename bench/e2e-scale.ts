@@ -20,7 +20,19 @@ import { serviceYaml } from '../test-support/service-yaml.ts';
 import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import { runBounded } from '../operator/kube/status.ts';
-import { BACKEND_PORT, cpuSeconds, emit, log, metric, operatorBundle, rssMiB, status } from './e2e-setup.ts';
+import {
+  apiserverMetrics,
+  BACKEND_PORT,
+  cpuSeconds,
+  emit,
+  log,
+  metric,
+  operatorBundle,
+  rssMiB,
+  sampleDelta,
+  sampleSums,
+  status,
+} from './e2e-setup.ts';
 import { quantile } from './measure.ts';
 
 const ROUTES = Number(process.argv[2] ?? 10000);
@@ -143,12 +155,15 @@ try {
   log(`${GATEWAYS} Gateways have addresses`);
   const vipOf = (i: number) => vips[i % GATEWAYS]!;
 
-  const firstOk = async (i: number, timeoutMs: number): Promise<number> => {
+  // `pollMs`: the burst's wait polls coarsely, so that the bench does not take the CPU it measures.
+  const firstOk = async (i: number, timeoutMs: number, pollMs = 1): Promise<number> => {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if ((await status(agent, vipOf(i), 80, `/${routeName(i)}/x`)) === 200) return performance.now();
-      if (performance.now() > deadline) throw new Error(`${routeName(i)}: no 200 within ${timeoutMs} ms`);
-      await sleep(1);
+      const code = await status(agent, vipOf(i), 80, `/${routeName(i)}/x`);
+      if (code === 200) return performance.now();
+      if (performance.now() > deadline)
+        throw new Error(`${routeName(i)}: no 200 within ${timeoutMs} ms (last answer ${code}, ${load()})`);
+      await sleep(pollMs);
     }
   };
   // A plain create: the API server answers it about 1.6 times as fast as a server-side apply here
@@ -162,8 +177,11 @@ try {
   // Accepted as the watch sees it, per route name. A busy API server ends watches (429, timeouts):
   // start it again, its first events are the current state.
   const accepted = new Map<string, number>();
-  const onRoute = (_t: string, o: RouteObj) => {
+  // Status versions each route went through (MODIFIED events): the writes it cost.
+  const modified = new Map<string, number>();
+  const onRoute = (t: string, o: RouteObj) => {
     const name = o.metadata?.name;
+    if (name && t === 'MODIFIED') modified.set(name, (modified.get(name) ?? 0) + 1);
     if (!name || accepted.has(name)) return;
     const ok = o.status?.parents?.some(
       (p) =>
@@ -172,8 +190,10 @@ try {
     );
     if (ok) accepted.set(name, performance.now());
   };
+  let watches = 0;
   void (async () => {
     while (watching) {
+      watches++;
       await new Promise<void>((resolve) => {
         new Watch(cp.kubeConfig)
           .watch(resourcePath(RESOURCES.httpRoutes, NS), {}, onRoute, () => resolve())
@@ -184,6 +204,52 @@ try {
     }
   })();
 
+  // What the API server served during the burst, by verb and resource; its APF queueing.
+  const url = cluster.operatorUrl!;
+  const serverSide = async () => {
+    const text = await apiserverMetrics(cp);
+    const op = await (await fetch(`${url}/metrics`)).text();
+    return {
+      requests: sampleSums(text, 'apiserver_request_total', ['verb', 'resource', 'subresource', 'code']),
+      seconds: sampleSums(text, 'apiserver_request_duration_seconds_sum', [
+        'verb',
+        'resource',
+        'subresource',
+      ]),
+      apfWait: sampleSums(text, 'apiserver_flowcontrol_request_wait_duration_seconds_sum', [
+        'priority_level',
+        'execute',
+      ]),
+      apfRejected: sampleSums(text, 'apiserver_flowcontrol_rejected_requests_total', ['priority_level']),
+      operator: new Map([
+        ...sampleSums(op, 'portico_status_writes_total', ['kind']),
+        ...[...sampleSums(op, 'portico_status_writes_skipped_total', ['kind', 'reason'])].map(
+          ([k, v]) => [`skipped ${k}`, v] as const,
+        ),
+        ...[...sampleSums(op, 'portico_reconcile_total', ['phase', 'result'])].map(
+          ([k, v]) => [`reconcile ${k}`, v] as const,
+        ),
+        ...[...sampleSums(op, 'portico_status_throttled_total', ['kind'])].map(
+          ([k, v]) => [`throttled ${k}`, v] as const,
+        ),
+      ]),
+    };
+  };
+  // CPU seconds of every process of the cluster over the burst: who the two cores went to.
+  const pids: [string, number][] = [
+    ...cp.processes.map((p) => [p.name, p.child.pid!] as [string, number]),
+    ['operator', cluster.operator!.child.pid!],
+    ['envoy', cluster.envoy!.process.child.pid!],
+  ];
+  const cpu = async () => Promise.all(pids.map(([, pid]) => cpuSeconds(pid).catch(() => NaN)));
+  const selfCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const before = await serverSide();
+  const cpu0 = await cpu();
+  const self0 = selfCpu();
+
   // 1. A burst of 1,000 routes at once (50 requests in flight, as a GitOps sync would send them).
   const t0 = performance.now();
   await runBounded(
@@ -191,19 +257,36 @@ try {
     50,
   );
   const created = performance.now();
+  log(`burst: ${accepted.size} of ${BURST} Accepted at the last create`);
   // Serving is polled beside the Accepted wait: Envoy may serve before every status is written.
   const [, serving] = await Promise.all([
     (async () => {
-      for (let deadline = Date.now() + 300000; accepted.size < BURST; await sleep(5))
+      for (let deadline = Date.now() + 300000; accepted.size < BURST; await sleep(20))
         if (Date.now() > deadline) throw new Error(`only ${accepted.size}/${BURST} Accepted within 300 s`);
     })(),
     (async () => {
-      for (let i = 0; i < BURST; i++) await firstOk(i, 120000);
+      for (let i = 0; i < BURST; i++) await firstOk(i, 120000, 20);
       return performance.now();
     })(),
   ]);
   const allAccepted = Math.max(...accepted.values());
   log(`burst: created in ${Math.round(created - t0)} ms (${load()})`);
+  const cpu1 = await cpu();
+  const cpuUse: Record<string, number> = { bench: Math.round((selfCpu() - self0) * 10) / 10 };
+  pids.forEach(([name], i) => (cpuUse[name] = Math.round((cpu1[i]! - cpu0[i]!) * 10) / 10));
+  log(
+    `burst: CPU seconds until all Accepted and serving: ${JSON.stringify(cpuUse)}; bench watches ${watches}`,
+  );
+  await sleep(3000); // the last writes and their echoes
+  const after = await serverSide();
+  for (const k of ['requests', 'seconds', 'apfWait', 'apfRejected', 'operator'] as const)
+    log(`burst ${k}: ${JSON.stringify(sampleDelta(before[k], after[k]))}`);
+  const perRoute = new Map<number, number>();
+  for (let i = 0; i < BURST; i++) {
+    const n = modified.get(routeName(i)) ?? 0;
+    perRoute.set(n, (perRoute.get(n) ?? 0) + 1);
+  }
+  log(`burst: routes by status versions: ${JSON.stringify(Object.fromEntries(perRoute))}`);
   emit(`e2e_burst_${BURST}_routes_all_accepted`, (allAccepted - t0) / 1000, 's');
   emit(`e2e_burst_${BURST}_routes_all_serving`, (serving - t0) / 1000, 's');
   // The API server's create rate bounds the figures above; these count from its last answer.
@@ -215,7 +298,6 @@ try {
   emit(`e2e_burst_${BURST}_routes_serving_after_last_create`, (serving - created) / 1000, 's');
 
   const operatorPid = cluster.operator!.child.pid!;
-  const url = cluster.operatorUrl!;
   const memory = async (routes: number) => {
     await sleep(3000); // status writes and their echoes settle
     log(`memory at ${routes} routes (${load()})`);

@@ -157,3 +157,51 @@ export async function rssMiB(pid: number): Promise<number> {
   const m = /VmRSS:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** The API server's Prometheus text at /metrics, read as the cluster admin. */
+export async function apiserverMetrics(cp: {
+  server: string;
+  caPem: string;
+  kubeConfig: { getCurrentUser(): { token?: string } | null };
+}): Promise<string> {
+  const https = await import('node:https');
+  const token = cp.kubeConfig.getCurrentUser()?.token ?? '';
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${cp.server}/metrics`, { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * Sums of one metric family's samples, keyed by the values of `labels` joined with spaces
+ * (e.g. apiserver_request_total by verb, resource, subresource, code).
+ */
+export function sampleSums(text: string, name: string, labels: readonly string[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const set = new Map<string, string>();
+    for (const m of line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)) set.set(m[1]!, m[2]!);
+    const key = labels.map((l) => set.get(l) ?? '').join(' ');
+    sums.set(key, (sums.get(key) ?? 0) + Number(line.slice(close + 1).trim()));
+  }
+  return sums;
+}
+
+/** `after - before` per key, zero differences left out. */
+export function sampleDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of after) {
+    const x = Math.round((v - (before.get(k) ?? 0)) * 1000) / 1000;
+    if (x !== 0) d[k] = x;
+  }
+  return d;
+}
