@@ -263,6 +263,9 @@ try {
     (async () => {
       for (let deadline = Date.now() + 300000; accepted.size < BURST; await sleep(20))
         if (Date.now() > deadline) throw new Error(`only ${accepted.size}/${BURST} Accepted within 300 s`);
+      // Logged at once: the serving wait below may still fail.
+      const last = Math.max(...accepted.values());
+      log(`burst: all Accepted ${((last - created) / 1000).toFixed(2)} s after the last create (${load()})`);
     })(),
     (async () => {
       for (let i = 0; i < BURST; i++) await firstOk(i, 120000, 20);
