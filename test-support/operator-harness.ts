@@ -409,15 +409,18 @@ export async function settled(read: () => Promise<number>, quietMs = 1500): Prom
 }
 
 /**
- * The operator in-process with a delta-xDS Envoy and no periodic reconcile (every translation
- * counted has a cause), once the Gateway `gateway` is Programmed; its address is `vip`.
+ * The operator in-process with a delta-xDS Envoy, by default with no periodic reconcile (every
+ * translation counted has a cause), once the Gateway `gateway` is Programmed; its address is `vip`.
  */
 export async function operatorWithEnvoy(
   cp: ControlPlane,
   client: KubeClient,
   gateway = 'web',
+  resyncMs = 3600000,
 ): Promise<{ op: RunningOperator; envoy: EnvoyHandle; vip: string }> {
-  const op = await runOperator(parseFlags(xdsOperatorFlags(cp.kubeconfigPath, ['--resync-ms', '3600000'])));
+  const op = await runOperator(
+    parseFlags(xdsOperatorFlags(cp.kubeconfigPath, ['--resync-ms', String(resyncMs)])),
+  );
   const envoy = await startEnvoy(
     renderBootstrap({ xdsAddress: '127.0.0.1', xdsPort: op.xdsPort!, nodeId: 'node-1', delta: true }),
     { waitReady: false },

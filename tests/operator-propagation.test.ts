@@ -1,4 +1,4 @@
-// What one route change costs, against a real kube-apiserver, a real Envoy and a backend pod: the
+// What one route change (and a resync with none) costs, against a real kube-apiserver, a real Envoy and a backend pod: the
 // change and Envoy's ACK are translated; our own status write coming back through the watch is not.
 import { stringify } from 'yaml';
 import type { ControlPlane } from '../local/control-plane/control-plane.ts';
@@ -81,7 +81,8 @@ describe('operator: the cost of one route change (real kube-apiserver, real Envo
         routeYaml('/one'),
       ].join('\n---\n'),
     );
-    ({ op, envoy, vip } = await operatorWithEnvoy(cp, client));
+    // A resync every 2 s: with nothing changed, it must translate nothing.
+    ({ op, envoy, vip } = await operatorWithEnvoy(cp, client, 'web', 2000));
     await eventually('/one served', () => serves('/one'), 60000);
   }, 180000);
 
@@ -110,5 +111,14 @@ describe('operator: the cost of one route change (real kube-apiserver, real Envo
     await cp.applyYaml(routeYaml('/two', { team: 'a' }));
     await eventually('a translation', async () => (await translations()) > before, 60000);
     expect(await serves('/two')).toBe(true);
+  }, 120000);
+
+  it('resyncs without translating when nothing changed, and still runs the writes', async () => {
+    const before = await settle();
+    const writes = () => metric(op.metricsPort, 'portico_reconcile_total', 'phase="write"');
+    const writesBefore = await writes();
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(await translations()).toBe(before);
+    expect(await writes()).toBeGreaterThan(writesBefore);
   }, 120000);
 });
