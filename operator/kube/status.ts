@@ -100,15 +100,15 @@ export class StatusWriter {
     const key = `${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`;
     // Our last write is kept only until the watch delivers a newer version of the object.
     if (this.written.get(key)?.fromRv !== m.resourceVersion) this.written.delete(key);
-    // The deep compare sorts keys and is the hot path at thousands of routes: remember which
-    // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
-    // the memo costs a few bytes per object at 10,000 routes.
     const last = this.written.get(key);
     if (last) {
       // Our own write landed on this version: the server holds that status, not live.status (a
       // newer translation may want live.status back). Equal: the watch has yet to deliver it.
       if (this.opts.equal(last.status, status)) return this.skip(type, 'unseen');
     } else {
+      // The deep compare sorts keys and is the hot path at thousands of routes: remember which
+      // (live version, desired status) pairs were already found equal; a digest, not the JSON, so
+      // the memo costs a few bytes per object at 10,000 routes.
       const json = createHash('sha1').update(JSON.stringify(status)).digest('base64url');
       const known = this.equalAt.get(key);
       if (known && known.rv === m.resourceVersion && known.json === json) return this.skip(type, 'unchanged');
