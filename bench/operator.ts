@@ -8,10 +8,11 @@ import { parseFlags, runOperator } from '../operator/main.ts';
 import { emit, quantile } from './measure.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import {
-  POOL_YAML,
   backendYaml,
+  claimPool,
   metric,
   operatorFlags,
+  poolYaml,
   startCluster,
 } from '../test-support/operator-harness.ts';
 
@@ -58,7 +59,7 @@ spec:
   gatewayClassName: portico
   listeners: [{ name: http, protocol: HTTP, port: 80 }]
 ---
-${POOL_YAML}
+${poolYaml(claimPool(cp))}
 ---
 ${backendYaml('app', 8080, '10.244.9.10')}`);
   const op = await runOperator(parseFlags(operatorFlags(cp.kubeconfigPath)));

@@ -20,6 +20,7 @@ import { LEASES, RESOURCES, resourcePath, type ResourceKey } from '../operator/k
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
+import { claimLoopbackPool } from '../local/light/loopback-pools.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -64,6 +65,24 @@ export async function startCluster(
       .join('\n---\n'),
   );
   return { cp, client: new KubeClient(cp.kubeConfig) };
+}
+
+/**
+ * Claims the loopback /24 `requested` machine-wide until `cp` stops, or 127.N.C.0/24 if another live
+ * run holds it (local/light/loopback-pools.ts): the harness's Envoys bind its VIPs with
+ * SO_REUSEPORT, so two runs on one range would share their connections. Returns the range claimed.
+ */
+export function claimPool(cp: ControlPlane, requested = '127.0.205.0/24'): string {
+  const pool = claimLoopbackPool(requested);
+  const stop = cp.stop;
+  cp.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      pool.release();
+    }
+  };
+  return pool.cidr;
 }
 
 export async function get(
@@ -162,12 +181,13 @@ export function webGatewayYaml(listeners: { name: string; port: number }[]): str
   })}`;
 }
 
-export const POOL_YAML = `
+/** LoadBalancerIPPool `loopback` on `cidr` (from `claimPool`), for every Service without a `pool` label. */
+export const poolYaml = (cidr: string) => `
 apiVersion: portico.dev/v1alpha1
 kind: LoadBalancerIPPool
 metadata: { name: loopback }
 spec:
-  blocks: [{ cidr: 127.0.205.0/24 }]
+  blocks: [{ cidr: ${cidr} }]
   serviceSelector: { matchExpressions: [{ key: pool, operator: DoesNotExist }] }
 `;
 
@@ -374,10 +394,11 @@ export function echoRouteYaml(
 }
 
 /**
- * The GatewayClass, a loopback pool on `poolCidr` (each suite its own, see docs/testing.md), and an
- * echo backend behind Service echo:80, with `objects` applied beside them.
+ * The GatewayClass, a loopback pool on `requested` (each suite its own, see docs/testing.md; claimed
+ * with `claimPool`), and an echo backend behind Service echo:80, with `objects` applied beside them.
  */
-export async function echoSetup(cp: ControlPlane, poolCidr: string, objects: string[]): Promise<Pod> {
+export async function echoSetup(cp: ControlPlane, requested: string, objects: string[]): Promise<Pod> {
+  const poolCidr = claimPool(cp, requested);
   const echo = await startBackend('echo', 'echo', 8080);
   const pool = stringify({
     apiVersion: 'portico.dev/v1alpha1',

@@ -10,10 +10,11 @@ import { serviceYaml } from '../test-support/service-yaml.ts';
 import type { RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import {
-  POOL_YAML,
+  claimPool,
   eventually,
   metric,
   operatorWithEnvoy,
+  poolYaml,
   settled,
   startCluster,
   webGatewayYaml,
@@ -45,7 +46,7 @@ describe('operator: the endpoint path (real kube-apiserver, real Envoy, backend 
     await cp.applyYaml(
       [
         webGatewayYaml([{ name: 'http', port }]),
-        POOL_YAML,
+        poolYaml(claimPool(cp)),
         serviceYaml('app', APP_PORT, APP_PORT, [pods[0]!.ip]),
         stringify({
           apiVersion: 'gateway.networking.k8s.io/v1',

@@ -10,12 +10,13 @@ import { serviceYaml } from '../test-support/service-yaml.ts';
 import type { RunningOperator } from '../operator/main.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import {
-  POOL_YAML,
+  claimPool,
   cond,
   eventually,
   get,
   metric,
   operatorWithEnvoy,
+  poolYaml,
   settled,
   startCluster,
   webGatewayYaml,
@@ -76,7 +77,7 @@ describe('operator: the cost of one route change (real kube-apiserver, real Envo
     await cp.applyYaml(
       [
         webGatewayYaml([{ name: 'http', port }]),
-        POOL_YAML,
+        poolYaml(claimPool(cp)),
         serviceYaml('app', APP_PORT, APP_PORT, [pod.ip]),
         routeYaml('/one'),
       ].join('\n---\n'),
