@@ -182,11 +182,13 @@ describe('invalid input through the whole system', () => {
   });
 
   it('marks a LoadBalancerIPPool that overlaps another as Conflicting', async () => {
+    // Inside the range the cluster claimed (127.N.202.0/24 if another run holds 127.0.202.0/24).
+    const net = cluster.poolCidr.replace(/0\/24$/, '');
     await apply(`
 apiVersion: portico.dev/v1alpha1
 kind: LoadBalancerIPPool
 metadata: { name: overlapping }
-spec: { blocks: [{ start: 127.0.202.10, stop: 127.0.202.20 }] }
+spec: { blocks: [{ start: ${net}10, stop: ${net}20 }] }
 `);
     let c: Cond | undefined;
     await waitFor('pool overlapping Conflicting', async () => {
