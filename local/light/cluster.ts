@@ -101,7 +101,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     for (const s of stops.reverse()) await s();
   };
   try {
-    log('installing the Gateway API and Portico CRDs, GatewayClass portico and the IP pool');
+    log(`installing the Gateway API and Portico CRDs, GatewayClass portico and the IP pool (${poolCidr})`);
     await controlPlane.installGatewayCrds();
     await controlPlane.applyYaml(localInstallManifests(poolCidr));
     const watched: Promise<string>[] = controlPlane.processes.map((p) => p.exited.then(() => p.name));
