@@ -111,7 +111,7 @@ const cluster = await startLocalCluster({
   poolCidr: '127.0.212.0/24',
   log,
   operatorScript: await operatorBundle(),
-  // node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
+  // more node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
   operatorNodeArgs: process.env.E2E_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean),
 });
 const pods: Pod[] = [];

@@ -39,7 +39,7 @@ describe('image catalog', () => {
   it('runs the operator with the node flags the chart sets', () => {
     const op = imageDefinitions().find((d) => d.name.startsWith('portico/operator:'))!;
     const env = op.config.Env ?? [];
-    expect(env).toContain('NODE_OPTIONS=--max-semi-space-size=8 --expose-gc');
+    expect(env).toContain('NODE_OPTIONS=--expose-gc');
     expect(op.config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/main.js']);
   });
 
