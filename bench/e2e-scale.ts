@@ -111,7 +111,7 @@ const cluster = await startLocalCluster({
   poolCidr: '127.0.212.0/24',
   log,
   operatorScript: await operatorBundle(),
-  // node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
+  // more node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
   operatorNodeArgs: process.env.E2E_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean),
 });
 const pods: Pod[] = [];
@@ -303,7 +303,7 @@ try {
   const operatorPid = cluster.operator!.child.pid!;
   const memory = async (routes: number) => {
     await sleep(3000); // status writes and their echoes settle
-    log(`memory at ${routes} routes (${load()})`);
+    log(`memory at ${routes} routes (${load()}; t=${Date.now()})`);
     emit(`e2e_operator_rss_at_${routes}_routes`, await rssMiB(operatorPid), 'MiB');
     emit(
       `e2e_operator_heap_used_at_${routes}_routes`,
@@ -329,13 +329,19 @@ try {
     emit(`e2e_envoy_rss_at_${routes}_routes`, await rssMiB(cluster.envoy!.process.child.pid!), 'MiB');
     // The second sample: once V8 has had time to give back its young generation and garbage.
     await sleep(20000);
-    log(`memory at ${routes} routes, 20 s later (${load()})`);
+    log(`memory at ${routes} routes, 20 s later (${load()}; t=${Date.now()})`);
     emit(`e2e_operator_rss_settled_at_${routes}_routes`, await rssMiB(operatorPid), 'MiB');
     emit(
       `e2e_operator_heap_total_settled_at_${routes}_routes`,
       (await metric(url, 'nodejs_heap_size_total_bytes')) / 2 ** 20,
       'MiB',
     );
+    // The idle collections (operator/idle-gc.ts) in the operator's kept log: when, and their pauses.
+    const idle = cluster
+      .operator!.logs()
+      .split('\n')
+      .filter((l) => l.includes('"idle collection"'));
+    log(`idle collections: ${idle.length}; ${idle.slice(-3).join(' ')}`);
     if (SNAPSHOTS) await heapSnapshot(operatorPid, SNAPSHOTS, `${routes}-routes`);
   };
   await memory(BURST);

@@ -37,6 +37,16 @@ describe('InstallChart', () => {
     expect(gc.spec.controllerName).toBe('portico.dev/gateway-controller');
   });
 
+  test('runs the operator with its node flags (gc for the idle collection)', () => {
+    const objs = new InstallChart(Testing.app(), 'portico').toJson();
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'portico-operator');
+    const c = dep.spec.template.spec.containers.find((x: { name: string }) => x.name === 'operator');
+    // The image's entrypoint (node /app/main.js) runs: no command of the chart's own.
+    expect(c.command).toBeUndefined();
+    const env = Object.fromEntries(c.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect(env.NODE_OPTIONS?.split(' ')).toEqual(['--expose-gc']);
+  });
+
   test("points Envoy's ADS at the operator's xDS Service", () => {
     const chart = new InstallChart(Testing.app(), 'portico', { namespace: 'edge', xdsPort: 18001 });
     const cm = chart.toJson().find((o) => o.kind === 'ConfigMap');

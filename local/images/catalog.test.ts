@@ -36,6 +36,13 @@ describe('image catalog', () => {
     expect(missing).toEqual([]);
   });
 
+  it('runs the operator with the node flags the chart sets', () => {
+    const op = imageDefinitions().find((d) => d.name.startsWith('portico/operator:'))!;
+    const env = op.config.Env ?? [];
+    expect(env).toContain('NODE_OPTIONS=--expose-gc');
+    expect(op.config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/main.js']);
+  });
+
   it('labels exactly the stand-ins', () => {
     for (const d of imageDefinitions()) {
       expect(d.standIn).toBe(STAND_IN_IMAGES.includes(d.name));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTICO_VERSION_TAG } from '../../constructs/agent-daemon-set.ts';
 import { ENVOY_IMAGE } from '../../constructs/envoy-daemon-set.ts';
+import { OPERATOR_NODE_OPTIONS } from '../../constructs/operator.ts';
 import { ensureEchoBasic } from '../toolchain/install.ts';
 import { cacheDir, toolchainPaths } from '../toolchain/paths.ts';
 import { libraryEntries } from './ldd.ts';
@@ -151,7 +152,7 @@ export function imageDefinitions(): ImageDefinition[] {
       layers: async () => [nodeRuntime(), await operatorEntries()],
       config: {
         Entrypoint: [NODE, `${APP_DIR}/main.js`],
-        Env: [PATH_ENV, 'NODE_ENV=production'],
+        Env: [PATH_ENV, 'NODE_ENV=production', `NODE_OPTIONS=${OPERATOR_NODE_OPTIONS.join(' ')}`],
         User: '65532:65532',
         WorkingDir: APP_DIR,
       },

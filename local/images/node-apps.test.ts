@@ -32,4 +32,12 @@ describe('the operator bundle', () => {
     for (const heavy of ['@kubernetes/client-node', 'cdk8s', 'cdk8s-plus-34', 'constructs'])
       expect(packages).not.toContain(heavy);
   }, 60000);
+
+  it('loads RE2, node-forge and proto-loader only when used: about 15 MiB of RSS at start', async () => {
+    const { bundle } = await import('./node-apps.ts');
+    const { packages } = await bundle('operator/main.ts');
+    // re2-wasm: a RegularExpression match; node-forge: the certgen Job; proto-loader: never (the
+    // ADS service comes from the codec's schema, not a second protobufjs).
+    for (const lazy of ['re2-wasm', 'node-forge', '@grpc/proto-loader']) expect(packages).not.toContain(lazy);
+  }, 60000);
 });

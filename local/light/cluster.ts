@@ -8,6 +8,7 @@ import { claimLoopbackPool } from './loopback-pools.ts';
 import { freePort, startProcess, waitFor, type Managed } from '../common/process.ts';
 import { ensureToolchain } from '../toolchain/install.ts';
 import { renderBootstrap } from '../../operator/xds/bootstrap.ts';
+import { OPERATOR_NODE_OPTIONS } from '../../constructs/operator.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -122,6 +123,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     const operators: OperatorReplica[] = [];
     const startOperator = (r: Omit<OperatorReplica, 'proc'>, metricsPort: number) =>
       startProcess(r.identity, process.execPath, [
+        // As the image and the chart run it (node flags); operatorNodeArgs come after and win.
+        ...OPERATOR_NODE_OPTIONS,
         ...(opts.operatorNodeArgs ?? []),
         ...(opts.operatorScript
           ? [opts.operatorScript]

@@ -2,13 +2,19 @@
 // demo certificates. Pure apart from randomness; keys come from node:crypto (fast), X.509 from forge
 // (node:crypto reads certificates but cannot sign them).
 import crypto from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 
 /** A certificate and its key, PEM. */
 export interface CertKey {
   readonly certPem: string;
   readonly keyPem: string;
 }
+
+// Loaded on first use: the operator imports certgen but only the certgen Job issues certificates
+// (forge's modules are about 2 MiB of the operator's heap).
+let loaded: typeof forge | undefined;
+const lib = (): typeof forge => (loaded ??= createRequire(import.meta.url)('node-forge') as typeof forge);
 
 const DAY = 24 * 3600 * 1000;
 
@@ -19,8 +25,8 @@ export const LEAF_DAYS = 365;
 function rsaKey(): forge.pki.rsa.KeyPair {
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const priv = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
+  const priv = lib().pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  return { privateKey: priv, publicKey: lib().pki.setRsaPublicKey(priv.n, priv.e) };
 }
 
 function serial(): string {
@@ -28,13 +34,13 @@ function serial(): string {
 }
 
 function toPem(cert: forge.pki.Certificate, key: forge.pki.rsa.PrivateKey): CertKey {
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(key) };
+  return { certPem: lib().pki.certificateToPem(cert), keyPem: lib().pki.privateKeyToPem(key) };
 }
 
 /** A CA: the one that signs both ends of the xDS channel (and nothing else), or a local demo CA. */
 export function makeCa(now = new Date(), commonName = 'portico-xds-ca'): CertKey {
   const keys = rsaKey();
-  const cert = forge.pki.createCertificate();
+  const cert = lib().pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(now.getTime() - 3600 * 1000);
@@ -47,7 +53,7 @@ export function makeCa(now = new Date(), commonName = 'portico-xds-ca'): CertKey
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  cert.sign(keys.privateKey, lib().md.sha256.create());
   return toPem(cert, keys.privateKey);
 }
 
@@ -63,11 +69,11 @@ export interface LeafOptions {
 
 /** A server or client certificate signed by `ca`. */
 export function makeLeaf(ca: CertKey, opts: LeafOptions): CertKey {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const caCert = lib().pki.certificateFromPem(ca.certPem);
+  const caKey = lib().pki.privateKeyFromPem(ca.keyPem);
   const now = opts.now ?? new Date();
   const keys = rsaKey();
-  const cert = forge.pki.createCertificate();
+  const cert = lib().pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(now.getTime() - 3600 * 1000);
@@ -88,7 +94,7 @@ export function makeLeaf(ca: CertKey, opts: LeafOptions): CertKey {
   if (opts.dnsNames?.length)
     extensions.push({ name: 'subjectAltName', altNames: opts.dnsNames.map((value) => ({ type: 2, value })) });
   cert.setExtensions(extensions);
-  cert.sign(caKey, forge.md.sha256.create());
+  cert.sign(caKey, lib().md.sha256.create());
   return toPem(cert, keys.privateKey);
 }
 

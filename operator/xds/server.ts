@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type protobuf from 'protobufjs';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { protoIncludeDirs } from '../envoy/protos.ts';
-import type { ProtoGrpcType } from '../envoy/generated/ads.ts';
+import { envoyRoot } from '../envoy/codec.ts';
 import { encodeSnapshot, type EncodedSnapshot, type Snapshot } from './snapshot.ts';
 import { AdsStream } from './stream.ts';
 import type { AdsCall, AdsWire, DeltaAdsCall, NackEvent, RejectedResource } from './types.ts';
@@ -50,18 +49,41 @@ export interface AdsServerEvents {
   disconnect: [{ nodeId: string }];
 }
 
-/** The ADS gRPC service definition, from the protos @grpc/grpc-js-xds ships. */
+type WireOptions = protobuf.IConversionOptions;
+
+// As @grpc/proto-loader would give them (longs and enums as strings, defaults and oneofs set), but
+// from the codec's schema: one parsed copy of Envoy's protos, not a second protobufjs and schema.
+const WIRE: WireOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+
+function method(name: string, request: string, response: string): grpc.MethodDefinition<object, object> {
+  const req = envoyRoot().lookupType(request);
+  const res = envoyRoot().lookupType(response);
+  return {
+    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (m) => Buffer.from(req.encode(req.fromObject(m)).finish()),
+    requestDeserialize: (b) => req.toObject(req.decode(b), WIRE),
+    responseSerialize: (m) => Buffer.from(res.encode(res.fromObject(m)).finish()),
+    responseDeserialize: (b) => res.toObject(res.decode(b), WIRE),
+  };
+}
+
+/** The ADS gRPC service definition (both bidirectional methods). */
 export function loadAdsService(): grpc.ServiceDefinition {
-  const def = loadSync('envoy/service/discovery/v3/ads.proto', {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [...protoIncludeDirs],
-  });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
-  return pkg.envoy.service.discovery.v3.AggregatedDiscoveryService.service;
+  const v3 = 'envoy.service.discovery.v3';
+  return {
+    StreamAggregatedResources: method(
+      'StreamAggregatedResources',
+      `${v3}.DiscoveryRequest`,
+      `${v3}.DiscoveryResponse`,
+    ),
+    DeltaAggregatedResources: method(
+      'DeltaAggregatedResources',
+      `${v3}.DeltaDiscoveryRequest`,
+      `${v3}.DeltaDiscoveryResponse`,
+    ),
+  };
 }
 
 /**
