@@ -21,6 +21,7 @@ import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import { runBounded } from '../operator/kube/status.ts';
 import {
+  apiserverGet,
   apiserverMetrics,
   BACKEND_PORT,
   cpuSeconds,
@@ -40,6 +41,9 @@ const SAMPLES = Number(process.argv[3] ?? 200);
 // A directory: a heap snapshot of the operator is written there at each memory step. The operator
 // must run with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 (bench/heap-holders.ts reads them).
 const SNAPSHOTS = process.env.E2E_HEAP_SNAPSHOTS;
+// A file: the API server's CPU profile over the burst's first E2E_APISERVER_PROFILE_S seconds
+// (default 6), for `go tool pprof`.
+const PROFILE = process.env.E2E_APISERVER_PROFILE;
 const GATEWAYS = 100;
 const BURST = Math.min(1000, ROUTES);
 const NS = 'default';
@@ -113,6 +117,7 @@ const cluster = await startLocalCluster({
   operatorScript: await operatorBundle(),
   // more node flags for the operator, e.g. E2E_OPERATOR_NODE_ARGS='--max-semi-space-size=8'
   operatorNodeArgs: process.env.E2E_OPERATOR_NODE_ARGS?.split(' ').filter(Boolean),
+  apiserverArgs: PROFILE ? ['--profiling=true'] : [],
 });
 const pods: Pod[] = [];
 const client = new KubeClient(cluster.controlPlane.kubeConfig);
@@ -251,6 +256,9 @@ try {
   const self0 = selfCpu();
 
   // 1. A burst of 1,000 routes at once (50 requests in flight, as a GitOps sync would send them).
+  const profiled = PROFILE
+    ? apiserverGet(cp, `/debug/pprof/profile?seconds=${process.env.E2E_APISERVER_PROFILE_S ?? 6}`)
+    : undefined;
   const t0 = performance.now();
   await runBounded(
     Array.from({ length: BURST }, (_, i) => async () => void (await create(i))),
@@ -280,6 +288,11 @@ try {
   log(
     `burst: CPU seconds until all Accepted and serving: ${JSON.stringify(cpuUse)}; bench watches ${watches}`,
   );
+  if (profiled) {
+    const fs = await import('node:fs/promises');
+    await fs.writeFile(PROFILE!, await profiled);
+    log(`API server CPU profile of the burst written to ${PROFILE}`);
+  }
   await sleep(3000); // the last writes and their echoes
   const after = await serverSide();
   for (const k of ['requests', 'seconds', 'apfWait', 'apfRejected', 'operator'] as const)

@@ -159,20 +159,26 @@ export async function rssMiB(pid: number): Promise<number> {
 }
 
 /** The API server's Prometheus text at /metrics, read as the cluster admin. */
-export async function apiserverMetrics(cp: {
+export async function apiserverMetrics(cp: ControlPlaneAccess): Promise<string> {
+  return (await apiserverGet(cp, '/metrics')).toString('utf8');
+}
+
+interface ControlPlaneAccess {
   server: string;
   caPem: string;
   kubeConfig: { getCurrentUser(): { token?: string } | null };
-}): Promise<string> {
+}
+
+/** A GET on the API server as the cluster admin, the raw body (e.g. a pprof profile). */
+export async function apiserverGet(cp: ControlPlaneAccess, path: string): Promise<Buffer> {
   const https = await import('node:https');
   const token = cp.kubeConfig.getCurrentUser()?.token ?? '';
   return new Promise((resolve, reject) => {
     https
-      .get(`${cp.server}/metrics`, { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
+      .get(`${cp.server}${path}`, { ca: cp.caPem, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
         res.on('error', reject);
       })
       .on('error', reject);

@@ -39,6 +39,8 @@ export interface LocalClusterOptions {
   operatorScript?: string;
   /** node flags for the operator (V8 heap settings, measured by bench/e2e-scale.ts). */
   operatorNodeArgs?: string[];
+  /** More kube-apiserver flags (e.g. `--profiling=true` for a bench's CPU profile). */
+  apiserverArgs?: string[];
   /** More operator flags (e.g. `--resync-ms=3600000`: no periodic reconcile to hide a lost event). */
   operatorArgs?: string[];
 }
@@ -93,6 +95,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     controllerManager: true,
     dir: opts.dir,
     apiserverPort: opts.apiserverPort,
+    apiserverArgs: opts.apiserverArgs,
   }).catch((err: unknown) => {
     pool.release();
     throw err;
