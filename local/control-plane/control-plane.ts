@@ -177,26 +177,37 @@ interface Restartable {
   restart(): Promise<Managed>;
 }
 
-async function startEtcd(bin: string, dir: string, timeoutMs: number): Promise<Restartable> {
-  // Ports are picked free and then bound by the child: retry if another process won the race.
+/**
+ * Starts etcd on loopback. Ports are picked free and then bound by the child, so another run may
+ * win the race: retry then. Its member name is its own, and health counts only when that member
+ * answers: another run's etcd on the same port would otherwise pass for this one (an API server
+ * on someone else's data).
+ */
+export async function startEtcd(
+  bin: string,
+  dir: string,
+  timeoutMs: number,
+  pickPort: () => Promise<number> = freePort,
+): Promise<Restartable> {
+  const name = `portico-${crypto.randomBytes(6).toString('hex')}`;
   for (let attempt = 0; ; attempt++) {
-    const [client, peer] = [await freePort(), await freePort()];
+    const [client, peer] = [await pickPort(), await pickPort()];
     const clientUrl = `http://127.0.0.1:${client}`;
     const peerUrl = `http://127.0.0.1:${peer}`;
     const spawn = async () => {
       const proc = startProcess('etcd', bin, [
-        '--name=portico',
+        `--name=${name}`,
         `--data-dir=${path.join(dir, 'etcd')}`,
         `--listen-client-urls=${clientUrl}`,
         `--advertise-client-urls=${clientUrl}`,
         `--listen-peer-urls=${peerUrl}`,
         `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=portico=${peerUrl}`,
+        `--initial-cluster=${name}=${peerUrl}`,
         '--unsafe-no-fsync',
         '--log-level=warn',
       ]);
       try {
-        await waitFor('etcd /health', async () => (await fetch(`${clientUrl}/health`)).ok, {
+        await waitFor('etcd /health', async () => (await etcdMembers(clientUrl)).includes(name), {
           process: proc,
           timeoutMs,
         });
@@ -220,6 +231,13 @@ async function etcdCall<T>(url: string, api: string, body: unknown): Promise<T> 
   const res = await fetch(`${url}/v3/${api}`, { method: 'POST', body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`etcd ${api}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** The member names of the etcd at `url`, once it is healthy. */
+async function etcdMembers(url: string): Promise<string[]> {
+  if (!(await fetch(`${url}/health`)).ok) return [];
+  const r = await etcdCall<{ members?: { name?: string }[] }>(url, 'cluster/member/list', {});
+  return (r.members ?? []).map((m) => m.name ?? '');
 }
 
 async function compactEtcd(url: string): Promise<number> {
