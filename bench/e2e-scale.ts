@@ -4,7 +4,7 @@
 //   2. operator RSS and heap at 1,000 routes, then at 10,000 (9,000 more);
 //   3. route propagation at 10,000: HTTPRoute applied -> first 200 through Envoy, one route at a time;
 //   4. endpoint propagation at 10,000: a pod added to an EndpointSlice -> first request it serves;
-//   5. operator CPU at rest: the minute after the last change (its idle collection), then a minute at rest
+//   5. operator CPU: the minute after the last change (what the changes leave), then a minute at rest
 //      (nothing changes; one periodic resync in each).
 // The operator runs as its image runs it (the esbuild bundle, no tsx).
 //   node --import tsx bench/e2e-scale.ts [routes=10000] [samples=200]
@@ -436,8 +436,9 @@ try {
     emit(`e2e_translations_per_endpoint_change_at_${ROUTES}_routes`, reconciles / (2 * SAMPLES), 'count');
 
     // 5. CPU at rest: two minutes one after the other, a periodic resync in each. The first starts
-    // 3 s after the last change and holds the idle collection that work leaves (operator/idle-gc.ts:
-    // its full collection takes CPU on V8's helper threads too); the second is the operator at rest.
+    // 3 s after the last change and holds what the changes leave: its resync translates again (events
+    // came since the last translation), V8 collects, maybe an idle collection (operator/idle-gc.ts).
+    // The second is the operator at rest.
     const idleCollections = () =>
       cluster
         .operator!.logs()
