@@ -74,14 +74,7 @@ export async function startCluster(
  */
 export function claimPool(cp: ControlPlane, requested = '127.0.205.0/24'): string {
   const pool = claimLoopbackPool(requested);
-  const stop = cp.stop;
-  cp.stop = async () => {
-    try {
-      await stop();
-    } finally {
-      pool.release();
-    }
-  };
+  cp.onStop(() => pool.release());
   return pool.cidr;
 }
 

@@ -58,6 +58,8 @@ export interface ControlPlane {
   applyYaml(text: string): Promise<void>;
   /** A kubeconfig for a ServiceAccount, with a token the API server issued (for RBAC tests). */
   serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig>;
+  /** Runs `hook` once the processes have stopped: to release what was claimed for this cluster. */
+  onStop(hook: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -71,9 +73,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   fs.mkdirSync(path.join(dir, 'pki'), { recursive: true });
   const timeoutMs = opts.timeoutMs ?? 60000;
   const processes: Managed[] = [];
+  const stopHooks: (() => void)[] = [];
   const stopAll = async () => {
-    for (const p of [...processes].reverse()) await p.stop();
-    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const p of [...processes].reverse()) await p.stop();
+      if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      for (const hook of stopHooks.splice(0)) hook();
+    }
   };
 
   try {
@@ -162,6 +169,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       serviceAccountKubeConfig: (namespace, name) =>
         serviceAccountKubeConfig(kubeConfig, server, caPem, namespace, name),
+      onStop: (hook) => void stopHooks.push(hook),
       stop: stopAll,
     };
   } catch (err) {
