@@ -1,20 +1,20 @@
 // End-to-end throughput: requests/s and p99 at 1, 16 and 64 connections through the local
 // cluster's Envoy (Gateway VIP, programmed by Portico from an HTTPRoute), straight to the backend
 // pod (its own network namespace), and through a second Envoy with a hand-written minimal static
-// config to the same pod. autocannon runs for a bounded time per figure after a short warm-up
+// config to the same pod. wrk runs for a bounded time per figure after a short warm-up
 // (5 runs of 1 + `seconds` s per connection count: about 1.5 minutes at 5 s).
 //   node --import tsx bench/e2e-throughput.ts [seconds=5]
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { freePort } from '../local/common/process.ts';
 import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
-import { load as autocannon } from './measure.ts';
+import { load as wrk } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 
 async function load(url: string, connections: number, duration: number) {
-  const r = await autocannon(url, connections, duration);
-  if (r.errors) log(`${url} c${connections}: ${r.errors} errors, statuses ${JSON.stringify(r.statusCodes)}`);
+  const r = await wrk(url, connections, duration);
+  if (r.errors) log(`${url} c${connections}: ${r.errors} errors (non-2xx answers and socket errors)`);
   return r;
 }
 

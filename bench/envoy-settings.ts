@@ -2,10 +2,11 @@
 // by Portico from an HTTPRoute; its listeners, routes, clusters and endpoints (from /config_dump) are
 // then run as static config in fresh Envoys, with Portico's bootstrap, once as is and once per
 // setting taken out, beside a minimal static config (test-support/static-proxy.ts). Every Envoy
-// proxies to the same backend pod and runs with the same flags (concurrency 2). autocannon (Node)
-// drives 1, 16 and 64 connections; the variants run in turn, `runs` rounds, each round in a rotated
-// order, so the machine's load drifts over all of them alike. Besides requests/s, each Envoy's CPU
-// time per request (its threads' schedstat): on a loaded machine, the steadier figure.
+// proxies to the same backend pod and runs with the same flags (concurrency 2). wrk drives 1, 16
+// and 64 connections (autocannon, in Node, took most of a core at 64: the Envoys got what was left);
+// the variants run in turn, `runs` rounds, each round in a rotated order, so the machine's load
+// drifts over all of them alike. Besides requests/s, each Envoy's CPU time per request (its
+// threads' schedstat): on a loaded machine, the steadier figure.
 //   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...|all] [connections=1,16,64]
 import os from 'node:os';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
@@ -13,7 +14,7 @@ import { freePort } from '../local/common/process.ts';
 import { renderBootstrap, XDS_CLUSTER } from '../operator/xds/bootstrap.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
 import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
-import { cpuNs, load as autocannon, quantile } from './measure.ts';
+import { cpuNs, load, quantile } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const runs = Number(process.argv[3] ?? 3);
@@ -155,7 +156,7 @@ try {
     await start(`envoy_${name}`, b, port);
   }
   for (const [name, { url }] of targets) {
-    const r = await autocannon(url, 1, 1);
+    const r = await load(url, 1, 1);
     if (r.errors) throw new Error(`${name}: ${r.errors} errors in a smoke run`);
   }
 
@@ -196,12 +197,11 @@ try {
       log(`c${connections} round ${round + 1}/${runs} (load ${os.loadavg()[0]!.toFixed(1)})`);
       for (const name of order) {
         const { url, pid } = targets.get(name)!;
-        await autocannon(url, connections, 1); // warm-up
+        await load(url, connections, 1); // warm-up
         const ns0 = cpuNs(pid);
-        const r = await autocannon(url, connections, seconds);
+        const r = await load(url, connections, seconds);
         add(cpu, name, (cpuNs(pid) - ns0) / Math.max(1, r.requests) / 1000);
-        if (r.errors)
-          log(`${name} c${connections}: ${r.errors} errors (${JSON.stringify(r.statusCodes ?? {})})`);
+        if (r.errors) log(`${name} c${connections}: ${r.errors} errors (non-2xx answers and socket errors)`);
         errors.set(name, (errors.get(name) ?? 0) + r.errors);
         add(rps, name, r.rps);
       }

@@ -1,7 +1,6 @@
-// What every benchmark shares: the one-JSON-line-per-figure output and the load generator.
-import { execFile } from 'node:child_process';
+// What every benchmark shares: the one-JSON-line-per-figure output and the load generator (wrk).
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 
 /** One figure, one line: `{"name","value","unit"}`, so runs can be compared. */
@@ -17,36 +16,51 @@ export interface Load {
   p99: number;
   /** Connection errors plus non-2xx answers. */
   errors: number;
-  statusCodes?: Record<string, { count: number }>;
 }
 
 const run = promisify(execFile);
-const autocannon = path.resolve('node_modules', '.bin', 'autocannon');
 
-/** autocannon against `url` with `connections` for `seconds` (bounded: killed 30 s past it). */
+/**
+ * wrk (C, one thread) against `url`: it needs a fraction of the CPU autocannon does, so on two
+ * cores the Envoy under test, not the load generator, is what runs out. Installed from Debian
+ * when missing (as `ensureNodePackages` does for the nodes' packages).
+ */
 export async function load(url: string, connections: number, seconds: number): Promise<Load> {
-  const { stdout } = await run(
-    autocannon,
-    ['-c', String(connections), '-d', String(seconds), '--json', url],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: (seconds + 30) * 1000,
-    },
-  );
-  const r = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p99: number };
-    errors: number;
-    non2xx: number;
-    statusCodeStats?: Record<string, { count: number }>;
+  ensureWrk();
+  const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+    timeout: (seconds + 30) * 1000,
+  });
+  const num = (re: RegExp, fallback?: number) => {
+    const m = re.exec(stdout);
+    if (!m && fallback === undefined) throw new Error(`wrk ${url}: no ${re.source} in ${stdout}`);
+    return Number(m?.[1] ?? fallback);
   };
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const socketErrors = socket ? socket.slice(1).reduce((a, x) => a + Number(x), 0) : 0;
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)\b/.exec(stdout);
   return {
-    rps: r.requests.average,
-    requests: r.requests.total,
-    p99: r.latency.p99,
-    errors: r.errors + r.non2xx,
-    statusCodes: r.statusCodeStats,
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    requests: num(/(\d+) requests in /),
+    p99: p99 ? Number(p99[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[p99[2]!]! : NaN,
+    errors: socketErrors + num(/Non-2xx or 3xx responses: (\d+)/, 0),
   };
+}
+
+let wrkChecked = false;
+function ensureWrk(): void {
+  if (wrkChecked) return;
+  if (spawnSync('wrk', ['--version']).error) {
+    if (process.getuid?.() !== 0) throw new Error('wrk is missing: apt-get install wrk (as root)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    for (const args of [
+      ['update', '-q'],
+      ['install', '-y', '-q', '--no-install-recommends', 'wrk'],
+    ]) {
+      const r = spawnSync('apt-get', args, { env, stdio: 'inherit' });
+      if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
+    }
+  }
+  wrkChecked = true;
 }
 
 /** CPU time a process's threads have run, in ns (/proc schedstat: finer than the 10 ms of /proc/stat). */

@@ -10,10 +10,10 @@ import { freePort } from '../local/common/process.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
-import { emit, load as autocannon } from './measure.ts';
+import { emit, load as wrk } from './measure.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
-const load = (url: string, connections: number) => autocannon(url, connections, seconds);
+const load = (url: string, connections: number) => wrk(url, connections, seconds);
 
 const backend = http.createServer((_req, res) => res.end('hello'));
 await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
