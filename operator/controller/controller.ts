@@ -155,6 +155,9 @@ export class Controller {
     };
     this.queue = new WorkQueue((key) => (work[key] ?? (() => this.runReconcile()))(), {
       minIntervalMs: opts.minIntervalMs,
+      // A stream of changes (1,000 routes created at once) gets at most half the time for whole
+      // translations; the rest goes to the status writes and pushes they cause.
+      busyShare: { [KEY]: 0.5 },
       // Every event funnels into one key: a long backoff would delay every other change.
       retryMaxMs: 5000,
       onError: (key, err, attempt) => {

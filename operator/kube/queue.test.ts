@@ -104,6 +104,34 @@ describe('WorkQueue', () => {
     q.close();
   });
 
+  it('rests a busyShare key after each run in proportion to the run, and only that key', async () => {
+    // Each run busy-loops 30 ms; adds keep coming. With a share of 1/3 the next run waits twice
+    // the run's length after it ended; the key without a share follows the token bucket alone.
+    const spans = new Map<string, [number, number][]>();
+    const worker = async (k: string) => {
+      const start = performance.now();
+      while (performance.now() - start < 30);
+      spans.set(k, [...(spans.get(k) ?? []), [start, performance.now()]]);
+    };
+    const q = new WorkQueue(worker, { minIntervalMs: 1, burst: 100, busyShare: { slow: 1 / 3 } });
+    for (let i = 0; i < 60; i++) {
+      q.add('slow');
+      q.add('fast');
+      await sleep(5);
+    }
+    await q.idle();
+    const gaps = (k: string) => spans.get(k)!.slice(1).map(([start], i) => start - spans.get(k)![i]![1]);
+    // Timers may fire a little early against performance.now: 2 ms of slack.
+    for (const [i, gap] of gaps('slow').entries()) {
+      const [s, e] = spans.get('slow')![i]!;
+      expect(gap).toBeGreaterThanOrEqual(2 * (e - s) - 2);
+    }
+    expect(gaps('slow').length).toBeGreaterThanOrEqual(2);
+    // The other key ran back to back at least once (it had adds waiting whenever a run ended).
+    expect(Math.min(...gaps('fast'))).toBeLessThan(30);
+    q.close();
+  });
+
   it('holds a delayed add, and runs it at once when a later add wants it sooner', async () => {
     const runs: string[] = [];
     const q = new WorkQueue(async (k) => void runs.push(k), { minIntervalMs: 1 });

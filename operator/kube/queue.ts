@@ -4,6 +4,8 @@
 // token bucket per key (`burst` tokens, one more every `minIntervalMs`): a change and its few
 // follow-ups run back to back, while a long stream of adds settles at one run per `minIntervalMs`
 // (or per run time, when runs are slower). A burst of N adds thus costs O(1) runs.
+// A key given a `busyShare` also rests after each run in proportion to the run's length, so a
+// stream of slow runs (a full translation each) leaves the rest of the CPU to the work they cause.
 // `add(key, delayMs)` asks for a run no sooner than that; a later add that wants it sooner moves
 // it earlier. A failed run is retried with exponential backoff; a key never runs twice at once.
 
@@ -12,6 +14,12 @@ export interface WorkQueueOptions {
   minIntervalMs?: number;
   /** Runs a key may start back to back before `minIntervalMs` applies. @default 5 */
   burst?: number;
+  /**
+   * Keys whose runs are CPU work may take at most this share (0-1] of the time: after a run of
+   * d ms the key's next run starts no sooner than d * (1 - share) / share after it ended. Not for
+   * keys whose runs mostly wait (API writes). @default none: runs only follow the token bucket
+   */
+  busyShare?: Readonly<Record<string, number>>;
   retryInitialMs?: number;
   retryMaxMs?: number;
   /** Called with every failure (the key is retried). */
@@ -25,6 +33,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   /** Token bucket per key: tokens left as of `at`. */
   private readonly tokens = new Map<string, { n: number; at: number }>();
+  /** Keys with a `busyShare`: no run before this time (performance.now clock). */
+  private readonly restUntil = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
@@ -51,7 +61,11 @@ export class WorkQueue {
     }
     const now = performance.now();
     const short = 1 - this.available(key, now);
-    const at = Math.max(now + delayMs, short > 0 ? now + short * this.interval : now);
+    const at = Math.max(
+      now + delayMs,
+      short > 0 ? now + short * this.interval : now,
+      this.restUntil.get(key) ?? now,
+    );
     const p = this.pending.get(key);
     if (p && p.at <= at) return;
     p?.cancel();
@@ -112,6 +126,11 @@ export class WorkQueue {
         );
       }
     } finally {
+      const share = this.opts.busyShare?.[key];
+      if (share) {
+        const end = performance.now();
+        this.restUntil.set(key, end + ((end - now) * (1 - share)) / share);
+      }
       this.running.delete(key);
       if (this.dirty.delete(key)) this.add(key);
       if (this.depth === 0) for (const w of this.idleWaiters.splice(0)) w();
