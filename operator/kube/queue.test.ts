@@ -120,7 +120,11 @@ describe('WorkQueue', () => {
       await sleep(5);
     }
     await q.idle();
-    const gaps = (k: string) => spans.get(k)!.slice(1).map(([start], i) => start - spans.get(k)![i]![1]);
+    const gaps = (k: string) =>
+      spans
+        .get(k)!
+        .slice(1)
+        .map(([start], i) => start - spans.get(k)![i]![1]);
     // Timers may fire a little early against performance.now: 2 ms of slack.
     for (const [i, gap] of gaps('slow').entries()) {
       const [s, e] = spans.get('slow')![i]!;
