@@ -13,7 +13,9 @@ const benches: [string, ...string[]][] = [
   ['e2e-propagation.ts', '1000', '200'],
   ['e2e-scale.ts', '10000', '200'],
   ['e2e-throughput.ts', '5'],
-  ['envoy-settings.ts', '5', '3'],
+  // The ADS-fed Envoy against the minimal config (issue 14's three runs are three of these);
+  // `all` adds every setting taken out one by one (about 13 minutes).
+  ['envoy-settings.ts', '3', '9', 'none'],
 ];
 
 let failed = 0;
