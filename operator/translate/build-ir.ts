@@ -24,6 +24,7 @@ import { listenerKey } from './listener-sets.ts';
 import type { Lookup } from './lookup.ts';
 import type { BackendTlsModel } from './backend-tls.ts';
 import { withCopies, withUpstreamTls } from './upstream-tls.ts';
+import { groupListeners, listenerPass } from './ir-listeners.ts';
 import type { ClientCertClusters } from './upstream-tls.ts';
 import { translationCounts } from './memo.ts';
 import { byString, key } from './read.ts';
@@ -64,7 +65,7 @@ function compareGrpc(ga: GrpcKey, gb: GrpcKey, ma: HttpMatch, mb: HttpMatch): nu
   return gb.service - ga.service || gb.method - ga.method || mb.headers.length - ma.headers.length;
 }
 
-interface PortGroup {
+export interface PortGroup {
   readonly key: string;
   readonly gateway: GatewayModel;
   readonly port: number;
@@ -262,12 +263,6 @@ function build(g: PortGroup, memo: Pick<Built, 'source' | 'listenerSig' | 'sig'>
       };
 }
 
-/** tls.frontend applies per port, so every HTTPS listener of the group carries the same validation. */
-function clientValidation(g: PortGroup): Pick<HttpListener, 'clientValidation'> {
-  const v = g.listeners.find((li) => li.clientValidation)?.clientValidation;
-  return v ? { clientValidation: v } : {};
-}
-
 /** The group's routes: the last ones built if its Gateway's attachments and listeners are the same. */
 function cachedBuild(
   g: PortGroup,
@@ -301,6 +296,7 @@ export function buildIR(
     for (const a of byGateway.get(gw) ?? []) byListener.get(a.listener)?.attachments.push(a);
   };
   const nextMemo = new Map<string, Built>();
+  const listeners = listenerPass();
   const httpListeners: HttpListener[] = [];
   const tlsPassthroughListeners: TlsPassthroughListener[] = [];
   const tcpListeners: L4Listener[] = [];
@@ -321,40 +317,16 @@ export function buildIR(
     // HTTP gets the Gateway's client certificate; passthrough, TCP and UDP get plaintext copies.
     const bytes = g.protocol === 'TCP' || g.protocol === 'UDP' || (g.protocol === 'TLS' && !terminate);
     const cert = bytes ? undefined : g.gateway.backendClientCertificate?.certificate;
-    const {
-      vhosts,
-      chains,
-      sni,
-      l4: l4Route,
-    } = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
-    const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
-    for (const address of addresses) {
-      const base = {
-        name: `${gateway.namespace}/${gateway.name}/${address}/${g.port}`,
-        gateway,
-        address,
-        port: g.port,
-      };
-      const l4 = l4Route ? { route: l4Route } : {};
-      if (g.protocol === 'TLS')
-        tlsPassthroughListeners.push({
-          ...base,
-          routes: sni,
-          ...(terminate ? { tls: { certificates } } : {}),
-        });
-      else if (g.protocol === 'TCP') tcpListeners.push({ ...base, ...l4 });
-      else if (g.protocol === 'UDP') udpListeners.push({ ...base, name: `${base.name}/udp`, ...l4 });
-      else
-        httpListeners.push({
-          ...base,
-          protocol: g.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
-          ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
-          virtualHosts: vhosts,
-          ...(chains ? { chains } : {}),
-          ...clientValidation(g),
-        });
-    }
+    const routes = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
+    const made = listeners.get(memoKey, g, routes, () =>
+      groupListeners(g, routes, addresses, certificates, terminate),
+    );
+    httpListeners.push(...made.http);
+    tlsPassthroughListeners.push(...made.tls);
+    tcpListeners.push(...made.tcp);
+    udpListeners.push(...made.udp);
   }
+  listeners.done();
   groupMemo = nextMemo;
   const base = usedClusters(l, ports);
   const clusters: Cluster[] = backendTls?.policies.length
