@@ -6,6 +6,7 @@ import type { Attachment } from './attach.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { translationCounts } from './memo.ts';
 import { keptAcrossPasses } from './pass-memos.ts';
+import { changes } from './list-changes.ts';
 import { arr, byString } from './read.ts';
 import type { RouteModel } from './routes.ts';
 import type { RouteStatusResult, Snapshot } from './types.ts';
@@ -112,29 +113,6 @@ function count(attached: Map<ListenerModel, number>, result: AttachResult, sign:
     if (n === 0) attached.delete(li);
     else attached.set(li, n);
   }
-}
-
-/** What changed between two versions of an input list: the objects only one of them holds. */
-function changes(
-  before: readonly unknown[],
-  after: readonly unknown[],
-): { gone: unknown[]; come: unknown[] } {
-  // Informer caches keep order (a changed object keeps its place, a new one goes last): compare
-  // the ends by identity, then only the window between them.
-  const n = Math.min(before.length, after.length);
-  let start = 0;
-  while (start < n && before[start] === after[start]) start++;
-  let endBefore = before.length;
-  let endAfter = after.length;
-  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
-    endBefore--;
-    endAfter--;
-  }
-  const was = before.slice(start, endBefore);
-  const is = after.slice(start, endAfter);
-  const wasSet = new Set(was);
-  const isSet = new Set(is);
-  return { gone: was.filter((x) => !isSet.has(x)), come: is.filter((x) => !wasSet.has(x)) };
 }
 
 /** Index of the first entry whose id is not below `id`. */
