@@ -333,7 +333,28 @@ export function translateIr(ir: IR, version: string): Snapshot {
   Object.assign(clusters, l4.clusters);
   Object.assign(endpoints, l4.endpoints);
   memo = next;
-  return { version, ...out };
+  const last = lastOut;
+  lastOut = out;
+  if (!last) return { version, ...out };
+  // The same record for an unchanged kind: the encoder then reuses its whole encoded set.
+  const kept = <K extends keyof Out>(k: K): Out[K] => (sameRecord(last[k], out[k]) ? last[k] : out[k]);
+  lastOut = {
+    clusters: kept('clusters'),
+    endpoints: kept('endpoints'),
+    listeners: kept('listeners'),
+    routes: kept('routes'),
+    secrets: kept('secrets'),
+  };
+  return { version, ...lastOut };
+}
+
+let lastOut: Out | undefined;
+
+function sameRecord(a: Readonly<Record<string, object>>, b: Readonly<Record<string, object>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** Which Gateways each Envoy resource serves, by kind and name: turns a NACK into Gateway conditions. */
