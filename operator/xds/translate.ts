@@ -228,8 +228,13 @@ export function tlsSecret(c: TlsCertificate): Secret {
 // identity) skips re-encoding them: at 1,000 clusters this is most of a push's CPU time.
 let memo = new Map<string, object>();
 
-function reuse<T extends object>(next: Map<string, object>, key: string, build: () => T): T {
-  const hit = (memo.get(key) as T | undefined) ?? build();
+function reuse<T extends object>(
+  next: Map<string, object>,
+  key: string,
+  build: () => T,
+  from: ReadonlyMap<string, object> = memo,
+): T {
+  const hit = (from.get(key) as T | undefined) ?? build();
   next.set(key, hit);
   return hit;
 }
@@ -266,17 +271,44 @@ function made<T extends object>(
   name: string,
   key: string,
   build: () => T,
+  from?: ReadonlyMap<string, object>,
 ): Made {
-  return { kind, name, key, value: reuse(next, key, build) };
+  return { kind, name, key, value: reuse(next, key, build, from) };
 }
 
-function clusterResources(next: Map<string, object>, c: IrCluster): Made[] {
+function clusterResources(
+  next: Map<string, object>,
+  c: IrCluster,
+  from: ReadonlyMap<string, object>,
+): Made[] {
   const tls = c.tls ? digest(c.tls) : '';
   const eps = c.tls?.refused ? '' : c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
   return [
-    made(next, 'clusters', c.name, `c\0${c.name}\0${c.protocol ?? ''}\0${tls}`, () => edsCluster(c)),
-    made(next, 'endpoints', c.name, `e\0${c.name}\0${eps}`, () => loadAssignment(c)),
+    made(next, 'clusters', c.name, `c\0${c.name}\0${c.protocol ?? ''}\0${tls}`, () => edsCluster(c), from),
+    made(next, 'endpoints', c.name, `e\0${c.name}\0${eps}`, () => loadAssignment(c), from),
   ];
+}
+
+type ClusterRecords = Pick<Out, 'clusters' | 'endpoints'>;
+
+// The translator hands back the very cluster list while no cluster changed: its two records are
+// then kept whole, with their own content memo, instead of 2,000 entries carried over per push.
+let lastClusters:
+  { list: readonly IrCluster[]; records: ClusterRecords; memo: Map<string, object> } | undefined;
+
+function clusterRecords(list: readonly IrCluster[]): ClusterRecords {
+  if (lastClusters?.list === list) return lastClusters.records;
+  const from = lastClusters?.memo ?? new Map<string, object>();
+  const next = new Map<string, object>();
+  const out: Out = { clusters: {}, endpoints: {}, listeners: {}, routes: {}, secrets: {} };
+  for (const c of list) place(out, next, c, () => clusterResources(next, c, from));
+  lastClusters = { list, records: { clusters: out.clusters, endpoints: out.endpoints }, memo: next };
+  return lastClusters.records;
+}
+
+/** `records` with `more` added: the same object when there is nothing to add. */
+function plus<T>(records: Readonly<Record<string, T>>, more: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.keys(more).length === 0 ? records : { ...records, ...more };
 }
 
 function httpResources(next: Map<string, object>, l: HttpListener): Made[] {
@@ -322,22 +354,22 @@ function passthroughResources(next: Map<string, object>, l: TlsPassthroughListen
 export function translateIr(ir: IR, version: string): Snapshot {
   const next = new Map<string, object>();
   const out: Out = { clusters: {}, endpoints: {}, listeners: {}, routes: {}, secrets: {} };
-  const { clusters, endpoints, listeners } = out as {
-    [K in keyof Out]: Record<string, Out[K][string]>;
-  };
-  for (const c of ir.clusters) place(out, next, c, () => clusterResources(next, c));
   for (const l of ir.httpListeners) place(out, next, l, () => httpResources(next, l));
   for (const l of ir.tlsPassthroughListeners) place(out, next, l, () => passthroughResources(next, l));
   const l4 = l4Resources(ir);
-  Object.assign(listeners, l4.listeners);
-  Object.assign(clusters, l4.clusters);
-  Object.assign(endpoints, l4.endpoints);
+  Object.assign(out.listeners, l4.listeners);
+  const cl = clusterRecords(ir.clusters);
+  const all: Out = {
+    ...out,
+    clusters: plus(cl.clusters, l4.clusters),
+    endpoints: plus(cl.endpoints, l4.endpoints),
+  };
   memo = next;
   const last = lastOut;
-  lastOut = out;
-  if (!last) return { version, ...out };
+  lastOut = all;
+  if (!last) return { version, ...all };
   // The same record for an unchanged kind: the encoder then reuses its whole encoded set.
-  const kept = <K extends keyof Out>(k: K): Out[K] => (sameRecord(last[k], out[k]) ? last[k] : out[k]);
+  const kept = <K extends keyof Out>(k: K): Out[K] => (sameRecord(last[k], all[k]) ? last[k] : all[k]);
   lastOut = {
     clusters: kept('clusters'),
     endpoints: kept('endpoints'),
@@ -351,6 +383,7 @@ export function translateIr(ir: IR, version: string): Snapshot {
 let lastOut: Out | undefined;
 
 function sameRecord(a: Readonly<Record<string, object>>, b: Readonly<Record<string, object>>): boolean {
+  if (a === b) return true;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const k of keys) if (a[k] !== b[k]) return false;
