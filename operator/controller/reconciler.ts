@@ -13,6 +13,7 @@ import { RESOURCES, type ResourceType } from '../kube/resources.ts';
 import { runBounded, type StatusWriter, type WithStatus } from '../kube/status.ts';
 import { writeLbStatuses, type LbAllocator } from './lb-status.ts';
 import { ownedServiceObjects } from './owned.ts';
+import { RouteStatusPlan } from './route-status-plan.ts';
 
 /** Where the data-plane model goes (the xDS server), and what the Envoys have acknowledged. */
 export interface XdsSink {
@@ -57,6 +58,8 @@ const NONE = {};
 export class Reconciler {
   /** Cached route object -> the desired parents its status was last found or made equal to. */
   private readonly settled = new WeakMap<object, unknown>();
+  /** Which routes each status pass looks at: those that changed since the last one. */
+  private readonly routePlan = new RouteStatusPlan();
 
   constructor(private readonly d: ReconcilerDeps) {}
 
@@ -176,34 +179,35 @@ export class Reconciler {
       await write(RESOURCES.backendTlsPolicies, live, { ...live?.status, ancestors });
     }
 
-    for (const [kind, items, type] of [
+    const kinds = [
       ['HTTPRoute', snap.httpRoutes, RESOURCES.httpRoutes],
       ['GRPCRoute', snap.grpcRoutes, RESOURCES.grpcRoutes],
       ['TLSRoute', snap.tlsRoutes, RESOURCES.tlsRoutes],
       ['TCPRoute', snap.tcpRoutes, RESOURCES.tcpRoutes],
       ['UDPRoute', snap.udpRoutes, RESOURCES.udpRoutes],
-    ] as const) {
-      const desired = new Map(
-        result.routeStatuses
-          .filter((r) => r.kind === kind)
-          .map((r) => [`${r.namespace}/${r.name}`, r.parents]),
-      );
-      for (const [key, live] of byKey(items)) {
-        const existing = (live.status?.parents ?? []) as RouteParentStatus[];
-        const ours = desired.get(key);
-        // The translator's memo hands back the same parents while a route is unchanged: a pass
-        // over thousands of routes then costs a lookup each instead of a merge and a compare.
-        if (this.settled.get(live) === (ours ?? NONE)) {
-          w.skip(type, 'unchanged');
-          continue;
-        }
-        // Routes that no longer name a Portico Gateway lose only Portico's entries.
-        if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
-        jobs.push(async () => {
-          const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
-          if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
-        });
+    ] as const;
+    const types = new Map<string, ResourceType>(kinds.map(([kind, , type]) => [kind, type]));
+    const routes = this.routePlan.next(
+      kinds.map(([kind]) => kind),
+      kinds.map(([, items]) => items as WithStatus[]),
+      result.routeStatuses,
+    );
+    for (const { key, kind, live, ours } of routes) {
+      const type = types.get(kind) as ResourceType;
+      const existing = (live.status?.parents ?? []) as RouteParentStatus[];
+      // The translator's memo hands back the same parents while a route is unchanged: a route
+      // looked at again (its write failed, or another replica wrote it) costs a lookup.
+      if (this.settled.get(live) === (ours ?? NONE)) {
+        w.skip(type, 'unchanged');
+        continue;
       }
+      // Routes that no longer name a Portico Gateway lose only Portico's entries.
+      if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
+      jobs.push(async () => {
+        const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
+        if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
+        else this.routePlan.unsettled(key);
+      });
     }
     await runBounded(jobs, w.concurrency);
     return errors;

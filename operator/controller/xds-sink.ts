@@ -189,17 +189,24 @@ export function envoyReason(message: string): string {
   return `${tail.slice(at + ' | caused by '.length).replace(/\)$/, '')} (${tail.slice(0, tail.indexOf(' ('))})`;
 }
 
+// The translator hands back the very cluster list while no cluster changed: its digests' text is
+// kept per list, so a route change does not walk and join 1,000 cluster digests.
+const clusterDigests = new WeakMap<readonly Cluster[], string>();
+
+function clustersText(clusters: readonly Cluster[]): string {
+  let text = clusterDigests.get(clusters);
+  if (text === undefined) {
+    // Clusters are memoized objects: their digests are cached, so only changed ones are serialized.
+    text = JSON.stringify(clusters.map((c) => digest(c)));
+    clusterDigests.set(clusters, text);
+  }
+  return text;
+}
+
 function irVersion(gwHashes: Map<string, string>, ir: IR): string {
   const { httpListeners, tlsPassthroughListeners, clusters, ...rest } = ir;
-  // Clusters are memoized objects: their digests are cached, so only changed ones are serialized.
   return hash(
-    JSON.stringify([
-      [...gwHashes].sort(),
-      httpListeners.length,
-      tlsPassthroughListeners.length,
-      clusters.map((c) => digest(c)),
-      rest,
-    ]),
+    `${JSON.stringify([[...gwHashes].sort(), httpListeners.length, tlsPassthroughListeners.length, rest])}\0${clustersText(clusters)}`,
   );
 }
 

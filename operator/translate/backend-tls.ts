@@ -160,7 +160,8 @@ function policyConditions(p: PolicyModel, now: string): Condition[] {
 /** Each policy's conditions on every Portico Gateway whose attached routes use a targeted Service. */
 export function backendTlsPolicyStatuses(
   model: BackendTlsModel,
-  attachments: readonly Attachment[],
+  /** Every attachment, in route order: asked for only when some policy exists. */
+  attachments: () => readonly Attachment[],
   now: string,
 ): PolicyStatusResult[] {
   if (model.policies.length === 0) return [];
@@ -168,7 +169,7 @@ export function backendTlsPolicyStatuses(
   const targeted = new Set(model.policies.flatMap((p) => p.targets.map((t) => t.split('#')[0] ?? '')));
   // Service `namespace/name` -> Gateways whose attached routes send to it.
   const users = new Map<string, Map<string, GatewayModel>>();
-  for (const a of attachments)
+  for (const a of attachments())
     for (const svc of a.route.clusters.values()) {
       const k = key(svc.namespace, svc.name);
       if (!targeted.has(k)) continue;

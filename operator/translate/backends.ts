@@ -3,6 +3,7 @@
 import type { Cluster, Endpoint } from '../ir/types.ts';
 import type { Lookup } from './lookup.ts';
 import { referenceAllowed } from './lookup.ts';
+import { keptAcrossPasses } from './pass-memos.ts';
 import { arr, bool, int, key, obj, str } from './read.ts';
 
 export type BackendResult =
@@ -142,6 +143,7 @@ export function buildCluster(
 // endpoint change rebuilds only the clusters of that Service.
 type ClusterMemo = { svc: unknown; slices: readonly unknown[]; http2: boolean; cluster: Cluster };
 let clusterMemo = new Map<string, ClusterMemo>();
+keptAcrossPasses(() => (clusterMemo = new Map()));
 
 /** buildCluster for many ports at once, memoized across calls. */
 export function buildClusters(l: Lookup, ports: readonly ServicePort[]): Cluster[] {

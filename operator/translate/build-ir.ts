@@ -14,7 +14,6 @@ import type {
   VirtualHost,
 } from '../ir/types.ts';
 import type { Attachment } from './attach.ts';
-import { buildClusters } from './backends.ts';
 import type { ServicePort } from './backends.ts';
 import { allListeners, attachable, transport } from './gateways.ts';
 import type { GatewayModel, ListenerModel } from './gateways.ts';
@@ -25,9 +24,13 @@ import { listenerKey } from './listener-sets.ts';
 import type { Lookup } from './lookup.ts';
 import type { BackendTlsModel } from './backend-tls.ts';
 import { withCopies, withUpstreamTls } from './upstream-tls.ts';
+import { groupListeners, listenerPass } from './ir-listeners.ts';
 import type { ClientCertClusters } from './upstream-tls.ts';
 import { translationCounts } from './memo.ts';
 import { byString, key } from './read.ts';
+import { keptAcrossPasses } from './pass-memos.ts';
+import { NO_ATTACHMENTS } from './route-stage.ts';
+import { usedClusters } from './used-clusters.ts';
 import type { Entry, GrpcKey, RouteModel } from './routes.ts';
 
 const PATH_RANK = { Exact: 3, RegularExpression: 2, PathPrefix: 1 } as const;
@@ -62,7 +65,7 @@ function compareGrpc(ga: GrpcKey, gb: GrpcKey, ma: HttpMatch, mb: HttpMatch): nu
   return gb.service - ga.service || gb.method - ga.method || mb.headers.length - ma.headers.length;
 }
 
-interface PortGroup {
+export interface PortGroup {
   readonly key: string;
   readonly gateway: GatewayModel;
   readonly port: number;
@@ -195,8 +198,11 @@ function sniRoutes(atts: readonly Attachment[], listeners: readonly ListenerMode
 
 // Per port group, the last routes built and the attachments they came from. Route models are
 // memoized per route object, so an unchanged group has identical attachments and reuses its
-// routes: one route change rebuilds one Gateway's virtual hosts, not all of them.
+// routes: one route change rebuilds one Gateway's virtual hosts, not all of them. While the route
+// stage hands back a Gateway's very attachment list (`source`), its groups need no comparing at all.
 type Built = {
+  source: readonly Attachment[];
+  listenerSig: string[];
   sig: unknown[];
   vhosts: VirtualHost[];
   chains?: HttpsChain[];
@@ -205,11 +211,16 @@ type Built = {
   clusters: Map<string, ServicePort>;
 };
 let groupMemo = new Map<string, Built>();
+keptAcrossPasses(() => (groupMemo = new Map()));
 
-function signature(atts: readonly Attachment[], listeners: readonly ListenerModel[]): unknown[] {
-  const sig: unknown[] = listeners.map(
+function listenerSignature(listeners: readonly ListenerModel[]): string[] {
+  return listeners.map(
     (li) => `${listenerKey(li)}|${li.hostname ?? ''}|${li.certificates.length}|${li.passthrough ? 'P' : ''}`,
   );
+}
+
+function signature(atts: readonly Attachment[]): unknown[] {
+  const sig: unknown[] = [];
   // Each attachment's route (an object) then its hostnames: unambiguous, and no string built per route.
   for (const a of atts) sig.push(a.route, ...a.hostnames);
   return sig;
@@ -227,8 +238,9 @@ function addPort(ports: Map<string, ServicePort>, cluster: string, svc: ServiceP
   if (!old || (svc.http2 && !old.http2)) ports.set(cluster, svc);
 }
 
-function build(g: PortGroup, sig: unknown[]): Built {
+function build(g: PortGroup, memo: Pick<Built, 'source' | 'listenerSig' | 'sig'>): Built {
   translationCounts.portGroups++;
+  const { source, listenerSig, sig } = memo;
   const clusters = new Map<string, ServicePort>();
   for (const a of g.attachments) for (const [c, svc] of a.route.clusters) addPort(clusters, c, svc);
   if (g.protocol === 'TCP' || g.protocol === 'UDP') {
@@ -236,11 +248,13 @@ function build(g: PortGroup, sig: unknown[]): Built {
     // Only the route that gets the traffic needs its clusters.
     const served = new Set(l4?.backends.map((b) => b.cluster));
     for (const c of [...clusters.keys()]) if (!served.has(c)) clusters.delete(c);
-    return { sig, vhosts: [], sni: [], ...(l4 ? { l4 } : {}), clusters };
+    return { source, listenerSig, sig, vhosts: [], sni: [], ...(l4 ? { l4 } : {}), clusters };
   }
   return g.protocol === 'TLS'
-    ? { sig, vhosts: [], sni: sniRoutes(g.attachments, g.listeners), clusters }
+    ? { source, listenerSig, sig, vhosts: [], sni: sniRoutes(g.attachments, g.listeners), clusters }
     : {
+        source,
+        listenerSig,
         sig,
         vhosts: virtualHosts(g.attachments, g.listeners),
         ...(g.protocol === 'HTTPS' ? { chains: httpsChains(g) } : {}),
@@ -249,27 +263,45 @@ function build(g: PortGroup, sig: unknown[]): Built {
       };
 }
 
-/** tls.frontend applies per port, so every HTTPS listener of the group carries the same validation. */
-function clientValidation(g: PortGroup): Pick<HttpListener, 'clientValidation'> {
-  const v = g.listeners.find((li) => li.clientValidation)?.clientValidation;
-  return v ? { clientValidation: v } : {};
+/** The group's routes: the last ones built if its Gateway's attachments and listeners are the same. */
+function cachedBuild(
+  g: PortGroup,
+  source: readonly Attachment[],
+  fill: () => void,
+  old: Built | undefined,
+): Built {
+  const listenerSig = listenerSignature(g.listeners);
+  const sameListeners = old !== undefined && sameSig(old.listenerSig, listenerSig);
+  if (sameListeners && old.source === source) return old;
+  fill();
+  const sig = signature(g.attachments);
+  if (sameListeners && sameSig(old.sig, sig)) return { ...old, source };
+  return build(g, { source, listenerSig, sig });
 }
 
+/** `byGateway`: each Gateway's attachments in route order (see route-stage.ts). */
 export function buildIR(
   l: Lookup,
   gateways: readonly GatewayModel[],
-  attachments: readonly Attachment[],
+  byGateway: ReadonlyMap<GatewayModel, readonly Attachment[]>,
   backendTls?: BackendTlsModel,
 ): IR {
   const copies: ClientCertClusters = new Map();
   const { byKey: groups, byListener } = portGroups(gateways);
-  for (const a of attachments) byListener.get(a.listener)?.attachments.push(a);
+  // A Gateway's attachments go to its port groups only when one of them must be compared or built.
+  const filled = new Set<GatewayModel>();
+  const fill = (gw: GatewayModel) => () => {
+    if (filled.has(gw)) return;
+    filled.add(gw);
+    for (const a of byGateway.get(gw) ?? []) byListener.get(a.listener)?.attachments.push(a);
+  };
   const nextMemo = new Map<string, Built>();
+  const listeners = listenerPass();
   const httpListeners: HttpListener[] = [];
   const tlsPassthroughListeners: TlsPassthroughListener[] = [];
   const tcpListeners: L4Listener[] = [];
   const udpListeners: L4Listener[] = [];
-  const used = new Map<string, ServicePort>();
+  const ports = new Map<string, ReadonlyMap<string, ServicePort>>();
   for (const g of groups.values()) {
     const addresses = g.gateway.addresses.filter((a) => a.type === 'IPAddress').map((a) => a.value);
     if (addresses.length === 0) continue;
@@ -277,53 +309,29 @@ export function buildIR(
     const terminate =
       g.protocol === 'HTTPS' || (g.protocol === 'TLS' && g.listeners.some((li) => !li.passthrough));
     if (terminate && certificates.length === 0) continue;
-    const sig = signature(g.attachments, g.listeners);
     const memoKey = `${g.key}/${g.protocol}`;
-    const old = groupMemo.get(memoKey);
-    const built = old && sameSig(old.sig, sig) ? old : build(g, sig);
+    const source = byGateway.get(g.gateway) ?? NO_ATTACHMENTS;
+    const built = cachedBuild(g, source, fill(g.gateway), groupMemo.get(memoKey));
     nextMemo.set(memoKey, built);
-    for (const [c, svc] of built.clusters) addPort(used, c, svc);
+    ports.set(memoKey, built.clusters);
     // HTTP gets the Gateway's client certificate; passthrough, TCP and UDP get plaintext copies.
     const bytes = g.protocol === 'TCP' || g.protocol === 'UDP' || (g.protocol === 'TLS' && !terminate);
     const cert = bytes ? undefined : g.gateway.backendClientCertificate?.certificate;
-    const {
-      vhosts,
-      chains,
-      sni,
-      l4: l4Route,
-    } = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
-    const gateway = { namespace: g.gateway.meta.namespace, name: g.gateway.meta.name };
-    for (const address of addresses) {
-      const base = {
-        name: `${gateway.namespace}/${gateway.name}/${address}/${g.port}`,
-        gateway,
-        address,
-        port: g.port,
-      };
-      const l4 = l4Route ? { route: l4Route } : {};
-      if (g.protocol === 'TLS')
-        tlsPassthroughListeners.push({
-          ...base,
-          routes: sni,
-          ...(terminate ? { tls: { certificates } } : {}),
-        });
-      else if (g.protocol === 'TCP') tcpListeners.push({ ...base, ...l4 });
-      else if (g.protocol === 'UDP') udpListeners.push({ ...base, name: `${base.name}/udp`, ...l4 });
-      else
-        httpListeners.push({
-          ...base,
-          protocol: g.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
-          ...(g.protocol === 'HTTPS' ? { tls: { certificates } } : {}),
-          virtualHosts: vhosts,
-          ...(chains ? { chains } : {}),
-          ...clientValidation(g),
-        });
-    }
+    const routes = backendTls && (bytes || cert) ? withCopies(built, backendTls, cert, copies) : built;
+    const made = listeners.get(memoKey, g, routes, () =>
+      groupListeners(g, routes, addresses, certificates, terminate),
+    );
+    httpListeners.push(...made.http);
+    tlsPassthroughListeners.push(...made.tls);
+    tcpListeners.push(...made.tcp);
+    udpListeners.push(...made.udp);
   }
+  listeners.done();
   groupMemo = nextMemo;
-  const clusters: Cluster[] = withUpstreamTls(buildClusters(l, [...used.values()]), backendTls, copies).sort(
-    (a, b) => byString(a.name, b.name),
-  );
+  const base = usedClusters(l, ports);
+  const clusters: Cluster[] = backendTls?.policies.length
+    ? withUpstreamTls(base, backendTls, copies).sort((a, b) => byString(a.name, b.name))
+    : base;
   return {
     httpListeners: httpListeners.sort((a, b) => byString(a.name, b.name)),
     tlsPassthroughListeners: tlsPassthroughListeners.sort((a, b) => byString(a.name, b.name)),

@@ -3,7 +3,9 @@
 // objects identical), so results are the same with or without it; only the time differs.
 import type { Attachment } from './attach.ts';
 import type { GatewayModel, RouteKind } from './gateways.ts';
+import { buildLookup } from './lookup.ts';
 import type { Lookup } from './lookup.ts';
+import { keptAcrossPasses } from './pass-memos.ts';
 import { arr, obj, str } from './read.ts';
 import { buildRoute } from './routes.ts';
 import type { RouteModel } from './routes.ts';
@@ -37,16 +39,40 @@ function portsText(ports: unknown): string {
   }
 }
 
-let lastRefs: { services: string; grants: readonly unknown[]; token: object } | undefined;
+let lastRefs:
+  { list: readonly unknown[]; services: string; grants: readonly unknown[]; token: object } | undefined;
 
 /** A token that stays the same object while Service ports and ReferenceGrants are unchanged. */
 export function refsToken(s: Snapshot): object {
-  const services = servicesSignature(arr(s.services));
+  const list = arr(s.services);
+  // The same Service objects have the same ports: no signature to build.
+  const services =
+    lastRefs && sameElements(lastRefs.list, list) ? lastRefs.services : servicesSignature(list);
   const grants = arr(s.referenceGrants);
-  if (lastRefs && lastRefs.services === services && sameElements(lastRefs.grants, grants))
+  if (lastRefs && lastRefs.services === services && sameElements(lastRefs.grants, grants)) {
+    lastRefs = { ...lastRefs, list: [...list] };
     return lastRefs.token;
-  lastRefs = { services, grants: [...grants], token: {} };
+  }
+  lastRefs = { list: [...list], services, grants: [...grants], token: {} };
   return lastRefs.token;
+}
+
+let lastLookup: { inputs: (readonly unknown[])[]; lookup: Lookup } | undefined;
+keptAcrossPasses(() => {
+  lastRefs = undefined;
+  lastLookup = undefined;
+  lastGateways = undefined;
+});
+
+/** buildLookup, reused (the same object) while every list it indexes holds the same objects. */
+export function cachedLookup(s: Snapshot): Lookup {
+  const inputs = [s.services, s.endpointSlices, s.secrets, s.configMaps, s.namespaces, s.referenceGrants].map(
+    (x) => [...arr(x)],
+  );
+  const last = lastLookup;
+  if (last && inputs.every((x, i) => sameElements(x, last.inputs[i] ?? []))) return last.lookup;
+  lastLookup = { inputs, lookup: buildLookup(s) };
+  return lastLookup.lookup;
 }
 
 const routes = new WeakMap<object, { token: object; kind: RouteKind; model: RouteModel }>();
@@ -61,7 +87,12 @@ export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unkn
 }
 
 /** How often each memoized step really ran: lets tests count what one change re-translates. */
-export const translationCounts = { gatewayModels: 0, routeAttachments: 0, portGroups: 0 };
+export const translationCounts = {
+  gatewayModels: 0,
+  routeAttachments: 0,
+  portGroups: 0,
+  routeStageRebuilds: 0,
+};
 
 let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | undefined;
 

@@ -1,18 +1,16 @@
 // The pure core: a snapshot of cluster objects -> statuses, owned objects and the IR.
-import type { Attachment } from './attach.ts';
 import { attachRoute, hasOurParents } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
-import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
+import type { GatewayModel } from './gateways.ts';
 import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
 import { setParents } from './listener-sets.ts';
-import { buildLookup } from './lookup.ts';
 import { arr, byString, key, meta } from './read.ts';
-import { cachedAttach, cachedGateways, cachedRoute, refsToken } from './memo.ts';
-import type { RouteModel } from './routes.ts';
+import { cachedAttach, cachedGateways, cachedLookup, cachedRoute, refsToken } from './memo.ts';
+import { allAttachments, routeStage, routeStatuses } from './route-stage.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
 import { backendTlsPolicyStatuses, buildBackendTls } from './backend-tls.ts';
-import type { OwnedService, RouteStatusResult, Snapshot, TranslateResult } from './types.ts';
+import type { OwnedService, Snapshot, TranslateResult } from './types.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
 
@@ -20,47 +18,24 @@ const EPOCH = '1970-01-01T00:00:00Z';
 export function translate(snapshot: Snapshot): TranslateResult {
   const s = snapshot ?? ({} as Snapshot);
   const now = typeof s.now === 'string' && s.now ? s.now : EPOCH;
-  const l = buildLookup(s);
+  const l = cachedLookup(s);
   const token = refsToken(s);
   const gateways = cachedGateways(s, () => buildGateways(s, l, ourClasses(s)));
   const byKey = new Map<string, GatewayModel>(gateways.map((g) => [key(g.meta.namespace, g.meta.name), g]));
   const sets = setParents(byKey, arr(s.listenerSets));
 
   const backendTls = buildBackendTls(s, l);
-  const routes: RouteModel[] = [];
-  const seen = new Set<string>();
-  const add = (kind: RouteKind, raw: unknown): void => {
-    const r = cachedRoute(l, token, kind, raw);
-    if (!r.meta.name || seen.has(r.id)) return;
-    seen.add(r.id);
-    routes.push(r);
-  };
-  for (const r of arr(s.httpRoutes)) add('HTTPRoute', r);
-  for (const r of arr(s.grpcRoutes)) add('GRPCRoute', r);
-  for (const r of arr(s.tlsRoutes)) add('TLSRoute', r);
-  for (const r of arr(s.tcpRoutes)) add('TCPRoute', r);
-  for (const r of arr(s.udpRoutes)) add('UDPRoute', r);
-  routes.sort((a, b) => byString(a.id, b.id));
-
-  const attachments: Attachment[] = [];
-  const attached = new Map<ListenerModel, number>();
-  const routeStatuses: RouteStatusResult[] = [];
-  for (const r of routes) {
-    const { status, attachments: mine } = cachedAttach(r, gateways, (out) => {
-      const parents = attachRoute(l, r, byKey, now, out, sets);
-      return parents.length > 0 || hasOurParents(r.raw)
-        ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
-        : undefined;
-    });
-    for (let i = 0; i < mine.length; i++) {
-      const a = mine[i] as Attachment;
-      attachments.push(a);
-      // Two parentRefs that reach one listener count once.
-      if (mine.findIndex((x) => x.listener === a.listener) !== i) continue;
-      attached.set(a.listener, (attached.get(a.listener) ?? 0) + 1);
-    }
-    if (status) routeStatuses.push(status);
-  }
+  const stage = routeStage(s, [token, gateways], {
+    model: (kind, raw) => cachedRoute(l, token, kind, raw),
+    attach: (r) =>
+      cachedAttach(r, gateways, (out) => {
+        const parents = attachRoute(l, r, byKey, now, out, sets);
+        return parents.length > 0 || hasOurParents(r.raw)
+          ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
+          : undefined;
+      }),
+  });
+  const attached = stage.attached;
 
   const live = new Map(arr(s.gateways).map((g) => [key(meta(g).namespace, meta(g).name), g]));
   const gatewayStatuses = gateways
@@ -84,10 +59,10 @@ export function translate(snapshot: Snapshot): TranslateResult {
   return {
     gatewayClassStatuses: gatewayClassStatuses(s, now),
     gatewayStatuses,
-    routeStatuses,
+    routeStatuses: routeStatuses(stage),
     listenerSetStatuses: ls.statuses,
-    backendTlsPolicyStatuses: backendTlsPolicyStatuses(backendTls, attachments, now),
+    backendTlsPolicyStatuses: backendTlsPolicyStatuses(backendTls, () => allAttachments(stage), now),
     ownedServices,
-    ir: buildIR(l, gateways, attachments, backendTls),
+    ir: buildIR(l, gateways, stage.byGateway, backendTls),
   };
 }

@@ -16,8 +16,19 @@ export function digest(value: object): string {
   return d;
 }
 
-/** Digest of a whole listener: equal on every replica for equal content. */
+const listenerDigests = new WeakMap<object, string>();
+
+/** Digest of a whole listener: equal on every replica for equal content. Cached per listener object. */
 export function listenerDigest(l: HttpListener | TlsPassthroughListener | L4Listener): string {
+  let d = listenerDigests.get(l);
+  if (d === undefined) {
+    d = computeListenerDigest(l);
+    listenerDigests.set(l, d);
+  }
+  return d;
+}
+
+function computeListenerDigest(l: HttpListener | TlsPassthroughListener | L4Listener): string {
   if ('virtualHosts' in l) {
     const { virtualHosts, ...rest } = l;
     return hash(`${JSON.stringify(rest)}\0${digest(virtualHosts)}`);

@@ -172,7 +172,10 @@ export class AdsServer extends EventEmitter<AdsServerEvents> {
     });
   }
 
-  /** Replaces the desired config. Resources must not be mutated after this call. */
+  /**
+   * Replaces the desired config. Resources, and the records holding them, must not be mutated after
+   * this call (encodings are cached per object).
+   */
   setSnapshot(snapshot: Snapshot): void {
     const encoded = encodeSnapshot(snapshot, ++this.nextSeq);
     this.versionSeq.set(snapshot.version, encoded.seq);

@@ -64,8 +64,12 @@ function hashBytes(b: Uint8Array): string {
 
 // Reuse encodings of identical objects across snapshots (translators often keep unchanged objects).
 const cache = new WeakMap<object, EncodedResource>();
+// And whole sets: the translator hands back the very record while none of a kind's resources changed.
+const sets = new WeakMap<object, EncodedSet>();
 
 function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<string, object>>): EncodedSet {
+  const known = sets.get(items);
+  if (known) return known;
   const out = new Map<string, EncodedResource>();
   for (const name of Object.keys(items).sort()) {
     const msg = items[name]!;
@@ -81,6 +85,7 @@ function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<stri
     }
     out.set(name, enc);
   }
+  sets.set(items, out);
   return out;
 }
 
@@ -104,12 +109,19 @@ export function encodeSnapshot(s: Snapshot, seq = 0): EncodedSnapshot {
   };
 }
 
+const versions = new WeakMap<EncodedSet, string>();
+
 /** Digest of a set of resources: the type's version_info, identical on every operator replica. */
 export function setVersion(set: EncodedSet): string {
-  const h = createHash('sha256');
-  for (const [name, r] of [...set].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    h.update(`${name}\0${r.hash}\0`);
-  return h.digest('base64url').slice(0, 16);
+  let v = versions.get(set);
+  if (v === undefined) {
+    const h = createHash('sha256');
+    for (const [name, r] of [...set].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      h.update(`${name}\0${r.hash}\0`);
+    v = h.digest('base64url').slice(0, 16);
+    versions.set(set, v);
+  }
+  return v;
 }
 
 export function emptySnapshot(version = ''): Snapshot {

@@ -162,7 +162,7 @@ export class AdsStream {
    */
   private async apply(snap: EncodedSnapshot, prev: EncodedSnapshot | undefined): Promise<boolean> {
     const keep = (kind: ResourceKind): EncodedSet => {
-      if (!prev) return snap.kinds[kind];
+      if (!prev || prev.kinds[kind] === snap.kinds[kind]) return snap.kinds[kind];
       const merged = new Map(prev.kinds[kind]);
       for (const [k, v] of snap.kinds[kind]) merged.set(k, v);
       return merged;

@@ -2,6 +2,7 @@ import { decodeMessage } from '../envoy/codec.ts';
 import type { Any } from '../envoy/generated/google/protobuf/Any.ts';
 import type { HttpListener, IR, Route, TlsPassthroughListener } from '../ir/index.ts';
 import { envoyRoute, routeConfiguration } from './routes.ts';
+import { encodeSnapshot } from './snapshot.ts';
 import { resourceGateways, translateIr } from './translate.ts';
 
 function unpack(a: Any | null | undefined): Record<string, unknown> {
@@ -474,6 +475,18 @@ describe('translateIr', () => {
     );
     expect(Object.keys(empty.listeners)).toEqual([]);
   });
+});
+
+it("a route change keeps every other kind's record, and with it the whole encoded set", () => {
+  const before = translateIr(ir, 'v1');
+  const edited = { ...http, virtualHosts: [{ ...http.virtualHosts[0]!, routes: [route({ name: 'x' })] }] };
+  const after = translateIr({ ...ir, httpListeners: [edited, ...ir.httpListeners.slice(1)] }, 'v2');
+  expect(after.routes).not.toBe(before.routes);
+  expect(after.clusters).toBe(before.clusters);
+  expect(after.endpoints).toBe(before.endpoints);
+  const [a, b] = [encodeSnapshot(before), encodeSnapshot(after)];
+  expect(b.kinds.clusters).toBe(a.kinds.clusters);
+  expect(b.kinds.routes).not.toBe(a.kinds.routes);
 });
 
 describe('resourceGateways', () => {

@@ -19,7 +19,6 @@ import type { Filter } from '../envoy/generated/envoy/config/listener/v3/Filter.
 import type { FilterChain } from '../envoy/generated/envoy/config/listener/v3/FilterChain.ts';
 import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Listener.ts';
 import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3/ListenerFilter.ts';
-import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { caSecret, clientValidationContext } from './client-validation.ts';
 import { digest } from './digest.ts';
@@ -229,64 +228,166 @@ export function tlsSecret(c: TlsCertificate): Secret {
 // identity) skips re-encoding them: at 1,000 clusters this is most of a push's CPU time.
 let memo = new Map<string, object>();
 
-function reuse<T extends object>(next: Map<string, object>, key: string, build: () => T): T {
-  const hit = (memo.get(key) as T | undefined) ?? build();
+function reuse<T extends object>(
+  next: Map<string, object>,
+  key: string,
+  build: () => T,
+  from: ReadonlyMap<string, object> = memo,
+): T {
+  const hit = (from.get(key) as T | undefined) ?? build();
   next.set(key, hit);
   return hit;
+}
+
+type Out = Omit<Snapshot, 'version'>;
+
+/** A resource made from an IR object, and the content key it is filed under in `memo`. */
+interface Made {
+  readonly kind: keyof Out;
+  readonly name: string;
+  readonly key: string;
+  readonly value: object;
+}
+
+// Per IR object (memoized by the translator while unchanged), what was made from it: an unchanged
+// cluster or listener costs neither key building nor digests, only its entries carried to `next`.
+const madeFrom = new WeakMap<object, readonly Made[]>();
+
+function place(out: Out, next: Map<string, object>, source: object, make: () => Made[]): void {
+  let list = madeFrom.get(source);
+  if (!list) {
+    list = make();
+    madeFrom.set(source, list);
+  }
+  for (const m of list) {
+    next.set(m.key, m.value);
+    (out[m.kind] as Record<string, object>)[m.name] = m.value;
+  }
+}
+
+function made<T extends object>(
+  next: Map<string, object>,
+  kind: keyof Out,
+  name: string,
+  key: string,
+  build: () => T,
+  from?: ReadonlyMap<string, object>,
+): Made {
+  return { kind, name, key, value: reuse(next, key, build, from) };
+}
+
+function clusterResources(
+  next: Map<string, object>,
+  c: IrCluster,
+  from: ReadonlyMap<string, object>,
+): Made[] {
+  const tls = c.tls ? digest(c.tls) : '';
+  const eps = c.tls?.refused ? '' : c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
+  return [
+    made(next, 'clusters', c.name, `c\0${c.name}\0${c.protocol ?? ''}\0${tls}`, () => edsCluster(c), from),
+    made(next, 'endpoints', c.name, `e\0${c.name}\0${eps}`, () => loadAssignment(c), from),
+  ];
+}
+
+type ClusterRecords = Pick<Out, 'clusters' | 'endpoints'>;
+
+// The translator hands back the very cluster list while no cluster changed: its two records are
+// then kept whole, with their own content memo, instead of 2,000 entries carried over per push.
+let lastClusters:
+  { list: readonly IrCluster[]; records: ClusterRecords; memo: Map<string, object> } | undefined;
+
+function clusterRecords(list: readonly IrCluster[]): ClusterRecords {
+  if (lastClusters?.list === list) return lastClusters.records;
+  const from = lastClusters?.memo ?? new Map<string, object>();
+  const next = new Map<string, object>();
+  const out: Out = { clusters: {}, endpoints: {}, listeners: {}, routes: {}, secrets: {} };
+  for (const c of list) place(out, next, c, () => clusterResources(next, c, from));
+  lastClusters = { list, records: { clusters: out.clusters, endpoints: out.endpoints }, memo: next };
+  return lastClusters.records;
+}
+
+/** `records` with `more` added: the same object when there is nothing to add. */
+function plus<T>(records: Readonly<Record<string, T>>, more: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.keys(more).length === 0 ? records : { ...records, ...more };
+}
+
+function httpResources(next: Map<string, object>, l: HttpListener): Made[] {
+  if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) return [];
+  if (l.chains?.length === 0) return [];
+  const chainKey = l.chains
+    ? JSON.stringify(l.chains.map((c) => [c.name, c.sniHostnames, c.certificates]))
+    : '';
+  const cv = l.clientValidation;
+  const cvKey = cv ? `${cv.name}\0${cv.allowInsecure}` : '';
+  const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}\0${chainKey}\0${cvKey}`;
+  const out = [made(next, 'listeners', l.name, `l\0${key}`, () => httpListener(l)!)];
+  if (l.chains)
+    for (const c of l.chains) {
+      const name = chainRouteName(l, c);
+      out.push(
+        made(next, 'routes', name, `r\0${name}\0${l.port}\0${digest(c.virtualHosts)}`, () =>
+          routeConfiguration(l, c),
+        ),
+      );
+    }
+  else
+    out.push(
+      made(next, 'routes', l.name, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
+        routeConfiguration(l),
+      ),
+    );
+  for (const cert of l.tls?.certificates ?? [])
+    out.push(made(next, 'secrets', cert.secretName, `s\0${digest(cert)}`, () => tlsSecret(cert)));
+  if (cv) out.push(made(next, 'secrets', cv.name, `v\0${digest(cv)}`, () => caSecret(cv)));
+  return out;
+}
+
+function passthroughResources(next: Map<string, object>, l: TlsPassthroughListener): Made[] {
+  const listener = tlsPassthroughListener(l);
+  const out = listener ? [made(next, 'listeners', l.name, `t\0${digest(l)}`, () => listener)] : [];
+  for (const cert of l.tls?.certificates ?? [])
+    out.push(made(next, 'secrets', cert.secretName, `s\0${digest(cert)}`, () => tlsSecret(cert)));
+  return out;
 }
 
 /** The whole IR as an xDS snapshot. Pure: equal IR gives deep-equal resources. */
 export function translateIr(ir: IR, version: string): Snapshot {
   const next = new Map<string, object>();
-  const clusters: Record<string, Cluster> = {};
-  const endpoints: Record<string, ClusterLoadAssignment> = {};
-  const listeners: Record<string, Listener> = {};
-  const routes: Record<string, RouteConfiguration> = {};
-  const secrets: Record<string, Secret> = {};
-  for (const c of ir.clusters) {
-    const tls = c.tls ? digest(c.tls) : '';
-    clusters[c.name] = reuse(next, `c\0${c.name}\0${c.protocol ?? ''}\0${tls}`, () => edsCluster(c));
-    const eps = c.tls?.refused ? '' : c.endpoints.map((e) => `${e.address}:${e.port}`).join(',');
-    endpoints[c.name] = reuse(next, `e\0${c.name}\0${eps}`, () => loadAssignment(c));
-  }
-  for (const l of ir.httpListeners) {
-    if (l.protocol === 'HTTPS' && !l.tls?.certificates.length) continue;
-    const chainKey = l.chains
-      ? JSON.stringify(l.chains.map((c) => [c.name, c.sniHostnames, c.certificates]))
-      : '';
-    const cv = l.clientValidation;
-    const cvKey = cv ? `${cv.name}\0${cv.allowInsecure}` : '';
-    const key = `${l.name}\0${l.address}\0${l.port}\0${l.protocol}\0${l.tls ? digest(l.tls) : ''}\0${chainKey}\0${cvKey}`;
-    if (l.chains?.length === 0) continue;
-    listeners[l.name] = reuse(next, `l\0${key}`, () => httpListener(l)!);
-    if (l.chains)
-      for (const c of l.chains) {
-        const name = chainRouteName(l, c);
-        routes[name] = reuse(next, `r\0${name}\0${l.port}\0${digest(c.virtualHosts)}`, () =>
-          routeConfiguration(l, c),
-        );
-      }
-    else
-      routes[l.name] = reuse(next, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
-        routeConfiguration(l),
-      );
-    for (const cert of l.tls?.certificates ?? []) {
-      secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
-    }
-    if (cv) secrets[cv.name] = reuse(next, `v\0${digest(cv)}`, () => caSecret(cv));
-  }
-  for (const l of ir.tlsPassthroughListeners) {
-    const listener = tlsPassthroughListener(l);
-    if (listener) listeners[l.name] = listener;
-    for (const cert of l.tls?.certificates ?? [])
-      secrets[cert.secretName] = reuse(next, `s\0${digest(cert)}`, () => tlsSecret(cert));
-  }
+  const out: Out = { clusters: {}, endpoints: {}, listeners: {}, routes: {}, secrets: {} };
+  for (const l of ir.httpListeners) place(out, next, l, () => httpResources(next, l));
+  for (const l of ir.tlsPassthroughListeners) place(out, next, l, () => passthroughResources(next, l));
   const l4 = l4Resources(ir);
-  Object.assign(listeners, l4.listeners);
-  Object.assign(clusters, l4.clusters);
-  Object.assign(endpoints, l4.endpoints);
+  Object.assign(out.listeners, l4.listeners);
+  const cl = clusterRecords(ir.clusters);
+  const all: Out = {
+    ...out,
+    clusters: plus(cl.clusters, l4.clusters),
+    endpoints: plus(cl.endpoints, l4.endpoints),
+  };
   memo = next;
-  return { version, clusters, endpoints, listeners, routes, secrets };
+  const last = lastOut;
+  lastOut = all;
+  if (!last) return { version, ...all };
+  // The same record for an unchanged kind: the encoder then reuses its whole encoded set.
+  const kept = <K extends keyof Out>(k: K): Out[K] => (sameRecord(last[k], all[k]) ? last[k] : all[k]);
+  lastOut = {
+    clusters: kept('clusters'),
+    endpoints: kept('endpoints'),
+    listeners: kept('listeners'),
+    routes: kept('routes'),
+    secrets: kept('secrets'),
+  };
+  return { version, ...lastOut };
+}
+
+let lastOut: Out | undefined;
+
+function sameRecord(a: Readonly<Record<string, object>>, b: Readonly<Record<string, object>>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** Which Gateways each Envoy resource serves, by kind and name: turns a NACK into Gateway conditions. */

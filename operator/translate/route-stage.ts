@@ -1,0 +1,208 @@
+// The routes stage kept across passes: route models in id order, their attachments, per Gateway
+// and per listener. A pass that changes a few route objects updates it from those alone instead of
+// walking, sorting and re-attaching all 10,000 routes. When the references (Services, grants) or the
+// Gateway models change, or many routes do, the stage is rebuilt whole: the same result either way.
+import type { Attachment } from './attach.ts';
+import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
+import { translationCounts } from './memo.ts';
+import { keptAcrossPasses } from './pass-memos.ts';
+import { changes } from './list-changes.ts';
+import { arr, byString } from './read.ts';
+import type { RouteModel } from './routes.ts';
+import type { RouteStatusResult, Snapshot } from './types.ts';
+
+export interface AttachResult {
+  readonly status: RouteStatusResult | undefined;
+  readonly attachments: readonly Attachment[];
+}
+
+interface Entry {
+  readonly route: RouteModel;
+  readonly result: AttachResult;
+}
+
+export interface RouteStage {
+  /** Routes in id order (the first of a duplicated id), with their attachment results. */
+  readonly entries: readonly Entry[];
+  /** Per Gateway model, its attachments in route order: the same array while none of them changed. */
+  readonly byGateway: ReadonlyMap<GatewayModel, readonly Attachment[]>;
+  /** Per listener, how many routes attach to it (two parentRefs reaching one listener count once). */
+  readonly attached: ReadonlyMap<ListenerModel, number>;
+}
+
+/** How a pass builds one route model and attaches one route (both memoized by the caller). */
+export interface RouteStageDeps {
+  readonly model: (kind: RouteKind, raw: unknown) => RouteModel;
+  readonly attach: (route: RouteModel) => AttachResult;
+}
+
+const KINDS: readonly [RouteKind, keyof Snapshot][] = [
+  ['HTTPRoute', 'httpRoutes'],
+  ['GRPCRoute', 'grpcRoutes'],
+  ['TLSRoute', 'tlsRoutes'],
+  ['TCPRoute', 'tcpRoutes'],
+  ['UDPRoute', 'udpRoutes'],
+];
+
+/** Beyond this many changed route objects, one rebuild is cheaper than splicing each. */
+const MAX_CHANGES = 256;
+
+export const NO_ATTACHMENTS: readonly Attachment[] = [];
+
+interface State extends RouteStage {
+  readonly inputs: readonly (readonly unknown[])[];
+  readonly deps: readonly object[];
+  /** False when the inputs held a duplicated id or object: such passes always rebuild. */
+  readonly incremental: boolean;
+}
+
+let last: State | undefined;
+keptAcrossPasses(() => (last = undefined));
+
+/**
+ * The stage for this pass. `deps` are the identities every route model and attachment depends on
+ * besides its own object (the references token, the Gateway models): when one differs, rebuild.
+ */
+export function routeStage(s: Snapshot, deps: readonly object[], d: RouteStageDeps): RouteStage {
+  const inputs = KINDS.map(([, field]) => arr(s[field]));
+  const prev = last;
+  const next =
+    (prev && prev.incremental && sameDeps(prev.deps, deps) && update(prev, inputs, deps, d)) ||
+    rebuild(inputs, deps, d);
+  last = next;
+  return next;
+}
+
+function sameDeps(a: readonly object[], b: readonly object[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function rebuild(inputs: readonly (readonly unknown[])[], deps: readonly object[], d: RouteStageDeps): State {
+  translationCounts.routeStageRebuilds++;
+  const routes: RouteModel[] = [];
+  const seen = new Set<string>();
+  let incremental = true;
+  KINDS.forEach(([kind], k) => {
+    for (const raw of inputs[k] ?? []) {
+      const r = d.model(kind, raw);
+      if (!r.meta.name) continue;
+      if (seen.has(r.id)) incremental = false;
+      else routes.push(r);
+      seen.add(r.id);
+    }
+  });
+  routes.sort((a, b) => byString(a.id, b.id));
+  const entries = routes.map((route) => ({ route, result: d.attach(route) }));
+  const byGateway = new Map<GatewayModel, Attachment[]>();
+  const attached = new Map<ListenerModel, number>();
+  for (const e of entries) {
+    count(attached, e.result, 1);
+    for (const a of e.result.attachments) {
+      const list = byGateway.get(a.gateway);
+      if (list) list.push(a);
+      else byGateway.set(a.gateway, [a]);
+    }
+  }
+  return { inputs: inputs.map((x) => [...x]), deps, incremental, entries, byGateway, attached };
+}
+
+function count(attached: Map<ListenerModel, number>, result: AttachResult, sign: 1 | -1): void {
+  const listeners = new Set(result.attachments.map((a) => a.listener));
+  for (const li of listeners) {
+    const n = (attached.get(li) ?? 0) + sign;
+    if (n === 0) attached.delete(li);
+    else attached.set(li, n);
+  }
+}
+
+/** Index of the first entry whose id is not below `id`. */
+function lowerBound<T>(list: readonly T[], id: string, idOf: (x: T) => string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byString(idOf(list[mid] as T), id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const entryId = (e: Entry): string => e.route.id;
+const attachmentId = (a: Attachment): string => a.route.id;
+
+/** The stage updated from the changed route objects, or undefined when a rebuild is needed. */
+function update(
+  prev: State,
+  inputs: readonly (readonly unknown[])[],
+  deps: readonly object[],
+  d: RouteStageDeps,
+): State | undefined {
+  const gone: Entry[] = [];
+  const come: RouteModel[] = [];
+  let budget = MAX_CHANGES;
+  for (let k = 0; k < KINDS.length; k++) {
+    const before = prev.inputs[k] ?? [];
+    const after = inputs[k] ?? [];
+    if (before === after) continue;
+    const c = changes(before, after);
+    budget -= c.gone.length + c.come.length;
+    if (budget < 0) return undefined;
+    const kind = (KINDS[k] as [RouteKind, keyof Snapshot])[0];
+    for (const raw of c.gone) {
+      const r = d.model(kind, raw);
+      if (!r.meta.name) continue;
+      const at = lowerBound(prev.entries, r.id, entryId);
+      const e = prev.entries[at];
+      // Not the model the stage holds (a memo miss): only a rebuild knows the right answer.
+      if (e?.route !== r) return undefined;
+      gone.push(e);
+    }
+    for (const raw of c.come) {
+      const r = d.model(kind, raw);
+      if (r.meta.name) come.push(r);
+    }
+  }
+  if (gone.length === 0 && come.length === 0) return { ...prev, inputs: inputs.map((x) => [...x]), deps };
+
+  const entries = [...prev.entries];
+  for (const e of gone) entries.splice(lowerBound(entries, e.route.id, entryId), 1);
+  const added: Entry[] = [];
+  for (const route of come) {
+    const at = lowerBound(entries, route.id, entryId);
+    if (entries[at]?.route.id === route.id) return undefined; // a duplicated id: first one wins
+    const e = { route, result: d.attach(route) };
+    entries.splice(at, 0, e);
+    added.push(e);
+  }
+
+  const attached = new Map(prev.attached);
+  for (const e of gone) count(attached, e.result, -1);
+  for (const e of added) count(attached, e.result, 1);
+
+  const byGateway = new Map(prev.byGateway);
+  const removed = new Set(gone.map((e) => e.route));
+  const touched = new Set<GatewayModel>();
+  for (const e of [...gone, ...added]) for (const a of e.result.attachments) touched.add(a.gateway);
+  for (const gw of touched) {
+    const list = (prev.byGateway.get(gw) ?? []).filter((a) => !removed.has(a.route));
+    for (const e of added) {
+      const mine = e.result.attachments.filter((a) => a.gateway === gw);
+      if (mine.length > 0) list.splice(lowerBound(list, e.route.id, attachmentId), 0, ...mine);
+    }
+    if (list.length > 0) byGateway.set(gw, list);
+    else byGateway.delete(gw);
+  }
+  return { inputs: inputs.map((x) => [...x]), deps, incremental: true, entries, byGateway, attached };
+}
+
+/** Every attachment, in route order. */
+export function allAttachments(stage: RouteStage): Attachment[] {
+  return stage.entries.flatMap((e) => e.result.attachments);
+}
+
+/** The routes' status results, in route order. */
+export function routeStatuses(stage: RouteStage): RouteStatusResult[] {
+  const out: RouteStatusResult[] = [];
+  for (const e of stage.entries) if (e.result.status) out.push(e.result.status);
+  return out;
+}
