@@ -21,8 +21,8 @@ export interface Load {
 const run = promisify(execFile);
 
 /**
- * wrk (C, one thread) against `url`: it needs a fraction of the CPU autocannon does, so on two
- * cores the Envoy under test, not the load generator, is what runs out. Installed from Debian
+ * wrk (C, one thread) against `url`. On two cores the load generator shares the CPU with the Envoy
+ * under test, and wrk needs far less per request than autocannon (Node) did. Installed from Debian
  * when missing (as `ensureNodePackages` does for the nodes' packages).
  */
 export async function load(url: string, connections: number, seconds: number): Promise<Load> {
