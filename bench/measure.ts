@@ -1,7 +1,8 @@
 // What every benchmark shares: the one-JSON-line-per-figure output and the load generator (wrk).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { ensureDebianPackages } from '../local/toolchain/install.ts';
 
 /** One figure, one line: `{"name","value","unit"}`, so runs can be compared. */
 export function emit(name: string, value: number, unit: string, digits = 2): void {
@@ -23,10 +24,12 @@ const run = promisify(execFile);
 /**
  * wrk (C, one thread) against `url`. On two cores the load generator shares the CPU with the Envoy
  * under test, and wrk needs far less per request than autocannon (Node) did. Installed from Debian
- * when missing (as `ensureNodePackages` does for the nodes' packages).
+ * when missing, as the nodes' packages are.
  */
 export async function load(url: string, connections: number, seconds: number): Promise<Load> {
-  ensureWrk();
+  ensureDebianPackages([{ pkg: 'wrk', file: '/usr/bin/wrk' }], (line) =>
+    process.stderr.write(`bench: ${line}\n`),
+  );
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], {
     timeout: (seconds + 30) * 1000,
   });
@@ -44,23 +47,6 @@ export async function load(url: string, connections: number, seconds: number): P
     p99: p99 ? Number(p99[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[p99[2]!]! : NaN,
     errors: socketErrors + num(/Non-2xx or 3xx responses: (\d+)/, 0),
   };
-}
-
-let wrkChecked = false;
-function ensureWrk(): void {
-  if (wrkChecked) return;
-  if (spawnSync('wrk', ['--version']).error) {
-    if (process.getuid?.() !== 0) throw new Error('wrk is missing: apt-get install wrk (as root)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [
-      ['update', '-q'],
-      ['install', '-y', '-q', '--no-install-recommends', 'wrk'],
-    ]) {
-      const r = spawnSync('apt-get', args, { env, stdio: 'inherit' });
-      if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
-    }
-  }
-  wrkChecked = true;
 }
 
 /** CPU time a process's threads have run, in ns (/proc schedstat: finer than the 10 ms of /proc/stat). */

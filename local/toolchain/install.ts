@@ -198,7 +198,12 @@ export const cniBinDir = '/usr/lib/cni';
 
 /** Installs the node packages that are missing (as root, with apt-get); no-op when all are there. */
 export function ensureNodePackages(log: Log): void {
-  const missing = NODE_PACKAGES.filter((p) => !fs.existsSync(p.file)).map((p) => p.pkg);
+  ensureDebianPackages(NODE_PACKAGES, log);
+}
+
+/** Installs the Debian packages whose file is missing (as root, with apt-get). */
+export function ensureDebianPackages(packages: readonly { pkg: string; file: string }[], log: Log): void {
+  const missing = packages.filter((p) => !fs.existsSync(p.file)).map((p) => p.pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0)
     throw new ToolchainError(
@@ -207,7 +212,7 @@ export function ensureNodePackages(log: Log): void {
   log(`installing Debian packages ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-q'], { env });
-  // The packages' services are not started: each node runs its own containerd.
+  // Services the packages bring are not started (each node runs its own containerd).
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
 }
 
