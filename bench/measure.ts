@@ -23,7 +23,7 @@ const run = promisify(execFile);
 
 /**
  * wrk (C, one thread) against `url`. On two cores the load generator shares the CPU with the Envoy
- * under test, and wrk needs far less per request than autocannon (Node) did. Installed from Debian
+ * under test; with wrk in place of autocannon (Node) the minimal config served more. Installed from Debian
  * when missing, as the nodes' packages are.
  */
 export async function load(url: string, connections: number, seconds: number): Promise<Load> {
