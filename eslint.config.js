@@ -20,6 +20,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Each call leaves a temp directory behind: test-support/cdk8s.ts has the ones to use.
+      'no-restricted-properties': [
+        'error',
+        ...['app', 'chart'].map((property) => ({
+          object: 'Testing',
+          property,
+          message: 'use testApp()/testChart() from test-support/cdk8s.ts',
+        })),
+      ],
     },
   },
 );

@@ -1,9 +1,9 @@
-import { Testing } from 'cdk8s';
 import { InstallChart } from './install-chart.ts';
+import { testApp } from '../test-support/cdk8s.ts';
 
 describe('InstallChart', () => {
   test('puts Portico together in its namespace', () => {
-    const chart = new InstallChart(Testing.app(), 'portico');
+    const chart = new InstallChart(testApp(), 'portico');
     const objs = chart.toJson();
     // The bootstrap belongs to operator/xds (tested there against the real Envoy); keep it out of this snapshot.
     expect(
@@ -38,7 +38,7 @@ describe('InstallChart', () => {
   });
 
   test('runs the operator with its node flags (gc for the idle collection)', () => {
-    const objs = new InstallChart(Testing.app(), 'portico').toJson();
+    const objs = new InstallChart(testApp(), 'portico').toJson();
     const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'portico-operator');
     const c = dep.spec.template.spec.containers.find((x: { name: string }) => x.name === 'operator');
     // The image's entrypoint (node /app/main.js) runs: no command of the chart's own.
@@ -48,7 +48,7 @@ describe('InstallChart', () => {
   });
 
   test("points Envoy's ADS at the operator's xDS Service", () => {
-    const chart = new InstallChart(Testing.app(), 'portico', { namespace: 'edge', xdsPort: 18001 });
+    const chart = new InstallChart(testApp(), 'portico', { namespace: 'edge', xdsPort: 18001 });
     const cm = chart.toJson().find((o) => o.kind === 'ConfigMap');
     const boot = JSON.parse(cm.data['bootstrap.json']);
     expect(JSON.stringify(boot.static_resources)).toContain('portico-xds.edge.svc.cluster.local');
@@ -58,7 +58,7 @@ describe('InstallChart', () => {
   });
 
   test('can add a default IP pool and L2 policy (local mode)', () => {
-    const chart = new InstallChart(Testing.app(), 'portico', { ipPoolBlocks: [{ cidr: '127.0.200.0/24' }] });
+    const chart = new InstallChart(testApp(), 'portico', { ipPoolBlocks: [{ cidr: '127.0.200.0/24' }] });
     const objs = chart.toJson();
     const pool = objs.find((o) => o.kind === 'LoadBalancerIPPool');
     expect(pool.metadata).toEqual({ name: 'default', labels: { 'app.kubernetes.io/part-of': 'portico' } });
@@ -66,7 +66,7 @@ describe('InstallChart', () => {
     expect(objs.find((o) => o.kind === 'L2AnnouncementPolicy').spec.loadBalancerIPs).toBe(true);
     expect(
       () =>
-        new InstallChart(Testing.app(), 'bad', {
+        new InstallChart(testApp(), 'bad', {
           ipPoolBlocks: [{ start: '127.0.200.9', stop: '127.0.200.1' }],
         }),
     ).toThrow(
@@ -75,7 +75,7 @@ describe('InstallChart', () => {
   });
 
   test('can leave out the default GatewayClass', () => {
-    const chart = new InstallChart(Testing.app(), 'portico', { gatewayClass: false });
+    const chart = new InstallChart(testApp(), 'portico', { gatewayClass: false });
     expect(chart.toJson().some((o) => o.kind === 'GatewayClass')).toBe(false);
   });
 });

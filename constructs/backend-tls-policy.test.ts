@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import { BackendTlsPolicy, type BackendTlsPolicyProps } from './backend-tls-policy.ts';
 import { Gateway } from './gateway.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 const base: BackendTlsPolicyProps = {
   metadata: { name: 'shop-tls', namespace: 'shop' },
@@ -12,7 +13,7 @@ const base: BackendTlsPolicyProps = {
 
 describe('BackendTlsPolicy', () => {
   test('synthesizes targetRefs and validation', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new BackendTlsPolicy(chart, 'tls', {
       ...base,
       subjectAltNames: [
@@ -61,13 +62,13 @@ describe('BackendTlsPolicy', () => {
     ],
     ['an unknown key', { hostnme: 'x' } as Partial<BackendTlsPolicyProps>, 'hostnme'],
   ])('refuses %s', (_, change, message) => {
-    expect(() => new BackendTlsPolicy(Testing.chart(), 'tls', { ...base, ...change })).toThrow(message);
+    expect(() => new BackendTlsPolicy(testChart(), 'tls', { ...base, ...change })).toThrow(message);
   });
 });
 
 describe('Gateway backendClientCertificate', () => {
   test('becomes spec.tls.backend.clientCertificateRef', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const secret = new plus.Secret(chart, 'client', { metadata: { name: 'client', namespace: 'certs' } });
     new Gateway(chart, 'a', {
       metadata: { name: 'a', namespace: 'infra' },
@@ -91,7 +92,7 @@ describe('Gateway backendClientCertificate', () => {
   test('refuses a bad Secret name', () => {
     expect(
       () =>
-        new Gateway(Testing.chart(), 'a', {
+        new Gateway(testChart(), 'a', {
           listeners: [{ name: 'http', protocol: 'HTTP' }],
           backendClientCertificate: { name: 'Client_Cert' },
         }),

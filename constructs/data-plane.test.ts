@@ -1,8 +1,9 @@
-import { Chart, Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { versions } from '../local/toolchain/versions.ts';
 import { AgentDaemonSet } from './agent-daemon-set.ts';
 import { ENVOY_ADMIN_SOCKET, ENVOY_IMAGE, ENVOY_VERSION, EnvoyDaemonSet } from './envoy-daemon-set.ts';
 import { Operator, operatorClusterRules } from './operator.ts';
+import { testApp } from '../test-support/cdk8s.ts';
 
 const bootstrap = {
   node: { id: 'portico-envoy', cluster: 'portico' },
@@ -14,7 +15,7 @@ const bootstrap = {
 const byKind = (objs: ReturnType<Chart['toJson']>, kind: string) => objs.filter((o) => o.kind === kind);
 
 function chart() {
-  return new Chart(Testing.app(), 'portico', { namespace: 'portico-system' });
+  return new Chart(testApp(), 'portico', { namespace: 'portico-system' });
 }
 
 describe('EnvoyDaemonSet', () => {

@@ -1,18 +1,19 @@
 import { Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import { Gateway, type GatewayProps } from './gateway.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 const https = { name: 'https', protocol: 'HTTPS' as const, certificateRefs: [{ name: 'cert' }] };
 
 function synth(props: GatewayProps) {
-  const chart = Testing.chart();
+  const chart = testChart();
   new Gateway(chart, 'gw', { metadata: { name: 'gw', namespace: 'edge' }, listeners: [https], ...props });
   return Testing.synth(chart)[0].spec;
 }
 
 describe('Gateway frontendTls', () => {
   test('writes spec.tls.frontend: default, per-port overrides, modes and cross-namespace refs', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const ca = new plus.ConfigMap(chart, 'ca', { metadata: { name: 'client-ca', namespace: 'edge' } });
     new Gateway(chart, 'gw', {
       metadata: { name: 'gw', namespace: 'edge' },
@@ -97,7 +98,7 @@ describe('Gateway frontendTls', () => {
     expect(() => synth({ frontendTls: { perPort: [{ port: 8443 }] } })).toThrow(
       /frontendTls.perPort\[0\].port 8443 has no HTTPS listener/,
     );
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = new Gateway(chart, 'gw', { frontendTls: { perPort: [{ port: 8443 }] } });
     gw.addListener({ ...https, port: 8443 });
     expect(() => Testing.synth(chart)).not.toThrow();

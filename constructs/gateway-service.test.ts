@@ -1,11 +1,12 @@
 import { Testing } from 'cdk8s';
 import { GatewayService, type GatewayServiceProps } from './gateway-service.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 const gateway = { name: 'my-gateway', namespace: 'infra', uid: '6f1c0a52-0000-4000-8000-000000000001' };
 
 describe('GatewayService', () => {
   test("carries the Gateway's infrastructure labels and annotations; Portico's own labels win", () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new GatewayService(chart, 'svc', {
       gateway,
       listenerPorts: [80],
@@ -20,13 +21,12 @@ describe('GatewayService', () => {
     });
     expect(obj.metadata.annotations).toEqual({ 'example.com/key1': 'value1' });
     expect(
-      () =>
-        new GatewayService(Testing.chart(), 'bad', { gateway, listenerPorts: [80], labels: { 'a b': 'x' } }),
+      () => new GatewayService(testChart(), 'bad', { gateway, listenerPorts: [80], labels: { 'a b': 'x' } }),
     ).toThrow('labels["a b"] must be a Kubernetes label or annotation key ([prefix/]name)');
   });
 
   test('synthesizes the per-Gateway LoadBalancer Service', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const svc = new GatewayService(chart, 'svc', {
       gateway,
       listenerPorts: [443, 80, 443, 8443],
@@ -61,7 +61,7 @@ describe('GatewayService', () => {
   });
 
   test('asks IPAM for nothing in particular when no IPs are requested', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new GatewayService(chart, 'svc', { gateway, listenerPorts: [80] });
     const [obj] = Testing.synth(chart);
     expect(obj.metadata.annotations).toBeUndefined();
@@ -93,11 +93,11 @@ describe('GatewayService', () => {
     ],
   ];
   test.each(bad)('rejects %s', (_name, props, message) => {
-    expect(
-      () => new GatewayService(Testing.chart(), 'svc', { gateway, listenerPorts: [80], ...props }),
-    ).toThrow(message);
-    expect(
-      () => new GatewayService(Testing.chart(), 'svc', { gateway, listenerPorts: [80], ...props }),
-    ).toThrow('GatewayService "test/svc": ');
+    expect(() => new GatewayService(testChart(), 'svc', { gateway, listenerPorts: [80], ...props })).toThrow(
+      message,
+    );
+    expect(() => new GatewayService(testChart(), 'svc', { gateway, listenerPorts: [80], ...props })).toThrow(
+      'GatewayService "test/svc": ',
+    );
   });
 });

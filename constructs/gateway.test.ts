@@ -2,12 +2,13 @@ import { Chart, Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import { Gateway, type ListenerProps } from './gateway.ts';
 import { GatewayClass } from './gateway-class.ts';
+import { testApp, testChart } from '../test-support/cdk8s.ts';
 
 const certs = [{ name: 'demo-cert' }];
 
 describe('Gateway', () => {
   test('synthesizes listeners of every protocol', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = new Gateway(chart, 'gw', {
       metadata: { name: 'lab', namespace: 'infra' },
       addresses: ['127.0.200.10'],
@@ -43,7 +44,7 @@ describe('Gateway', () => {
   });
 
   test('takes the class and certificates as constructs', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const cls = new GatewayClass(chart, 'cls', { metadata: { name: 'edge' } });
     const secret = new plus.Secret(chart, 'cert', { metadata: { name: 'tls-cert', namespace: 'certs' } });
     new Gateway(chart, 'gw', {
@@ -138,13 +139,13 @@ describe('Gateway', () => {
     ],
   ];
   test.each(invalid)('refuses %s', (_what, listeners, message) => {
-    const chart = Testing.chart();
+    const chart = testChart();
     expect(() => new Gateway(chart, 'gw', { listeners })).toThrow(/^Gateway "test\/gw": listeners\[\d\]\./);
-    expect(() => new Gateway(Testing.chart(), 'gw', { listeners })).toThrow(message);
+    expect(() => new Gateway(testChart(), 'gw', { listeners })).toThrow(message);
   });
 
   test('takes TLS listeners in modes Terminate and Passthrough on one port (TLSRouteModeMixed)', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = new Gateway(chart, 'gw', {
       listeners: [
         { name: 'a', protocol: 'TLS', port: 8443, hostname: 'a.example.com', tlsMode: 'Passthrough' },
@@ -166,7 +167,7 @@ describe('Gateway', () => {
   });
 
   test('writes spec.infrastructure', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new Gateway(chart, 'gw', {
       listeners: [{ name: 'a', protocol: 'HTTP' }],
       infrastructure: { labels: { team: 'a' }, annotations: { note: 'x' } },
@@ -176,24 +177,24 @@ describe('Gateway', () => {
   });
 
   test('refuses a bad address and class name', () => {
-    expect(() => new Gateway(Testing.chart(), 'gw', { addresses: ['10.0.0.300'] })).toThrow(
+    expect(() => new Gateway(testChart(), 'gw', { addresses: ['10.0.0.300'] })).toThrow(
       'addresses[0] must be an IPv4 or IPv6 address, got "10.0.0.300"',
     );
     // The one IP parser (constructs/ip.ts), as the pools and IPAM use: no loose IPv6 look-alikes.
     for (const bad of [':::', '1::2::3', 'fe80::1%eth0', '::1.2.3.4'])
-      expect(() => new Gateway(Testing.chart(), 'gw', { addresses: [bad] })).toThrow(
+      expect(() => new Gateway(testChart(), 'gw', { addresses: [bad] })).toThrow(
         `addresses[0] must be an IPv4 or IPv6 address, got "${bad}"`,
       );
     expect(
-      new Gateway(Testing.chart(), 'gw', { addresses: ['fd00::1'] }).apiObject.toJson().spec.addresses,
+      new Gateway(testChart(), 'gw', { addresses: ['fd00::1'] }).apiObject.toJson().spec.addresses,
     ).toEqual([{ type: 'IPAddress', value: 'fd00::1' }]);
-    expect(() => new Gateway(Testing.chart(), 'gw', { gatewayClass: 'Bad Class' })).toThrow(
+    expect(() => new Gateway(testChart(), 'gw', { gatewayClass: 'Bad Class' })).toThrow(
       'gatewayClassName must be a lower-case DNS subdomain',
     );
   });
 
   test('refuses a Gateway without listeners at synth time', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new Gateway(chart, 'gw');
     expect(() => Testing.synth(chart)).toThrow(
       '[test/gw] Gateway: listeners must not be empty; call addListener()',
@@ -203,7 +204,7 @@ describe('Gateway', () => {
 
 describe('GatewayClass', () => {
   test('defaults to Portico, cluster-scoped even in a namespaced chart', () => {
-    const namespaced = new Chart(Testing.app(), 'ns', { namespace: 'portico-system' });
+    const namespaced = new Chart(testApp(), 'ns', { namespace: 'portico-system' });
     new GatewayClass(namespaced, 'cls', { description: 'lab' });
     const [obj] = namespaced.toJson();
     expect(obj).toMatchSnapshot();
@@ -212,7 +213,7 @@ describe('GatewayClass', () => {
   });
 
   test('refuses a controller name without a domain', () => {
-    expect(() => new GatewayClass(Testing.chart(), 'cls', { controllerName: 'portico' })).toThrow(
+    expect(() => new GatewayClass(testChart(), 'cls', { controllerName: 'portico' })).toThrow(
       'GatewayClass "test/cls": controllerName must be a domain-prefixed path',
     );
   });

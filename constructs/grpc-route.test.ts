@@ -1,9 +1,10 @@
 import { Testing } from 'cdk8s';
 import { Gateway } from './gateway.ts';
 import { GrpcRoute } from './grpc-route.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 function setup() {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', {
     metadata: { name: 'grpc-gw' },
     listeners: [

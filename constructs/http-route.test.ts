@@ -3,9 +3,10 @@ import * as plus from 'cdk8s-plus-34';
 import { Gateway } from './gateway.ts';
 import { HttpRoute, type HttpRouteRule } from './http-route.ts';
 import type { HttpRouteRetry } from './http-retry.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 function setup() {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', {
     metadata: { name: 'my-gateway' },
     listeners: [
@@ -360,7 +361,7 @@ describe('HttpRoute', () => {
   });
 
   test('refuses a Gateway whose only listeners are TLS, and an unknown sectionName', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = new Gateway(chart, 'gw', {
       listeners: [{ name: 'tls', protocol: 'TLS', tlsMode: 'Passthrough' }],
     });
@@ -375,7 +376,7 @@ describe('HttpRoute', () => {
   });
 
   test('refuses a route with no parent at synth time', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new HttpRoute(chart, 'route');
     expect(() => Testing.synth(chart)).toThrow(
       'HttpRoute: parentRefs must not be empty; call attachTo(gateway)',

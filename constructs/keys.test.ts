@@ -1,6 +1,5 @@
 // What a JavaScript user (no type checker) gets for a misspelt or misplaced key: an error naming
 // it and the fix, never a silently dropped field. Props are cast as plain JavaScript would pass them.
-import { Testing } from 'cdk8s';
 import { Gateway } from './gateway.ts';
 import { GrpcRoute } from './grpc-route.ts';
 import { HttpRoute } from './http-route.ts';
@@ -10,18 +9,19 @@ import { L2AnnouncementPolicy } from './l2-announcement-policy.ts';
 import { LoadBalancerIpPool } from './lb-ip-pool.ts';
 import { ReferenceGrant } from './reference-grant.ts';
 import { TcpRoute } from './tcp-route.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 const js = <T>(v: unknown) => v as T;
 
 function setup() {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', { listeners: [{ name: 'web', protocol: 'HTTP' }] });
   return { chart, gw };
 }
 
 describe('unknown keys in construct props', () => {
   test('a misspelt listener field names the listener and the right spelling', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     expect(
       () =>
         new Gateway(chart, 'gw', {
@@ -33,7 +33,7 @@ describe('unknown keys in construct props', () => {
   });
 
   test('a misspelt top-level prop and allowedRoutes field', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     expect(() => new Gateway(chart, 'a', js({ listener: [] }))).toThrow(
       'Gateway "test/a": listener is not a known field; did you mean "listeners"?',
     );
@@ -102,14 +102,14 @@ describe('unknown keys in construct props', () => {
   });
 
   test('a value that is not an object', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     expect(() => new Gateway(chart, 'gw', { listeners: [js('web')] })).toThrow(
       'Gateway "test/gw": listeners[0] must be an object, got "web"',
     );
   });
 
   test('pools, policies, grants, classes and TCP routes refuse unknown keys too', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     expect(() => new LoadBalancerIpPool(chart, 'p', js({ block: [{ cidr: '10.0.0.0/29' }] }))).toThrow(
       /block is not a known field; did you mean "blocks"\?/,
     );

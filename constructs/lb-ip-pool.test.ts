@@ -1,10 +1,11 @@
 import { Chart, Testing } from 'cdk8s';
 import { type IpBlock, LoadBalancerIpPool } from './lb-ip-pool.ts';
 import { L2AnnouncementPolicy, type L2AnnouncementPolicyProps } from './l2-announcement-policy.ts';
+import { testApp, testChart } from '../test-support/cdk8s.ts';
 
 describe('LoadBalancerIpPool', () => {
   test('synthesizes CIDR and range blocks, cluster-scoped', () => {
-    const chart = new Chart(Testing.app(), 'lab', { namespace: 'portico-system' });
+    const chart = new Chart(testApp(), 'lab', { namespace: 'portico-system' });
     const pool = new LoadBalancerIpPool(chart, 'pool', {
       metadata: { name: 'lab' },
       blocks: [{ cidr: '127.0.200.0/24' }],
@@ -54,7 +55,7 @@ describe('LoadBalancerIpPool', () => {
       'blocks[0] start 10.0.0.1 and stop fd00::1 must be of the same IP family',
     ],
   ])('refuses %s', (_what, blocks, message) => {
-    expect(() => new LoadBalancerIpPool(Testing.chart(), 'pool', { blocks })).toThrow(
+    expect(() => new LoadBalancerIpPool(testChart(), 'pool', { blocks })).toThrow(
       `LoadBalancerIpPool "test/pool": ${message}`,
     );
   });
@@ -62,7 +63,7 @@ describe('LoadBalancerIpPool', () => {
   test('lets IPv4 and IPv6 blocks with equal numbers coexist', () => {
     expect(
       () =>
-        new LoadBalancerIpPool(Testing.chart(), 'pool', {
+        new LoadBalancerIpPool(testChart(), 'pool', {
           blocks: [{ cidr: '0.0.0.0/24' }, { cidr: '::/120' }],
         }),
     ).not.toThrow();
@@ -71,17 +72,17 @@ describe('LoadBalancerIpPool', () => {
   test('refuses a selector expression without values, and an empty pool at synth', () => {
     expect(
       () =>
-        new LoadBalancerIpPool(Testing.chart(), 'pool', {
+        new LoadBalancerIpPool(testChart(), 'pool', {
           serviceSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] },
         }),
     ).toThrow('serviceSelector.matchExpressions[0].values must not be empty with operator In');
     expect(
       () =>
-        new LoadBalancerIpPool(Testing.chart(), 'pool', {
+        new LoadBalancerIpPool(testChart(), 'pool', {
           serviceSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] },
         }),
     ).toThrow('serviceSelector.matchExpressions[0].values must be empty with operator Exists');
-    const chart = Testing.chart();
+    const chart = testChart();
     new LoadBalancerIpPool(chart, 'pool');
     expect(() => Testing.synth(chart)).toThrow(
       'LoadBalancerIpPool: blocks must not be empty; call addBlock()',
@@ -91,7 +92,7 @@ describe('LoadBalancerIpPool', () => {
 
 describe('L2AnnouncementPolicy', () => {
   test('defaults to announcing LoadBalancer IPs on every interface', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new L2AnnouncementPolicy(chart, 'policy', {
       metadata: { name: 'lab' },
       nodeSelector: {
@@ -121,7 +122,7 @@ describe('L2AnnouncementPolicy', () => {
       'nodeSelector.matchExpressions[0].values must not be empty',
     ],
   ])('refuses %s', (_what, props, message) => {
-    expect(() => new L2AnnouncementPolicy(Testing.chart(), 'policy', props)).toThrow(
+    expect(() => new L2AnnouncementPolicy(testChart(), 'policy', props)).toThrow(
       `L2AnnouncementPolicy "test/policy": ${message}`,
     );
   });

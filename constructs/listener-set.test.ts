@@ -3,8 +3,9 @@ import { Gateway } from './gateway.ts';
 import { HttpRoute } from './http-route.ts';
 import { ListenerSet } from './listener-set.ts';
 import { ReferenceGrant } from './reference-grant.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
-const open = (chart = Testing.chart(), from: 'Same' | 'All' | 'None' = 'All') =>
+const open = (chart = testChart(), from: 'Same' | 'All' | 'None' = 'All') =>
   new Gateway(chart, 'gw', {
     metadata: { name: 'shared', namespace: 'infra' },
     allowedListeners: { from },
@@ -13,7 +14,7 @@ const open = (chart = Testing.chart(), from: 'Same' | 'All' | 'None' = 'All') =>
 
 describe('ListenerSet', () => {
   test('synthesizes a set on its Gateway, and routes attach to it by kind', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = open(chart);
     const ls = new ListenerSet(chart, 'team', {
       metadata: { name: 'team-a', namespace: 'team-a' },
@@ -58,7 +59,7 @@ describe('ListenerSet', () => {
   });
 
   test('a Gateway by name is taken as given (its allowedListeners are checked at run time)', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new ListenerSet(chart, 'ls', {
       gateway: { name: 'elsewhere', namespace: 'infra' },
       listeners: [{ name: 'web', protocol: 'HTTP' }],
@@ -67,10 +68,10 @@ describe('ListenerSet', () => {
   });
 
   test('refuses a Gateway that would not admit it', () => {
-    expect(() => new ListenerSet(Testing.chart(), 'ls', { gateway: open(undefined, 'None') })).toThrow(
+    expect(() => new ListenerSet(testChart(), 'ls', { gateway: open(undefined, 'None') })).toThrow(
       'ListenerSet "test/ls": gateway Gateway "shared" admits no ListenerSets; set allowedListeners on it',
     );
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = open(chart, 'Same');
     expect(() => new ListenerSet(chart, 'ls', { metadata: { namespace: 'team-a' }, gateway: gw })).toThrow(
       'admits ListenerSets from its own namespace only (allowedListeners.from "Same"); create the ListenerSet in namespace infra',
@@ -78,7 +79,7 @@ describe('ListenerSet', () => {
   });
 
   test('checks listeners as a Gateway does, names unique within the set only', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const ls = new ListenerSet(chart, 'ls', {
       gateway: open(chart),
       listeners: [{ name: 'http', protocol: 'HTTP' }],
@@ -95,12 +96,12 @@ describe('ListenerSet', () => {
   });
 
   test('synth refuses an empty set and a listener whose port the Gateway serves with another protocol', () => {
-    const empty = Testing.chart();
+    const empty = testChart();
     new ListenerSet(empty, 'ls', { gateway: open(empty) });
     expect(() => Testing.synth(empty)).toThrow(
       'ListenerSet: listeners must not be empty; call addListener()',
     );
-    const clash = Testing.chart();
+    const clash = testChart();
     new ListenerSet(clash, 'ls', {
       gateway: open(clash),
       listeners: [{ name: 'raw', protocol: 'TCP', port: 80 }],
@@ -111,7 +112,7 @@ describe('ListenerSet', () => {
   });
 
   test('refuses unknown keys, a selector without from "Selector", and a kind that contradicts the parent', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const gw = open(chart);
     expect(
       () =>
@@ -134,7 +135,7 @@ describe('ListenerSet', () => {
   });
 
   test('synth refuses a route sectionName the set does not have', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     const ls = new ListenerSet(chart, 'ls', {
       metadata: { name: 'team' },
       gateway: open(chart),

@@ -1,10 +1,11 @@
-import { Chart, Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { l2AnnouncementPolicyCrd } from './l2-announcement-policy.ts';
 import { loadBalancerIpPoolCrd } from './lb-ip-pool.ts';
 import { PorticoCrd, toWireSchema } from './portico-crds.ts';
+import { testApp } from '../test-support/cdk8s.ts';
 
 function synth() {
-  const chart = new Chart(Testing.app(), 'crds', { namespace: 'portico-system' });
+  const chart = new Chart(testApp(), 'crds', { namespace: 'portico-system' });
   new PorticoCrd(chart, 'pool', loadBalancerIpPoolCrd);
   new PorticoCrd(chart, 'policy', l2AnnouncementPolicyCrd);
   return chart.toJson();

@@ -6,6 +6,7 @@ import { cond, parent, route, snap } from '../test-support/translate/scenario-he
 import { translate } from '../operator/translate/translate.ts';
 import { Gateway } from './gateway.ts';
 import { HttpRoute } from './http-route.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 type Where = 'path' | 'header' | 'query';
 
@@ -19,7 +20,7 @@ const match = (where: Where, value: string) =>
       };
 
 function constructAccepts(where: Where, pattern: string): boolean {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', {
     metadata: { name: 'my-gateway' },
     listeners: [{ name: 'web', protocol: 'HTTP' }],

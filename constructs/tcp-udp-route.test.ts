@@ -3,9 +3,10 @@ import * as plus from 'cdk8s-plus-34';
 import { Gateway } from './gateway.ts';
 import { TcpRoute } from './tcp-route.ts';
 import { UdpRoute } from './udp-route.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 function setup() {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', {
     metadata: { name: 'l4-gw' },
     listeners: [
@@ -50,7 +51,7 @@ describe('Gateway TCP and UDP listeners', () => {
       'listeners[0].allowedRoutes.kinds[0] "UDPRoute" cannot attach to a TCP listener; use TCPRoute',
     ],
   ])('refuses %j', (listener, message) => {
-    expect(() => new Gateway(Testing.chart(), 'gw', { listeners: [listener] })).toThrow(message);
+    expect(() => new Gateway(testChart(), 'gw', { listeners: [listener] })).toThrow(message);
   });
 });
 
@@ -102,8 +103,8 @@ describe('TcpRoute and UdpRoute', () => {
       'backendRefs[0].weight must be an integer between 0 and 1000000',
     ],
   ])('refuse %s', (_what, props, message) => {
-    expect(() => new TcpRoute(Testing.chart(), 'route', props)).toThrow(`TcpRoute "test/route": ${message}`);
-    expect(() => new UdpRoute(Testing.chart(), 'route', props)).toThrow(`UdpRoute "test/route": ${message}`);
+    expect(() => new TcpRoute(testChart(), 'route', props)).toThrow(`TcpRoute "test/route": ${message}`);
+    expect(() => new UdpRoute(testChart(), 'route', props)).toThrow(`UdpRoute "test/route": ${message}`);
   });
 
   test('refuse attachment to a listener of another protocol at synth time', () => {
@@ -124,7 +125,7 @@ describe('TcpRoute and UdpRoute', () => {
   });
 
   test('refuse a missing parent at synth time', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new UdpRoute(chart, 'udp', { backendRefs: [{ service: 'a', port: 1 }] });
     expect(() => Testing.synth(chart)).toThrow('parentRefs must not be empty; call attachTo(gateway)');
   });

@@ -3,9 +3,10 @@ import * as plus from 'cdk8s-plus-34';
 import { Gateway } from './gateway.ts';
 import { ReferenceGrant } from './reference-grant.ts';
 import { TlsRoute } from './tls-route.ts';
+import { testChart } from '../test-support/cdk8s.ts';
 
 function setup() {
-  const chart = Testing.chart();
+  const chart = testChart();
   const gw = new Gateway(chart, 'gw', {
     metadata: { name: 'tls-gw' },
     listeners: [
@@ -64,7 +65,7 @@ describe('TlsRoute', () => {
       'backendRefs[0].weight must be an integer between 0 and 1000000',
     ],
   ])('refuses %s', (_what, props, message) => {
-    expect(() => new TlsRoute(Testing.chart(), 'route', props)).toThrow(`TlsRoute "test/route": ${message}`);
+    expect(() => new TlsRoute(testChart(), 'route', props)).toThrow(`TlsRoute "test/route": ${message}`);
   });
 
   test('refuses attachment to an HTTP listener at synth time', () => {
@@ -82,7 +83,7 @@ describe('TlsRoute', () => {
 
 describe('ReferenceGrant', () => {
   test('lets routes of one namespace use Services of another', () => {
-    const chart = Testing.chart();
+    const chart = testChart();
     new ReferenceGrant(chart, 'grant', {
       metadata: { name: 'allow-routes', namespace: 'backends' },
       from: [{ kind: 'HTTPRoute', namespace: 'team-a' }],
@@ -116,7 +117,7 @@ describe('ReferenceGrant', () => {
       'from[0].namespace must be a lower-case DNS subdomain',
     ],
   ])('refuses %s', (_what, props, message) => {
-    expect(() => new ReferenceGrant(Testing.chart(), 'grant', props)).toThrow(
+    expect(() => new ReferenceGrant(testChart(), 'grant', props)).toThrow(
       `ReferenceGrant "test/grant": ${message}`,
     );
   });

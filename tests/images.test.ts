@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Testing } from 'cdk8s';
 import { TlsPassthroughChart } from '../charts/examples/tls-passthrough.ts';
 import { ensureImages, type BuiltImage } from '../local/images/build.ts';
 import {
@@ -19,6 +18,7 @@ import { importImages, parseImageList } from '../local/images/import.ts';
 import { fullName } from '../local/images/oci.ts';
 import { waitFor } from '../local/common/process.ts';
 import { startContainerd, type ThrowawayContainerd } from '../test-support/throwaway-containerd.ts';
+import { testApp } from '../test-support/cdk8s.ts';
 
 const run = promisify(execFile);
 
@@ -169,7 +169,7 @@ test('the echo stand-in answers with its hostname inside its network namespace',
 }, 30000);
 
 test("nginx serves TLS with the lab chart's config and certificate", async () => {
-  const app = Testing.app();
+  const app = testApp();
   const chart = new TlsPassthroughChart(app, 'tls');
   const cm = chart.toJson().find((o: { kind: string }) => o.kind === 'ConfigMap') as {
     data: Record<string, string>;

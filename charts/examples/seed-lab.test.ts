@@ -1,8 +1,8 @@
-import { Testing } from 'cdk8s';
 import { addSeedLab } from './index.ts';
+import { testApp } from '../../test-support/cdk8s.ts';
 
 function lab() {
-  const app = Testing.app();
+  const app = testApp();
   addSeedLab(app);
   return Object.fromEntries(app.charts.map((c) => [c.node.id, c.toJson()]));
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Chart, Testing } from 'cdk8s';
 import * as plus from 'cdk8s-plus-34';
 import { Gateway, HttpRoute } from '../../constructs/index.ts';
+import { testApp } from '../../test-support/cdk8s.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -15,7 +16,7 @@ describe('the README example', () => {
   });
 
   test('synthesizes the Gateway and route it shows', () => {
-    const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
+    const chart = new Chart(testApp(), 'shop', { namespace: 'shop' });
     const web = new plus.Deployment(chart, 'web', {
       containers: [{ image: 'nginx:1.27', portNumber: 8080 }],
     });

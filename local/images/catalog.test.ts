@@ -1,4 +1,3 @@
-import { Testing } from 'cdk8s';
 import { InstallChart } from '../../charts/install-chart.ts';
 import { addSeedLab } from '../../charts/examples/index.ts';
 import {
@@ -9,9 +8,10 @@ import {
   STAND_IN_IMAGES,
   STAND_IN_LABEL,
 } from './catalog.ts';
+import { testApp } from '../../test-support/cdk8s.ts';
 
 function chartImages(): Set<string> {
-  const app = Testing.app();
+  const app = testApp();
   addSeedLab(app);
   new InstallChart(app, 'portico');
   const images = new Set<string>();

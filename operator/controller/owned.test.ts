@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import { GatewayService } from '../../constructs/gateway-service.ts';
 import { ownedServiceObjects, type OwnedInvalid } from './owned.ts';
 import type { OwnedService } from '../translate/types.ts';
+import { testChart } from '../../test-support/cdk8s.ts';
 
 const svc = (gateway: string, ports: number[]): OwnedService => ({
   name: `portico-${gateway}`,
@@ -66,7 +67,7 @@ test('applies what cdk8s synth writes for the GatewayService construct', () => {
     loadBalancerIPs: ['127.0.200.7', 'fd00::7'],
     infrastructure: { labels: { team: 'a' }, annotations: { 'example.com/x': 'y' } },
   };
-  const chart = Testing.chart();
+  const chart = testChart();
   new GatewayService(chart, 'svc', {
     gateway: { ...s.owner, namespace: s.namespace },
     listenerPorts: [443, 80],
