@@ -14,6 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { Watch } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { writeLogsTo } from '../local/common/process.ts';
 import { startLocalCluster } from '../local/light/cluster.ts';
 import type { Pod } from '../local/light/pods.ts';
 import { endpointSliceYaml, startBackend } from '../local/light/workloads.ts';
@@ -45,6 +46,8 @@ const SNAPSHOTS = process.env.E2E_HEAP_SNAPSHOTS;
 // A file: the API server's CPU profile over the burst's first E2E_APISERVER_PROFILE_S seconds
 // (default 6), for `go tool pprof`.
 const PROFILE = process.env.E2E_APISERVER_PROFILE;
+// A directory: every process's whole log (the operator's, at LOG_LEVEL=debug, times each pass).
+if (process.env.E2E_LOG_DIR) writeLogsTo(process.env.E2E_LOG_DIR);
 const GATEWAYS = 100;
 const BURST = Math.min(1000, ROUTES);
 const NS = 'default';
@@ -375,13 +378,18 @@ try {
   if (SAMPLES > 0) {
     // 3. Route propagation: a new route each time, an isolated change (a pause between them).
     const lat: number[] = [];
+    const slow: string[] = [];
     for (let s = 0; s < SAMPLES; s++) {
       const i = ROUTES + s;
+      const at = new Date().toISOString();
       await create(i);
       const start = performance.now();
       lat.push((await firstOk(i, 30000)) - start);
+      // When: to find in the operator's log (E2E_LOG_DIR) what it was doing.
+      if (lat.at(-1)! > 100) slow.push(`${routeName(i)} created ${at}: ${Math.round(lat.at(-1)!)} ms`);
       await sleep(100);
     }
+    if (slow.length) log(`changes over 100 ms: ${slow.join('; ')}`);
     log(
       `route propagation (${load()}); slowest ms: ${JSON.stringify(
         [...lat]

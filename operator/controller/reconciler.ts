@@ -54,10 +54,17 @@ export class ReconcileError extends Error {
 }
 
 const NONE = {};
+const ECHO_LIMIT = 50000;
 
 export class Reconciler {
   /** Cached route object -> the desired parents its status was last found or made equal to. */
   private readonly settled = new WeakMap<object, unknown>();
+  /**
+   * Per route written: the version our write made and the parents it wrote. A burst's writes come
+   * back after its passes; when the translation still wants what was written, the echo needs no
+   * comparison (at 10,000 routes, a pass after a burst would otherwise compare thousands).
+   */
+  private readonly echoes = new Map<string, { rv: string; ours: unknown }>();
   /** Which routes each status pass looks at: those that changed since the last one. */
   private readonly routePlan = new RouteStatusPlan();
 
@@ -201,12 +208,26 @@ export class Reconciler {
         w.skip(type, 'unchanged');
         continue;
       }
+      const echo = this.echoes.get(key);
+      if (echo && echo.rv === live.metadata?.resourceVersion) {
+        this.echoes.delete(key);
+        if (echo.ours === (ours ?? NONE)) {
+          this.settled.set(live, echo.ours);
+          w.skip(type, 'unchanged');
+          continue;
+        }
+      }
       // Routes that no longer name a Portico Gateway lose only Portico's entries.
       if (!ours && !existing.some((p) => p.controllerName === CONTROLLER_NAME)) continue;
       jobs.push(async () => {
         const parents = mergeRouteParents(existing, ours ?? [], CONTROLLER_NAME);
-        if (await write(type, live, { ...live.status, parents })) this.settled.set(live, ours ?? NONE);
-        else this.routePlan.unsettled(key);
+        if (await write(type, live, { ...live.status, parents })) {
+          this.settled.set(live, ours ?? NONE);
+          const rv = w.versionWritten(type, live);
+          if (rv) this.echoes.set(key, { rv, ours: ours ?? NONE });
+          // Unclaimed (the route went first): only the oldest go, and they cost a comparison.
+          if (this.echoes.size > ECHO_LIMIT) this.echoes.delete(this.echoes.keys().next().value!);
+        } else this.routePlan.unsettled(key);
       });
     }
     await runBounded(jobs, w.concurrency);

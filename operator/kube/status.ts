@@ -83,7 +83,7 @@ export class StatusWriter {
   private readonly sent = new Map<string, Record<string, unknown>>();
   private readonly written = new Map<
     string,
-    { fromRv: string | undefined; status: Record<string, unknown> }
+    { fromRv: string | undefined; toRv: string | undefined; status: Record<string, unknown> }
   >();
 
   constructor(
@@ -124,11 +124,13 @@ export class StatusWriter {
     // Merge patch: keys we no longer set are removed with null, arrays are replaced whole.
     const patch: Record<string, unknown> = { ...status };
     for (const k of Object.keys(live.status ?? {})) if (!(k in status)) patch[k] = null;
+    let toRv: string | undefined;
     try {
-      await this.patchWithRetry(type, resourcePath(type, m.namespace, m.name, 'status'), {
+      const answer = await this.patchWithRetry(type, resourcePath(type, m.namespace, m.name, 'status'), {
         metadata: { resourceVersion: m.resourceVersion },
         status: patch,
       });
+      toRv = (answer as WithStatus | undefined)?.metadata?.resourceVersion;
     } catch (err) {
       this.sent.delete(key);
       if (isKubeError(err, 409)) {
@@ -139,13 +141,23 @@ export class StatusWriter {
       if (isKubeError(err, 404)) return this.skip(type, 'gone');
       throw err;
     }
-    this.written.set(key, { fromRv: m.resourceVersion, status });
+    this.written.set(key, { fromRv: m.resourceVersion, toRv, status });
     if (this.written.size > MEMO_LIMIT) this.written.delete(this.written.keys().next().value!);
     this.writes++;
     this.opts.onWrite?.(type.kind);
     this.opts.onWritten?.(type, live, status);
     this.opts.logger.debug({ kind: type.kind, namespace: m.namespace, name: m.name }, 'status written');
     return true;
+  }
+
+  /**
+   * The resourceVersion our write made of `live` (the version it was written from), if the server
+   * said: the object of that version holds exactly the status written.
+   */
+  versionWritten(type: ResourceType, live: WithStatus): string | undefined {
+    const m = live.metadata ?? {};
+    const w = this.written.get(`${type.kind}/${m.namespace ?? ''}/${m.name ?? ''}`);
+    return w && w.fromRv === m.resourceVersion ? w.toRv : undefined;
   }
 
   /** Whether `obj` carries the status this writer last sent for it: our own write, come back. */
@@ -160,21 +172,21 @@ export class StatusWriter {
     return this.opts.concurrency ?? 16;
   }
 
-  private async patchWithRetry(type: ResourceType, path: string, body: unknown): Promise<void> {
+  private async patchWithRetry(type: ResourceType, path: string, body: unknown): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       // Re-checked after each sleep: another writer's 429 may have made the pause longer.
       for (let wait = this.pausedUntil - Date.now(); wait > 0; wait = this.pausedUntil - Date.now())
         await sleep(wait);
       await this.acquire();
       try {
-        await this.client.request(path, {
+        const answer = await this.client.request(path, {
           method: 'PATCH',
           patchType: 'merge',
           query: { fieldManager: 'portico' },
           body,
         });
         this.window = Math.min(this.concurrency, this.window + 1);
-        return;
+        return answer;
       } catch (err) {
         const delay = retryDelayMs(err, attempt, this.opts.retry);
         if (delay === undefined) throw err;

@@ -153,8 +153,3 @@ export function attachRoute(
   }
   return parents;
 }
-
-/** Does the live route carry status entries written by Portico (which may need clearing)? */
-export function hasOurParents(raw: unknown): boolean {
-  return arr(obj(obj(raw).status).parents).some((p) => obj(p).controllerName === CONTROLLER_NAME);
-}

@@ -174,6 +174,84 @@ it("a Gateway's status echo rebuilds nothing, and its transition times come from
   expect(translate(later).gatewayStatuses).toEqual(cold(later).gatewayStatuses);
 });
 
+/** `n` routes on gw-a, each a new object of its own. */
+function manyRoutes(n: number): Snapshot {
+  const s = threeGateways();
+  const routes = Array.from({ length: n }, (_, i) =>
+    httpRoute(`many-${i}`, {
+      parentRefs: [{ name: 'gw-a' }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: `/m${i}` } }],
+          backendRefs: [{ name: 'echo-1', port: 8080 }],
+        },
+      ],
+    }),
+  );
+  return { ...s, httpRoutes: [...s.httpRoutes, ...routes] };
+}
+
+/** Every route as our status write hands it back: new object, new resourceVersion, that status. */
+function echoed(s: Snapshot, result: ReturnType<typeof translate>): Snapshot {
+  const statuses = new Map(result.routeStatuses.map((r) => [`${r.namespace}/${r.name}`, r.parents]));
+  return {
+    ...s,
+    httpRoutes: s.httpRoutes.map((r) => ({
+      ...r,
+      metadata: { ...r.metadata, resourceVersion: '2' },
+      status: { parents: structuredClone(statuses.get(`${r.metadata.namespace}/${r.metadata.name}`) ?? []) },
+    })),
+  };
+}
+
+it("routes' status echoes, more than a pass splices, rebuild and re-attach nothing", () => {
+  // A burst's writes land after its last translation: the next pass meets them all at once.
+  const s = manyRoutes(600);
+  const next = echoed(s, translate(s));
+  expect(countsOf(s, next)).toEqual({
+    gatewayModels: 0,
+    routeAttachments: 0,
+    portGroups: 0,
+    routeStageRebuilds: 0,
+  });
+  expect(translate(next)).toEqual(cold(next));
+  // And one real change among them is still seen.
+  const edited = {
+    ...next,
+    httpRoutes: next.httpRoutes.map((r) =>
+      r.metadata.name === 'many-7'
+        ? {
+            ...r,
+            metadata: { ...r.metadata, generation: 2 },
+            spec: { ...r.spec, hostnames: ['seven.example.com'] },
+          }
+        : r,
+    ),
+  };
+  expect(countsOf(next, edited).routeAttachments).toBe(1);
+  expect(translate(edited)).toEqual(cold(edited));
+});
+
+it('a route naming no Portico Gateway gets no status result, whatever its live status holds', () => {
+  // The status writer clears Portico's old entries from the live object; the result must not
+  // depend on live status, or a status echo could not keep a route's model.
+  const s = threeGateways();
+  const orphan = httpRoute('orphan', {
+    parentRefs: [{ name: 'gw-gone' }],
+    rules: [{ backendRefs: [{ name: 'echo-1', port: 8080 }] }],
+  });
+  const entry = {
+    parentRef: { name: 'gw-gone' },
+    controllerName: 'portico.dev/gateway-controller',
+    conditions: [],
+  };
+  for (const parents of [[entry], []]) {
+    const next = { ...s, httpRoutes: [...s.httpRoutes, { ...orphan, status: { parents } }] };
+    expect(translate(next).routeStatuses.find((r) => r.name === 'orphan')).toBeUndefined();
+    expect(translate(next)).toEqual(cold(next));
+  }
+});
+
 it("a Gateway's spec change still rebuilds the models", () => {
   const s = threeGateways();
   const changed = s.gateways.map((g) =>

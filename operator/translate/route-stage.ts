@@ -34,6 +34,8 @@ export interface RouteStage {
 export interface RouteStageDeps {
   readonly model: (kind: RouteKind, raw: unknown) => RouteModel;
   readonly attach: (route: RouteModel) => AttachResult;
+  /** Gives `after` the model of `before` when they differ only in status (see memo.ts carryRoute). */
+  readonly carry?: (kind: RouteKind, before: unknown, after: unknown) => boolean;
 }
 
 const KINDS: readonly [RouteKind, keyof Snapshot][] = [
@@ -130,6 +132,36 @@ function lowerBound<T>(list: readonly T[], id: string, idOf: (x: T) => string): 
 const entryId = (e: Entry): string => e.route.id;
 const attachmentId = (a: Attachment): string => a.route.id;
 
+const nameOf = (raw: unknown): string => {
+  const m = (raw as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
+  return `${String(m?.namespace ?? '')}/${String(m?.name ?? '')}`;
+};
+
+/**
+ * The changes without our own status writes come back: a burst's writes land after its last
+ * translation, and the next pass would otherwise count thousands of changed routes and rebuild.
+ * Stops looking once more than `budget` real changes are found (a rebuild follows anyway).
+ */
+function withoutEchoes(
+  kind: RouteKind,
+  c: { gone: unknown[]; come: unknown[] },
+  d: RouteStageDeps,
+  budget: number,
+): { gone: unknown[]; come: unknown[] } {
+  if (!d.carry || c.gone.length === 0 || c.come.length === 0) return c;
+  const gone = new Map<string, unknown>();
+  for (const raw of c.gone) gone.set(nameOf(raw), raw);
+  const echoes = new Set<unknown>();
+  let real = 0;
+  for (const raw of c.come) {
+    const before = gone.get(nameOf(raw));
+    if (before !== undefined && d.carry(kind, before, raw)) echoes.add(before).add(raw);
+    else if (++real > budget) return c;
+  }
+  if (echoes.size === 0) return c;
+  return { gone: c.gone.filter((x) => !echoes.has(x)), come: c.come.filter((x) => !echoes.has(x)) };
+}
+
 /** The stage updated from the changed route objects, or undefined when a rebuild is needed. */
 function update(
   prev: State,
@@ -144,10 +176,10 @@ function update(
     const before = prev.inputs[k] ?? [];
     const after = inputs[k] ?? [];
     if (before === after) continue;
-    const c = changes(before, after);
+    const kind = (KINDS[k] as [RouteKind, keyof Snapshot])[0];
+    const c = withoutEchoes(kind, changes(before, after), d, budget);
     budget -= c.gone.length + c.come.length;
     if (budget < 0) return undefined;
-    const kind = (KINDS[k] as [RouteKind, keyof Snapshot])[0];
     for (const raw of c.gone) {
       const r = d.model(kind, raw);
       if (!r.meta.name) continue;

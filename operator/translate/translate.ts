@@ -1,12 +1,12 @@
 // The pure core: a snapshot of cluster objects -> statuses, owned objects and the IR.
-import { attachRoute, hasOurParents } from './attach.ts';
+import { attachRoute } from './attach.ts';
 import { buildIR } from './build-ir.ts';
 import { buildGateways, ourClasses } from './gateways.ts';
 import type { GatewayModel } from './gateways.ts';
 import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
 import { setParents } from './listener-sets.ts';
 import { arr, byString, key, meta } from './read.ts';
-import { cachedAttach, cachedGateways, cachedLookup, cachedRoute, refsToken } from './memo.ts';
+import { cachedAttach, cachedGateways, cachedLookup, cachedRoute, carryRoute, refsToken } from './memo.ts';
 import { allAttachments, routeStage, routeStatuses } from './route-stage.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
 import { backendTlsPolicyStatuses, buildBackendTls } from './backend-tls.ts';
@@ -27,10 +27,13 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const backendTls = buildBackendTls(s, l);
   const stage = routeStage(s, [token, gateways], {
     model: (kind, raw) => cachedRoute(l, token, kind, raw),
+    carry: (kind, before, after) => carryRoute(token, kind, before, after),
     attach: (r) =>
       cachedAttach(r, gateways, (out) => {
+        // None for a route that names no Portico Gateway: the status writer clears the entries
+        // Portico wrote before from the live object, so the result never depends on live status.
         const parents = attachRoute(l, r, byKey, now, out, sets);
-        return parents.length > 0 || hasOurParents(r.raw)
+        return parents.length > 0
           ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, parents }
           : undefined;
       }),
