@@ -17,6 +17,7 @@ import { startBackend } from '../local/light/workloads.ts';
 import { serviceYaml } from './service-yaml.ts';
 import { KubeClient, isKubeError } from '../operator/kube/rest.ts';
 import { LEASES, RESOURCES, resourcePath, type ResourceKey } from '../operator/kube/resources.ts';
+import { runBounded } from '../operator/kube/status.ts';
 import { parseFlags, runOperator, type RunningOperator } from '../operator/main.ts';
 import { renderBootstrap } from '../operator/xds/bootstrap.ts';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
@@ -124,6 +125,24 @@ export async function eventually<T>(
     throw new Error(`${(err as Error).message}${last ? `; last error: ${String(last)}` : ''}`);
   }
   return result as T;
+}
+
+/** HTTPRoutes default/r-0 .. r-(count-1) on Gateway `web`, created `inFlight` at a time. */
+export async function createRoutes(client: KubeClient, count: number, inFlight: number): Promise<void> {
+  const create = (i: number) =>
+    client.request(resourcePath(RESOURCES.httpRoutes, 'default'), {
+      method: 'POST',
+      body: {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: `r-${i}`, namespace: 'default' },
+        spec: { parentRefs: [{ name: 'web' }], rules: [{ matches: [{ path: { value: `/r-${i}` } }] }] },
+      },
+    });
+  await runBounded(
+    Array.from({ length: count }, (_, i) => () => create(i).then(() => undefined)),
+    inFlight,
+  );
 }
 
 export function cond(conds: Condition[] | undefined, type: string): Condition | undefined {

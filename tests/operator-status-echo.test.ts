@@ -9,9 +9,9 @@ import { Applier } from '../operator/kube/apply.ts';
 import { ClusterCache } from '../operator/kube/cache.ts';
 import type { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
-import { runBounded, StatusWriter, type WithStatus } from '../operator/kube/status.ts';
+import { StatusWriter, type WithStatus } from '../operator/kube/status.ts';
 import { statusEqual, translate } from '../operator/translate/index.ts';
-import { eventually, startCluster } from '../test-support/operator-harness.ts';
+import { createRoutes, eventually, startCluster, webGatewayYaml } from '../test-support/operator-harness.ts';
 
 // More than a status pass takes one by one (route-status-plan.ts): the pass after re-indexes all.
 const ROUTES = 600;
@@ -24,19 +24,7 @@ describe('status echoes after a burst (real kube-apiserver)', () => {
 
   beforeAll(async () => {
     ({ cp, client } = await startCluster());
-    await cp.applyYaml(`
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: { name: portico }
-spec: { controllerName: portico.dev/gateway-controller }
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: { name: web, namespace: default }
-spec:
-  gatewayClassName: portico
-  listeners: [{ name: http, protocol: HTTP, port: 80 }]
-`);
+    await cp.applyYaml(webGatewayYaml([{ name: 'http', port: 80 }]));
     cache = new ClusterCache(client, { logger });
     cache.start();
     await cache.waitForSync();
@@ -75,20 +63,7 @@ spec:
     await eventually('the Gateway Service in the cache', async () => cache.snapshot().services.length > 0);
     await reconciler.reconcile();
 
-    const create = (i: number) =>
-      client.request(resourcePath(RESOURCES.httpRoutes, 'default'), {
-        method: 'POST',
-        body: {
-          apiVersion: 'gateway.networking.k8s.io/v1',
-          kind: 'HTTPRoute',
-          metadata: { name: `r-${i}`, namespace: 'default' },
-          spec: { parentRefs: [{ name: 'web' }], rules: [{ matches: [{ path: { value: `/r-${i}` } }] }] },
-        },
-      });
-    await runBounded(
-      Array.from({ length: ROUTES }, (_, i) => () => create(i).then(() => undefined)),
-      16,
-    );
+    await createRoutes(client, ROUTES, 16);
     await eventually('all routes in the cache', async () => routes().length === ROUTES);
 
     const first = await reconciler.reconcile();

@@ -6,6 +6,7 @@ import { KubeClient } from '../operator/kube/rest.ts';
 import { RESOURCES, resourcePath } from '../operator/kube/resources.ts';
 import { runBounded, StatusWriter, type WithStatus } from '../operator/kube/status.ts';
 import { statusEqual } from '../operator/translate/index.ts';
+import { createRoutes } from '../test-support/operator-harness.ts';
 
 const ROUTES = 120;
 
@@ -35,20 +36,7 @@ describe('status writes against a rate-limited kube-apiserver', () => {
       },
     });
     writer = new KubeClient(await cp.serviceAccountKubeConfig('default', 'writer'));
-    const create = (i: number) =>
-      admin.request(resourcePath(RESOURCES.httpRoutes, 'default'), {
-        method: 'POST',
-        body: {
-          apiVersion: 'gateway.networking.k8s.io/v1',
-          kind: 'HTTPRoute',
-          metadata: { name: `r-${i}`, namespace: 'default' },
-          spec: { parentRefs: [{ name: 'web' }] },
-        },
-      });
-    await runBounded(
-      Array.from({ length: ROUTES }, (_, i) => () => create(i).then(() => undefined)),
-      8,
-    );
+    await createRoutes(admin, ROUTES, 8);
   }, 120000);
 
   afterAll(async () => {
