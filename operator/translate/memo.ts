@@ -88,9 +88,9 @@ export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unkn
 
 /**
  * When `after` differs from `before` only in status and bookkeeping (our own status write, come
- * back), `after` gets `before`'s model and attachment: true. The model's `raw` stays an older
- * version: the attachment reads its status only for lastTransitionTime, which the status writer
- * takes from the live object anyway.
+ * back), `after` gets `before`'s model and attachment: true. The model's `raw` moves to `after`:
+ * the older version is not kept alive (at 10,000 routes, tens of MiB), and what the attachment
+ * reads of it (status, for transition times) is the live one, as a cold translation reads it.
  */
 export function carryRoute(token: object, kind: RouteKind, before: unknown, after: unknown): boolean {
   if (before === null || typeof before !== 'object' || after === null || typeof after !== 'object')
@@ -103,6 +103,7 @@ export function carryRoute(token: object, kind: RouteKind, before: unknown, afte
   // Not kept: at 10,000 routes the texts would outweigh what one comparison costs.
   if (content(before, false) !== content(after, false)) return false;
   routes.set(after, hit);
+  (hit.model as { raw: unknown }).raw = after;
   return true;
 }
 
