@@ -149,6 +149,45 @@ function main(): void {
   }
   emit('translate_one_route_change_ms', median(change.map((x) => x.wall)), 'ms');
   emit('translate_one_route_change_cpu_ms', median(change.map((x) => x.cpu)), 'ms');
+
+  // A Service appears (no route names it yet), then one Service used by 20 routes gains a port:
+  // each route model is checked against what it read; only the routes that use it are re-modeled.
+  let cur: Snapshot = { ...base, httpRoutes: base.httpRoutes };
+  translate(cur);
+  const added: { wall: number; cpu: number }[] = [];
+  const ported: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < 9; i++) {
+    cur = {
+      ...cur,
+      services: [
+        ...cur.services,
+        { metadata: { name: `new-${i}`, namespace: 'default' }, spec: { ports: [{ port: 80 }] } },
+      ],
+    };
+    const input = cur;
+    added.push(cpuMs(() => (result = translate(input))));
+    const k = 100 + i;
+    cur = {
+      ...cur,
+      services: cur.services.map((x) =>
+        x.metadata?.name === `svc-${k}`
+          ? {
+              ...x,
+              spec: {
+                ports: [
+                  { name: 'http', port: 80 },
+                  { name: 'admin', port: 9000 },
+                ],
+              },
+            }
+          : x,
+      ),
+    };
+    const input2 = cur;
+    ported.push(cpuMs(() => (result = translate(input2))));
+  }
+  emit('translate_service_added_ms', median(added.map((x) => x.wall)), 'ms');
+  emit('translate_service_port_added_ms', median(ported.map((x) => x.wall)), 'ms');
   if (result.routeStatuses.length !== ROUTES)
     throw new Error('benchmark snapshot did not attach every route');
 }

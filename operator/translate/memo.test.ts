@@ -109,6 +109,7 @@ function countsOf(before: Snapshot, next: Snapshot): typeof translationCounts {
   translate(next);
   return {
     gatewayModels: translationCounts.gatewayModels - start.gatewayModels,
+    routeModels: translationCounts.routeModels - start.routeModels,
     routeAttachments: translationCounts.routeAttachments - start.routeAttachments,
     portGroups: translationCounts.portGroups - start.portGroups,
     routeStageRebuilds: translationCounts.routeStageRebuilds - start.routeStageRebuilds,
@@ -125,6 +126,7 @@ it("a change to one route re-attaches only it and rebuilds only its Gateway's li
   const next = { ...s, httpRoutes: routes };
   expect(countsOf(s, next)).toEqual({
     gatewayModels: 0,
+    routeModels: 1,
     routeAttachments: 1,
     portGroups: 1,
     routeStageRebuilds: 0,
@@ -145,6 +147,7 @@ it('a route moved to another Gateway rebuilds the one it left and the one it joi
   const next = { ...s, httpRoutes: routes };
   expect(countsOf(s, next)).toEqual({
     gatewayModels: 0,
+    routeModels: 1,
     routeAttachments: 1,
     portGroups: 2,
     routeStageRebuilds: 0,
@@ -165,6 +168,7 @@ it("a Gateway's status echo rebuilds nothing, and its transition times come from
   const next = { ...s, gateways: echoed };
   expect(countsOf(s, next)).toEqual({
     gatewayModels: 0,
+    routeModels: 0,
     routeAttachments: 0,
     portGroups: 0,
     routeStageRebuilds: 0,
@@ -210,6 +214,7 @@ it("routes' status echoes, more than a pass splices, rebuild and re-attach nothi
   const next = echoed(s, translate(s));
   expect(countsOf(s, next)).toEqual({
     gatewayModels: 0,
+    routeModels: 0,
     routeAttachments: 0,
     portGroups: 0,
     routeStageRebuilds: 0,
@@ -230,6 +235,38 @@ it("routes' status echoes, more than a pass splices, rebuild and re-attach nothi
   };
   expect(countsOf(next, edited).routeAttachments).toBe(1);
   expect(translate(edited)).toEqual(cold(edited));
+});
+
+it('a new Service re-models only the routes that name it, and a changed one those that use it', () => {
+  const s = manyRoutes(600);
+  const late = (i: number) =>
+    httpRoute(`late-${i}`, {
+      parentRefs: [{ name: 'gw-b' }],
+      rules: [{ backendRefs: [{ name: 'late', port: 80 }] }],
+    });
+  const before = { ...s, httpRoutes: [...s.httpRoutes, late(1), late(2), late(3)] };
+  const next = { ...before, services: [...before.services, service('late', [{ port: 80 }])] };
+  expect(countsOf(before, next)).toEqual({
+    gatewayModels: 0,
+    routeModels: 3,
+    routeAttachments: 3,
+    portGroups: 1,
+    routeStageRebuilds: 0,
+  });
+  const warm = translate(next);
+  expect(warm.routeStatuses.find((r) => r.name === 'late-2')?.parents[0]?.conditions[1]?.reason).toBe(
+    'ResolvedRefs',
+  );
+  expect(warm).toEqual(cold(next));
+  // Every route uses echo-1: a new port on it is one rebuild, not 600 splices.
+  const ported = {
+    ...next,
+    services: next.services.map((x) =>
+      x.metadata?.name === 'echo-1' ? service('echo-1', [{ port: 8080 }, { port: 9090 }]) : x,
+    ),
+  };
+  expect(countsOf(next, ported).routeStageRebuilds).toBe(1);
+  expect(translate(ported)).toEqual(cold(ported));
 });
 
 it('a route naming no Portico Gateway gets no status result, whatever its live status holds', () => {
@@ -288,6 +325,7 @@ it('at 100 Gateways x 10,000 routes, one route edit rebuilds one route config, a
   const next = { ...big, httpRoutes: big.httpRoutes.map((r, i) => (i === 4321 ? route(i, '/edited') : r)) };
   expect(countsOf(big, next)).toEqual({
     gatewayModels: 0,
+    routeModels: 1,
     routeAttachments: 1,
     portGroups: 1,
     routeStageRebuilds: 0,

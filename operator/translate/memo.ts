@@ -9,7 +9,7 @@ import { keptAcrossPasses } from './pass-memos.ts';
 import { arr, obj, str } from './read.ts';
 import { buildRoute } from './routes.ts';
 import type { RouteModel } from './routes.ts';
-import type { RouteStatusResult, Snapshot } from './types.ts';
+import { gatewayServiceName, type RouteStatusResult, type Snapshot } from './types.ts';
 
 function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a === b) return true;
@@ -75,14 +75,94 @@ export function cachedLookup(s: Snapshot): Lookup {
   return lastLookup.lookup;
 }
 
-const routes = new WeakMap<object, { token: object; kind: RouteKind; model: RouteModel }>();
+/**
+ * What a route model read of the Lookup: the keys it looked up, and a signature of what it found
+ * (a Service's ports, a namespace's grants). Undefined when it read more than single keys.
+ */
+interface RouteRefs {
+  readonly keys: readonly string[];
+  readonly signature: string;
+}
 
+interface RouteMemo {
+  token: object;
+  readonly kind: RouteKind;
+  readonly model: RouteModel;
+  readonly refs: RouteRefs | undefined;
+}
+
+const routes = new WeakMap<object, RouteMemo>();
+
+// A route reads Services for their existence and ports, grants whole; anything else it reads
+// counts as opaque (such a model is rebuilt on every change of references, as before).
+const SIGNED: Partial<Record<keyof Lookup, (v: unknown) => string>> = {
+  services: (v) => (v === undefined ? '-' : portsText(obj(obj(v).spec).ports)),
+  grants: (v) => (v === undefined ? '-' : JSON.stringify(v)),
+};
+
+function signatureOf(l: Lookup, keys: readonly string[]): string {
+  return keys
+    .map((k) => {
+      const at = k.indexOf(':');
+      const map = k.slice(0, at) as keyof Lookup;
+      return SIGNED[map]!((l[map] as ReadonlyMap<string, unknown>).get(k.slice(at + 1)));
+    })
+    .join('\n');
+}
+
+/** `l`, recording into `keys` each single-key read of a signed map; `opaque()` on any other read. */
+function recording(l: Lookup, keys: string[], opaque: () => void): Lookup {
+  const wrap = (name: keyof Lookup) => {
+    const m = l[name] as ReadonlyMap<string, unknown>;
+    if (!SIGNED[name])
+      return new Proxy(m, {
+        get: (t, p) => (
+          opaque(),
+          typeof Reflect.get(t, p, t) === 'function' ? Reflect.get(t, p, t).bind(t) : Reflect.get(t, p, t)
+        ),
+      });
+    return new Proxy(m, {
+      get: (t, p) => {
+        if (p === 'get' || p === 'has')
+          return (k: string) => {
+            keys.push(`${name}:${k}`);
+            return p === 'get' ? t.get(k) : t.has(k);
+          };
+        opaque();
+        const v = Reflect.get(t, p, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+  };
+  return Object.fromEntries(Object.keys(l).map((n) => [n, wrap(n as keyof Lookup)])) as unknown as Lookup;
+}
+
+/** A route memo still right under Lookup `l` (references token `token`): its token moves on. */
+function stillValid(hit: RouteMemo, l: Lookup, token: object): boolean {
+  if (hit.token === token) return true;
+  if (!hit.refs || signatureOf(l, hit.refs.keys) !== hit.refs.signature) return false;
+  hit.token = token;
+  return true;
+}
+
+/**
+ * The route's model, reused while the route object is the same and what it read of Services and
+ * grants is the same: a new Service re-models only the routes that name it, not all 10,000.
+ */
 export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unknown): RouteModel {
   if (raw === null || typeof raw !== 'object') return buildRoute(l, kind, raw);
   const hit = routes.get(raw);
-  if (hit && hit.token === token && hit.kind === kind) return hit.model;
-  const model = buildRoute(l, kind, raw);
-  routes.set(raw, { token, kind, model });
+  if (hit && hit.kind === kind && stillValid(hit, l, token)) return hit.model;
+  translationCounts.routeModels++;
+  const keys: string[] = [];
+  let opaque = false;
+  const model = buildRoute(
+    recording(l, keys, () => (opaque = true)),
+    kind,
+    raw,
+  );
+  const refs = opaque ? undefined : { keys, signature: signatureOf(l, keys) };
+  routes.set(raw, { token, kind, model, refs });
   return model;
 }
 
@@ -92,11 +172,17 @@ export function cachedRoute(l: Lookup, token: object, kind: RouteKind, raw: unkn
  * the older version is not kept alive (at 10,000 routes, tens of MiB), and what the attachment
  * reads of it (status, for transition times) is the live one, as a cold translation reads it.
  */
-export function carryRoute(token: object, kind: RouteKind, before: unknown, after: unknown): boolean {
+export function carryRoute(
+  l: Lookup,
+  token: object,
+  kind: RouteKind,
+  before: unknown,
+  after: unknown,
+): boolean {
   if (before === null || typeof before !== 'object' || after === null || typeof after !== 'object')
     return false;
   const hit = routes.get(before);
-  if (!hit || hit.token !== token || hit.kind !== kind) return false;
+  if (!hit || hit.kind !== kind || !stillValid(hit, l, token)) return false;
   // A spec change moves the generation: no need to serialize both to see it.
   const gen = (o: object) => obj(obj(o).metadata).generation;
   if (gen(before) !== gen(after)) return false;
@@ -110,6 +196,7 @@ export function carryRoute(token: object, kind: RouteKind, before: unknown, afte
 /** How often each memoized step really ran: lets tests count what one change re-translates. */
 export const translationCounts = {
   gatewayModels: 0,
+  routeModels: 0,
   routeAttachments: 0,
   portGroups: 0,
   routeStageRebuilds: 0,
@@ -149,18 +236,33 @@ function sameGateways(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
+/** The Gateways' own Services (their addresses): the only Services a Gateway model reads. */
+function gatewayServices(s: Snapshot): unknown[] {
+  const names = new Set(
+    arr(s.gateways).map((g) => {
+      const m = obj(obj(g).metadata);
+      return `${str(m.namespace) ?? ''}/${gatewayServiceName(str(m.name) ?? '')}`;
+    }),
+  );
+  return arr(s.services).filter((svc) => {
+    const m = obj(obj(svc).metadata);
+    return names.has(`${str(m.namespace) ?? ''}/${str(m.name) ?? ''}`);
+  });
+}
+
 /**
- * Gateway models depend on classes, Gateways, ListenerSets, Services (addresses), Secrets
- * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those are the same objects (Gateways: the same
- * apart from status), the models are reused (same identity), which lets the attachment memo below
- * hit. A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
+ * Gateway models depend on classes, Gateways, ListenerSets, their own Services (addresses), Secrets
+ * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those
+ * are the same objects (Gateways: the same apart from status), the models are reused (same
+ * identity), which lets the attachment memo below hit. A backend Service's change leaves them be.
+ * A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
   const inputs = [
     s.gatewayClasses,
     s.gateways,
     s.listenerSets,
-    s.services,
+    gatewayServices(s),
     s.secrets,
     s.configMaps,
     s.namespaces,

@@ -54,6 +54,8 @@ export const NO_ATTACHMENTS: readonly Attachment[] = [];
 interface State extends RouteStage {
   readonly inputs: readonly (readonly unknown[])[];
   readonly deps: readonly object[];
+  /** The references token (Services' ports, grants) the route models were last checked under. */
+  readonly refs?: object;
   /** False when the inputs held a duplicated id or object: such passes always rebuild. */
   readonly incremental: boolean;
 }
@@ -62,16 +64,26 @@ let last: State | undefined;
 keptAcrossPasses(() => (last = undefined));
 
 /**
- * The stage for this pass. `deps` are the identities every route model and attachment depends on
- * besides its own object (the references token, the Gateway models): when one differs, rebuild.
+ * The stage for this pass. `deps` are the identities every attachment depends on besides its route
+ * model (the Gateway models): when one differs, rebuild. When `refs` (Services' ports, grants)
+ * differs, each route model is checked against what it read (memo.ts cachedRoute): only the routes
+ * that read what changed are spliced.
  */
-export function routeStage(s: Snapshot, deps: readonly object[], d: RouteStageDeps): RouteStage {
+export function routeStage(
+  s: Snapshot,
+  refs: object,
+  deps: readonly object[],
+  d: RouteStageDeps,
+): RouteStage {
   const inputs = KINDS.map(([, field]) => arr(s[field]));
   const prev = last;
   const next =
-    (prev && prev.incremental && sameDeps(prev.deps, deps) && update(prev, inputs, deps, d)) ||
+    (prev &&
+      prev.incremental &&
+      sameDeps(prev.deps, deps) &&
+      update(prev, inputs, deps, d, prev.refs !== refs)) ||
     rebuild(inputs, deps, d);
-  last = next;
+  last = { ...next, refs };
   return next;
 }
 
@@ -168,6 +180,7 @@ function update(
   inputs: readonly (readonly unknown[])[],
   deps: readonly object[],
   d: RouteStageDeps,
+  recheck: boolean,
 ): State | undefined {
   const gone: Entry[] = [];
   const come: RouteModel[] = [];
@@ -192,6 +205,19 @@ function update(
     for (const raw of c.come) {
       const r = d.model(kind, raw);
       if (r.meta.name) come.push(r);
+    }
+  }
+  if (recheck) {
+    // The references changed: a route whose model no longer holds is spliced like a changed one.
+    const leaving = new Set(gone);
+    for (const e of prev.entries) {
+      if (leaving.has(e)) continue;
+      const r = d.model(e.route.kind, e.route.raw);
+      if (r === e.route) continue;
+      budget -= 2;
+      if (budget < 0) return undefined;
+      gone.push(e);
+      come.push(r);
     }
   }
   if (gone.length === 0 && come.length === 0) return { ...prev, inputs: inputs.map((x) => [...x]), deps };

@@ -25,9 +25,9 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const sets = setParents(byKey, arr(s.listenerSets));
 
   const backendTls = buildBackendTls(s, l);
-  const stage = routeStage(s, [token, gateways], {
+  const stage = routeStage(s, token, [gateways], {
     model: (kind, raw) => cachedRoute(l, token, kind, raw),
-    carry: (kind, before, after) => carryRoute(token, kind, before, after),
+    carry: (kind, before, after) => carryRoute(l, token, kind, before, after),
     attach: (r) =>
       cachedAttach(r, gateways, (out) => {
         // None for a route that names no Portico Gateway: the status writer clears the entries
