@@ -115,8 +115,10 @@ func (e *Elector) Run(ctx context.Context) {
 		case Renew:
 			e.renew(ctx)
 		case Release:
-			e.release()
+			// Stop acting as leader before the Lease says so: once it does, another node may
+			// take over at once.
 			e.lose("released")
+			e.release()
 		case StepDown:
 			e.lose("renewal failed for longer than the renew deadline")
 		}

@@ -21,15 +21,20 @@ import (
 	"portico.dev/agent/internal/kubetest"
 )
 
-// cutTransport fails every request while cut is set: a node that lost its network.
+// cutTransport fails every request while cut is set (a node that lost its network) and notes
+// when the last write was sent.
 type cutTransport struct {
-	cut  *atomic.Bool
-	next http.RoundTripper
+	cut       *atomic.Bool
+	lastWrite *atomic.Int64
+	next      http.RoundTripper
 }
 
 func (c cutTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if c.cut.Load() {
 		return nil, errors.New("network cut by the test")
+	}
+	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+		c.lastWrite.Store(time.Now().UnixNano())
 	}
 	return c.next.RoundTrip(r)
 }
@@ -41,11 +46,12 @@ type event struct {
 }
 
 type node struct {
-	name     string
-	cut      atomic.Bool
-	requests atomic.Int64
-	cancel   context.CancelFunc
-	done     chan struct{}
+	name      string
+	cut       atomic.Bool
+	lastWrite atomic.Int64
+	requests  atomic.Int64
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 type cluster struct {
@@ -112,7 +118,7 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() bool)
 func startNode(t *testing.T, c *cluster, cp *kubetest.ControlPlane, name string, p Params) *node {
 	n := &node{name: name, done: make(chan struct{})}
 	cfg := rest.CopyConfig(cp.Config)
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return cutTransport{&n.cut, rt} }
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return cutTransport{&n.cut, &n.lastWrite, rt} }
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	p.Identity = name
 	e := NewElector(cs.CoordinationV1().Leases("portico"), "portico-l2-default-gw", p, nil, nil, Hooks{
@@ -219,6 +225,19 @@ func TestElectorAgainstRealAPIServer(t *testing.T) {
 		t.Logf("takeover %v after release", took.Sub(at))
 		if d := took.Sub(at); d > 500*time.Millisecond {
 			t.Errorf("takeover after a release took %v", d)
+		}
+		// Once the release is written another node may lead at once: the old one stops first.
+		c.mu.Lock()
+		var stopped time.Time
+		for _, e := range c.events {
+			if e.node == leader && !e.leading {
+				stopped = e.at
+			}
+		}
+		c.mu.Unlock()
+		if released := time.Unix(0, byName[leader].lastWrite.Load()); !stopped.Before(released) {
+			t.Errorf("%s stopped leading at %v, after sending its release at %v", leader,
+				stopped.Format("15:04:05.000000"), released.Format("15:04:05.000000"))
 		}
 	})
 
