@@ -4,6 +4,7 @@ import {
   gatewayService,
   httpRoute,
   loadBalancingRoute,
+  referenceGrant,
   seedLab,
   service,
   slice,
@@ -267,6 +268,36 @@ it('a new Service re-models only the routes that name it, and a changed one thos
   };
   expect(countsOf(next, ported).routeStageRebuilds).toBe(1);
   expect(translate(ported)).toEqual(cold(ported));
+});
+
+it('a ReferenceGrant to Services re-models only the routes that reach into its namespace', () => {
+  const s = manyRoutes(600);
+  const far = httpRoute('far-route', {
+    parentRefs: [{ name: 'gw-b' }],
+    rules: [{ backendRefs: [{ name: 'far', namespace: 'other', port: 80 }] }],
+  });
+  const before = {
+    ...s,
+    httpRoutes: [...s.httpRoutes, far],
+    services: [...s.services, service('far', [{ port: 80 }], 'other')],
+  };
+  const grant = referenceGrant('to-far', 'other', {
+    from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
+    to: [{ group: '', kind: 'Service' }],
+  });
+  const next = { ...before, referenceGrants: [grant] };
+  const reason = (x: Snapshot) =>
+    translate(x).routeStatuses.find((r) => r.name === 'far-route')?.parents[0]?.conditions[1]?.reason;
+  expect(reason(before)).toBe('RefNotPermitted');
+  expect(countsOf(before, next)).toEqual({
+    gatewayModels: 0,
+    routeModels: 1,
+    routeAttachments: 1,
+    portGroups: 1,
+    routeStageRebuilds: 0,
+  });
+  expect(reason(next)).toBe('ResolvedRefs');
+  expect(translate(next)).toEqual(cold(next));
 });
 
 it('a route naming no Portico Gateway gets no status result, whatever its live status holds', () => {

@@ -250,11 +250,26 @@ function gatewayServices(s: Snapshot): unknown[] {
   });
 }
 
+/** ReferenceGrants that may admit something other than a Service: what a Gateway model can read. */
+function gatewayGrants(s: Snapshot): unknown[] {
+  return arr(s.referenceGrants).filter((g) => {
+    const to = arr(obj(obj(g).spec).to);
+    return (
+      to.length === 0 ||
+      to.some((t) => {
+        const group = str(obj(t).group) ?? '';
+        return (group !== '' && group !== 'core') || str(obj(t).kind) !== 'Service';
+      })
+    );
+  });
+}
+
 /**
  * Gateway models depend on classes, Gateways, ListenerSets, their own Services (addresses), Secrets
- * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants; while those
- * are the same objects (Gateways: the same apart from status), the models are reused (same
- * identity), which lets the attachment memo below hit. A backend Service's change leaves them be.
+ * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants to other
+ * kinds than Services; while those are the same objects (Gateways: the same apart from status),
+ * the models are reused (same identity), which lets the attachment memo below hit. A backend
+ * Service's change, or a grant to Services, leaves them be.
  * A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
@@ -266,7 +281,7 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
     s.secrets,
     s.configMaps,
     s.namespaces,
-    s.referenceGrants,
+    gatewayGrants(s),
   ].map((x) => [...arr(x)]);
   const last = lastGateways;
   if (last && inputs.every((x, i) => (i === 1 ? sameGateways : sameElements)(x, last.inputs[i] ?? []))) {
