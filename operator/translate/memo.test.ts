@@ -104,6 +104,15 @@ function threeGateways(): Snapshot {
 }
 
 /** What translating `next` after `before` really recomputed. */
+/** Counts of a pass that rebuilt nothing. */
+const NOTHING: typeof translationCounts = {
+  gatewayModels: 0,
+  routeModels: 0,
+  routeAttachments: 0,
+  portGroups: 0,
+  routeStageRebuilds: 0,
+};
+
 function countsOf(before: Snapshot, next: Snapshot): typeof translationCounts {
   translate(before);
   const start = { ...translationCounts };
@@ -167,13 +176,7 @@ it("a Gateway's status echo rebuilds nothing, and its transition times come from
       : g,
   );
   const next = { ...s, gateways: echoed };
-  expect(countsOf(s, next)).toEqual({
-    gatewayModels: 0,
-    routeModels: 0,
-    routeAttachments: 0,
-    portGroups: 0,
-    routeStageRebuilds: 0,
-  });
+  expect(countsOf(s, next)).toEqual(NOTHING);
   // Later, the carried times are those of the live status, as a cold translation finds them.
   const later = { ...next, now: '2030-01-01T00:00:00Z' };
   expect(translate(later).gatewayStatuses).toEqual(cold(later).gatewayStatuses);
@@ -213,13 +216,7 @@ it("routes' status echoes, more than a pass splices, rebuild and re-attach nothi
   // A burst's writes land after its last translation: the next pass meets them all at once.
   const s = manyRoutes(600);
   const next = echoed(s, translate(s));
-  expect(countsOf(s, next)).toEqual({
-    gatewayModels: 0,
-    routeModels: 0,
-    routeAttachments: 0,
-    portGroups: 0,
-    routeStageRebuilds: 0,
-  });
+  expect(countsOf(s, next)).toEqual(NOTHING);
   expect(translate(next)).toEqual(cold(next));
   // And one real change among them is still seen.
   const edited = {

@@ -6,7 +6,7 @@ import type { GatewayModel, RouteKind } from './gateways.ts';
 import { buildLookup } from './lookup.ts';
 import type { Lookup } from './lookup.ts';
 import { keptAcrossPasses } from './pass-memos.ts';
-import { arr, obj, str } from './read.ts';
+import { arr, key, obj, objectKey, str } from './read.ts';
 import { buildRoute } from './routes.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayServiceName, type RouteStatusResult, type Snapshot } from './types.ts';
@@ -22,10 +22,7 @@ function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
 // invalidate every route model: the Services part of the key is their names and ports.
 function servicesSignature(services: readonly unknown[]): string {
   const parts: string[] = [];
-  for (const svc of services) {
-    const m = obj(obj(svc).metadata);
-    parts.push(`${str(m.namespace) ?? ''}/${str(m.name) ?? ''}:${portsText(obj(obj(svc).spec).ports)}`);
-  }
+  for (const svc of services) parts.push(`${objectKey(svc)}:${portsText(obj(obj(svc).spec).ports)}`);
   return parts.join('\n');
 }
 
@@ -112,28 +109,19 @@ function signatureOf(l: Lookup, keys: readonly string[]): string {
 
 /** `l`, recording into `keys` each single-key read of a signed map; `opaque()` on any other read. */
 function recording(l: Lookup, keys: string[], opaque: () => void): Lookup {
-  const wrap = (name: keyof Lookup) => {
-    const m = l[name] as ReadonlyMap<string, unknown>;
-    if (!SIGNED[name])
-      return new Proxy(m, {
-        get: (t, p) => (
-          opaque(),
-          typeof Reflect.get(t, p, t) === 'function' ? Reflect.get(t, p, t).bind(t) : Reflect.get(t, p, t)
-        ),
-      });
-    return new Proxy(m, {
-      get: (t, p) => {
-        if (p === 'get' || p === 'has')
+  const wrap = (name: keyof Lookup) =>
+    new Proxy(l[name] as ReadonlyMap<string, unknown>, {
+      get: (m, p) => {
+        if (SIGNED[name] && (p === 'get' || p === 'has'))
           return (k: string) => {
             keys.push(`${name}:${k}`);
-            return p === 'get' ? t.get(k) : t.has(k);
+            return p === 'get' ? m.get(k) : m.has(k);
           };
         opaque();
-        const v = Reflect.get(t, p, t);
-        return typeof v === 'function' ? v.bind(t) : v;
+        const v = Reflect.get(m, p, m);
+        return typeof v === 'function' ? v.bind(m) : v;
       },
     });
-  };
   return Object.fromEntries(Object.keys(l).map((n) => [n, wrap(n as keyof Lookup)])) as unknown as Lookup;
 }
 
@@ -241,13 +229,10 @@ function gatewayServices(s: Snapshot): unknown[] {
   const names = new Set(
     arr(s.gateways).map((g) => {
       const m = obj(obj(g).metadata);
-      return `${str(m.namespace) ?? ''}/${gatewayServiceName(str(m.name) ?? '')}`;
+      return key(str(m.namespace) ?? '', gatewayServiceName(str(m.name) ?? ''));
     }),
   );
-  return arr(s.services).filter((svc) => {
-    const m = obj(obj(svc).metadata);
-    return names.has(`${str(m.namespace) ?? ''}/${str(m.name) ?? ''}`);
-  });
+  return arr(s.services).filter((svc) => names.has(objectKey(svc)));
 }
 
 /** ReferenceGrants that may admit something other than a Service: what a Gateway model can read. */

@@ -61,6 +61,12 @@ export function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+/** `namespace/name` of a cluster object, without reading the rest of its metadata. */
+export function objectKey(o: unknown): string {
+  const m = obj(obj(o).metadata);
+  return key(str(m.namespace) ?? '', str(m.name) ?? '');
+}
+
 export function byString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -7,7 +7,7 @@ import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { translationCounts } from './memo.ts';
 import { keptAcrossPasses } from './pass-memos.ts';
 import { changes } from './list-changes.ts';
-import { arr, byString } from './read.ts';
+import { arr, byString, objectKey } from './read.ts';
 import type { RouteModel } from './routes.ts';
 import type { RouteStatusResult, Snapshot } from './types.ts';
 
@@ -144,11 +144,6 @@ function lowerBound<T>(list: readonly T[], id: string, idOf: (x: T) => string): 
 const entryId = (e: Entry): string => e.route.id;
 const attachmentId = (a: Attachment): string => a.route.id;
 
-const nameOf = (raw: unknown): string => {
-  const m = (raw as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-  return `${String(m?.namespace ?? '')}/${String(m?.name ?? '')}`;
-};
-
 /**
  * The changes without our own status writes come back: a burst's writes land after its last
  * translation, and the next pass would otherwise count thousands of changed routes and rebuild.
@@ -162,11 +157,11 @@ function withoutEchoes(
 ): { gone: unknown[]; come: unknown[] } {
   if (!d.carry || c.gone.length === 0 || c.come.length === 0) return c;
   const gone = new Map<string, unknown>();
-  for (const raw of c.gone) gone.set(nameOf(raw), raw);
+  for (const raw of c.gone) gone.set(objectKey(raw), raw);
   const echoes = new Set<unknown>();
   let real = 0;
   for (const raw of c.come) {
-    const before = gone.get(nameOf(raw));
+    const before = gone.get(objectKey(raw));
     if (before !== undefined && d.carry(kind, before, raw)) echoes.add(before).add(raw);
     else if (++real > budget) return c;
   }
