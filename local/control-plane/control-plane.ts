@@ -25,6 +25,11 @@ export interface ControlPlaneOptions {
   nodes?: { address: string; users: TokenUser[] };
   /** More kube-apiserver flags (e.g. `--watch-cache=false`, so watches read etcd's own history). */
   apiserverArgs?: string[];
+  /**
+   * Called before a kube-apiserver stuck on its first Service IP repair is restarted, with why
+   * (default: a line on stderr).
+   */
+  onApiserverRestart?: (why: string) => void | Promise<void>;
 }
 
 /** A static token user (kubelets, kube-proxy) in kube-apiserver's token file. */
@@ -103,12 +108,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     processes.push(proc);
     const server = `https://${host}:${port}`;
     const caPem = fs.readFileSync(path.join(dir, 'pki', 'apiserver.crt'), 'utf8');
-    const apiserverReady = (p: Managed) =>
-      waitFor('kube-apiserver /readyz', () => get(server, '/readyz', token, caPem).then((s) => s === 200), {
-        process: p,
-        timeoutMs,
-      });
-    await apiserverReady(proc);
     /** Replaces a process in `processes` (same slot, so stop order stays the same). */
     const replace = async (old: Managed, start: () => Promise<Managed>) => {
       process.kill(-old.child.pid!, 'SIGKILL');
@@ -118,6 +117,27 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       processes[i] = fresh;
       return fresh;
     };
+    const restartOnPort = async () =>
+      (await startApiserver(tools.kubeApiserver, { ...apiserverOpts, fixedPort: port }, true)).proc;
+    /**
+     * Waits for /readyz. A kube-apiserver whose first Service IP repair failed never retries it
+     * (kubernetes/kubernetes#136288): it stays unready and exits a minute later. A supervisor
+     * restarts it then, and so do we, as soon as that hook is all that keeps it from ready.
+     */
+    const apiserverReady = async (p: Managed) => {
+      for (let restarts = 0; ; restarts++) {
+        const stuck = await waitApiserverReady(server, token, caPem, p, timeoutMs, restarts < 2);
+        if (!stuck) return;
+        const errors = p
+          .logs()
+          .split('\n')
+          .filter((l) => /^E\d{4} .*repair/i.test(l));
+        const why = [`${stuck}; restarting it`, ...errors.slice(-3)].join('\n');
+        await (opts.onApiserverRestart ?? ((w) => void process.stderr.write(`kube-apiserver: ${w}\n`)))(why);
+        p = await replace(p, restartOnPort);
+      }
+    };
+    await apiserverReady(proc);
     const kubeConfig = kubeConfigFor(server, caPem, ADMIN_USER, token);
     const kubeconfigPath = path.join(dir, 'kubeconfig');
     fs.writeFileSync(kubeconfigPath, kubeConfig.exportConfig(), { mode: 0o600 });
@@ -148,11 +168,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       async restartApiserver() {
         const current = processes.find((p) => p.name === 'kube-apiserver')!;
-        const fresh = await replace(current, async () => {
-          const r = await startApiserver(tools.kubeApiserver, { ...apiserverOpts, fixedPort: port }, true);
-          return r.proc;
-        });
-        await apiserverReady(fresh);
+        await apiserverReady(await replace(current, restartOnPort));
       },
       async installGatewayCrds(channel: GatewayApiChannel = 'standard') {
         const crdDir = gatewayCrdDir(tools, channel);
@@ -419,7 +435,16 @@ async function serviceAccountKubeConfig(
 }
 
 /** Status code of a GET, trusting only `caPem` when given (self-signed endpoints otherwise). */
-function get(server: string, p: string, token?: string, caPem?: string): Promise<number> {
+async function get(server: string, p: string, token?: string, caPem?: string): Promise<number> {
+  return (await request(server, p, token, caPem)).status;
+}
+
+function request(
+  server: string,
+  p: string,
+  token?: string,
+  caPem?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       `${server}${p}`,
@@ -430,11 +455,72 @@ function get(server: string, p: string, token?: string, caPem?: string): Promise
         timeout: 2000,
       },
       (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
   });
+}
+
+/** The `[-]` lines of a verbose /readyz answer. */
+export function failingChecks(body: string): string[] {
+  return body.split('\n').filter((l) => l.startsWith('[-]'));
+}
+
+/** The readiness check that only a restart gets past (see `apiserverReady`). */
+const REPAIR_HOOK = 'poststarthook/start-service-ip-repair-controllers';
+/**
+ * How long that check may be the only one failing before the apiserver counts as stuck. Healthy, it
+ * never is: not once in 41 starts polled every 50 ms, 8 of them at once beside 6 busy CPU loops.
+ */
+const REPAIR_STUCK_MS = 15000;
+
+/** Whether the Service IP repair hook is the one check failing. */
+export function onlyRepairFails(failing: readonly string[]): boolean {
+  return failing.length === 1 && !!failing[0]?.startsWith(`[-]${REPAIR_HOOK} `);
+}
+
+/**
+ * Polls /readyz?verbose until it answers 200 (returns undefined) or, with `detectStuck`, until the
+ * Service IP repair hook alone has failed for REPAIR_STUCK_MS (returns why). Throws with the last
+ * answer when `p` exits or time runs out.
+ */
+async function waitApiserverReady(
+  server: string,
+  token: string,
+  caPem: string,
+  p: Managed,
+  timeoutMs: number,
+  detectStuck: boolean,
+): Promise<string | undefined> {
+  let last = 'no answer yet';
+  let onlyRepairSince: number | undefined;
+  let stuck: string | undefined;
+  const ready = async () => {
+    try {
+      const r = await request(server, '/readyz?verbose', token, caPem);
+      if (r.status === 200) return true;
+      const failing = failingChecks(r.body);
+      last = `${r.status}: ${failing.join('; ') || r.body.trim().slice(0, 500)}`;
+      onlyRepairSince = onlyRepairFails(failing) ? (onlyRepairSince ?? Date.now()) : undefined;
+      if (detectStuck && onlyRepairSince !== undefined && Date.now() - onlyRepairSince > REPAIR_STUCK_MS) {
+        stuck = `${REPAIR_HOOK} alone failed for ${REPAIR_STUCK_MS} ms`;
+        return true;
+      }
+    } catch (err) {
+      last = String(err);
+    }
+    return false;
+  };
+  try {
+    await waitFor('kube-apiserver /readyz', ready, { process: p, timeoutMs });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nlast /readyz answer: ${last}`, { cause: err });
+  }
+  return stuck;
 }
