@@ -5,7 +5,8 @@
 //   3. route propagation at 10,000: HTTPRoute applied -> first 200 through Envoy, one route at a time;
 //   4. endpoint propagation at 10,000: a pod added to an EndpointSlice -> first request it serves;
 //   5. operator CPU: the minute after the last change (what the changes leave), then a minute at rest
-//      (nothing changes; one periodic resync in each).
+//      (nothing changes; one periodic resync in each);
+//   6. Gateway propagation at 10,000: a new Gateway and its route applied -> first 200 on its address.
 // The operator runs as its image runs it (the esbuild bundle, no tsx).
 //   node --import tsx bench/e2e-scale.ts [routes=10000] [samples=200]
 // samples=0 measures memory only (steps 1 and 2).
@@ -49,6 +50,8 @@ const PROFILE = process.env.E2E_APISERVER_PROFILE;
 // A directory: every process's whole log (the operator's, at LOG_LEVEL=debug, times each pass).
 if (process.env.E2E_LOG_DIR) writeLogsTo(process.env.E2E_LOG_DIR);
 const GATEWAYS = 100;
+/** Gateways added one at a time at the end (step 6). */
+const GATEWAY_SAMPLES = 10;
 const BURST = Math.min(1000, ROUTES);
 const NS = 'default';
 const CONTROLLER = 'portico.dev/gateway-controller';
@@ -463,6 +466,58 @@ try {
       log(`${name}: ${idleCollections() - gcs0} idle collections in the minute (${load()})`);
       emit(`e2e_operator_${name}_${ROUTES}_routes`, (100 * cpu) / ((performance.now() - w0) / 1000), '%');
     }
+
+    // 6. Gateway propagation, last (it adds Gateways): a new Gateway and a route to it applied ->
+    // its address in status -> first 200 on it. What a team adding its Gateway to a busy cluster waits.
+    const gwLat: number[] = [];
+    for (let s = 0; s < GATEWAY_SAMPLES; s++) {
+      const name = `gw-new-${s}`;
+      const path = `/new-${s}`;
+      const start = performance.now();
+      await cp.applyYaml(
+        [
+          {
+            apiVersion: 'gateway.networking.k8s.io/v1',
+            kind: 'Gateway',
+            metadata: { name, namespace: NS },
+            spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+          },
+          {
+            ...route(`new-${s}`, 0, 0),
+            spec: {
+              parentRefs: [{ name }],
+              rules: [
+                {
+                  matches: [{ path: { type: 'PathPrefix', value: path } }],
+                  backendRefs: [{ name: svc(0), port: BACKEND_PORT }],
+                },
+              ],
+            },
+          },
+        ]
+          .map((o) => stringify(o))
+          .join('---\n'),
+      );
+      let vip: string | undefined;
+      for (const deadline = start + 30000; !vip; await sleep(2)) {
+        if (performance.now() > deadline) throw new Error(`${name}: no address within 30 s`);
+        const g = await client.request<{ status?: { addresses?: { value: string }[] } }>(
+          `${resourcePath(RESOURCES.gateways, NS)}/${name}`,
+        );
+        vip = g.status?.addresses?.[0]?.value;
+      }
+      for (
+        const deadline = start + 30000;
+        (await status(agent, vip, 80, `${path}/x`)) !== 200;
+        await sleep(1)
+      )
+        if (performance.now() > deadline) throw new Error(`${name}: no 200 within 30 s`);
+      gwLat.push(performance.now() - start);
+      await sleep(500);
+    }
+    log(`Gateway propagation (${load()}): ${JSON.stringify(gwLat.map(Math.round))} ms`);
+    emit(`e2e_gateway_propagation_p50_at_${ROUTES}_routes`, quantile(gwLat, 0.5), 'ms');
+    emit(`e2e_gateway_propagation_max_at_${ROUTES}_routes`, Math.max(...gwLat), 'ms');
   }
 } finally {
   watching = false;

@@ -4,6 +4,7 @@ import {
   gatewayService,
   httpRoute,
   loadBalancingRoute,
+  namespace,
   referenceGrant,
   seedLab,
   service,
@@ -372,4 +373,59 @@ it('at 100 Gateways x 10,000 routes, one route edit rebuilds one route config, a
   expect(remade.map((l) => l.gateway.name)).toEqual([gws[4321 % 100]]);
   // The cluster list is the very list built before: no cluster is looked at again.
   expect(after.ir.clusters).toBe(before.ir.clusters);
+});
+
+describe('a Gateway change re-attaches only the routes that name it', () => {
+  const all = { namespaces: { from: 'All' as const } };
+  const gw = (name: string, allowedRoutes: object = all) =>
+    gateway(name, [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes }]);
+  const to = (name: string, parent: string, ns = 'default') =>
+    httpRoute(name, { parentRefs: [{ name: parent, namespace: 'default' }], rules: [{}] }, ns);
+  const accepted = (r: ReturnType<typeof translate>, name: string) =>
+    r.routeStatuses.find((x) => x.name === name)?.parents[0]?.conditions[0]?.reason;
+  const routes = Array.from({ length: 20 }, (_, i) => to(`r${i}`, 'gw-a'));
+
+  it('a new Gateway: its route attaches, the others keep their attachment', () => {
+    const a = gw('gw-a');
+    const s: Snapshot = { ...seedLab(), gateways: [a], httpRoutes: [...routes, to('late', 'gw-b')] };
+    const first = translate(s);
+    expect(accepted(first, 'late')).toBeUndefined(); // names no Gateway of ours yet
+    const attachments = translationCounts.routeAttachments;
+    const next = { ...s, gateways: [a, gw('gw-b')] };
+    const warm = translate(next);
+    expect(translationCounts.routeAttachments - attachments).toBe(1);
+    expect(accepted(warm, 'late')).toBe('Accepted');
+    expect(warm).toEqual(cold(next));
+  });
+
+  it('an address for one Gateway: only its routes attach again', () => {
+    const s: Snapshot = {
+      ...seedLab(),
+      gateways: [gw('gw-a'), gw('gw-b')],
+      httpRoutes: [...routes, to('late', 'gw-b')],
+    };
+    translate(s);
+    const attachments = translationCounts.routeAttachments;
+    const next = { ...s, services: [...s.services, gatewayService('gw-b', '172.18.255.30')] };
+    const warm = translate(next);
+    expect(translationCounts.routeAttachments - attachments).toBe(1);
+    expect(warm).toEqual(cold(next));
+  });
+
+  it("a namespace's labels: routes under a Gateway that selects by them attach again", () => {
+    const selector = { namespaces: { from: 'Selector' as const, selector: { matchLabels: { team: 'a' } } } };
+    const s: Snapshot = {
+      ...seedLab(),
+      namespaces: [namespace('default'), namespace('other')],
+      gateways: [gw('gw-a'), gw('gw-b', selector)],
+      httpRoutes: [...routes, to('late', 'gw-b', 'other')],
+    };
+    expect(accepted(translate(s), 'late')).toBe('NotAllowedByListeners');
+    const attachments = translationCounts.routeAttachments;
+    const next = { ...s, namespaces: [namespace('default'), namespace('other', { team: 'a' })] };
+    const warm = translate(next);
+    expect(accepted(warm, 'late')).toBe('Accepted');
+    expect(translationCounts.routeAttachments - attachments).toBe(1);
+    expect(warm).toEqual(cold(next));
+  });
 });

@@ -254,7 +254,8 @@ function gatewayGrants(s: Snapshot): unknown[] {
  * (certificates), ConfigMaps (CA bundles), Namespaces (selectors) and ReferenceGrants to other
  * kinds than Services; while those are the same objects (Gateways: the same apart from status),
  * the models are reused (same identity), which lets the attachment memo below hit. A backend
- * Service's change, or a grant to Services, leaves them be.
+ * Service's change, or a grant to Services, leaves them be. When they change, each Gateway whose
+ * model comes out the same keeps its old one.
  * A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
@@ -273,30 +274,73 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
     return last.models;
   }
   translationCounts.gatewayModels++;
-  lastGateways = { inputs, models: build() };
+  // A Gateway whose model came out the same keeps the old one (its identity), so only the routes
+  // that name a changed Gateway attach again (attachDeps).
+  const before = new Map(last?.models.map((m) => [key(m.meta.namespace, m.meta.name), m]));
+  const models = build().map((m) => {
+    const old = before.get(key(m.meta.namespace, m.meta.name));
+    return old && sameModel(old, m) ? old : m;
+  });
+  // A ListenerSet no Gateway admits is in no model, but routes that name it read it (setParents).
+  const unchanged =
+    last && sameElements(models, last.models) && sameElements(inputs[2]!, last.inputs[2] ?? []);
+  lastGateways = { inputs, models: unchanged ? last.models : models };
   return lastGateways.models;
 }
 
-const attachMemo = new WeakMap<
-  RouteModel,
-  { gateways: readonly GatewayModel[]; status: RouteStatusResult | undefined; attachments: Attachment[] }
->();
+/**
+ * Two models of one Gateway hold the same data: `raw` (the Gateway, a ListenerSet) compared
+ * without status and bookkeeping, everything else deeply. A model is plain data (no cycles).
+ */
+function sameModel(a: unknown, b: unknown, field?: string): boolean {
+  if (a === b) return true;
+  if (field === 'raw') return content(a) === content(b);
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(y, k) && sameModel(x[k], y[k], k));
+}
+
+let lastNamespaces: { list: unknown[]; token: object } | undefined;
+keptAcrossPasses(() => (lastNamespaces = undefined));
+
+/** The same object while the Namespaces are the same objects (their labels feed allowedRoutes selectors). */
+export function namespacesToken(s: Snapshot): object {
+  const list = arr(s.namespaces);
+  if (lastNamespaces && sameElements(lastNamespaces.list, list)) return lastNamespaces.token;
+  lastNamespaces = { list: [...list], token: {} };
+  return lastNamespaces.token;
+}
+
+interface AttachMemo {
+  readonly deps: readonly unknown[];
+  readonly status: RouteStatusResult | undefined;
+  readonly attachments: readonly Attachment[];
+}
+
+const attachMemo = new WeakMap<RouteModel, AttachMemo>();
 
 /**
- * attachRoute(), reused while the route model and the Gateway models are unchanged. `now` is
- * deliberately not part of the key: a condition first computed at t keeps t as its transition
- * time until the route or a Gateway changes (writing the status changes the route object).
+ * attachRoute(), reused while the route model and `deps` (what it reads besides the route: the
+ * Gateway models its parentRefs name, see attachDeps) are the same. The same result object while
+ * it holds, so a caller can tell an unchanged attachment by identity. `now` is deliberately not
+ * part of the key: a condition first computed at t keeps t as its transition time until the route
+ * or a Gateway changes (writing the status changes the route object).
  */
 export function cachedAttach(
   route: RouteModel,
-  gateways: readonly GatewayModel[],
+  deps: readonly unknown[],
   compute: (out: Attachment[]) => RouteStatusResult | undefined,
-): { status: RouteStatusResult | undefined; attachments: readonly Attachment[] } {
+): AttachMemo {
   const hit = attachMemo.get(route);
-  if (hit && hit.gateways === gateways) return hit;
+  if (hit && sameElements(hit.deps, deps)) return hit;
   translationCounts.routeAttachments++;
   const attachments: Attachment[] = [];
   const status = compute(attachments);
-  attachMemo.set(route, { gateways, status, attachments });
-  return { status, attachments };
+  const entry = { deps, status, attachments };
+  attachMemo.set(route, entry);
+  return entry;
 }

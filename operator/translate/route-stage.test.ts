@@ -20,7 +20,7 @@ import type { Snapshot, TranslateResult } from './types.ts';
 
 const NOW = '2026-06-01T00:00:00Z';
 const NAMES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'];
-const PARENTS: { name: string; sectionName?: string }[][] = [
+const PARENTS: { name: string; sectionName?: string; kind?: string; group?: string }[][] = [
   [{ name: 'gw-a' }],
   [{ name: 'gw-b' }],
   [{ name: 'gw-a', sectionName: 'extra' }],
@@ -28,6 +28,7 @@ const PARENTS: { name: string; sectionName?: string }[][] = [
   [{ name: 'tls-gateway' }],
   [{ name: 'my-gateway' }],
   [{ name: 'gw-missing' }],
+  [{ name: 'ls-1', kind: 'ListenerSet', group: 'gateway.networking.k8s.io' }],
 ];
 const HOSTNAMES = [[], ['a.example.com'], ['*.example.com'], ['bookinfo.cilium.rocks'], ['x.other.org']];
 const BACKENDS = [
@@ -62,6 +63,18 @@ const opArb = fc.oneof(
     weight: 1,
   },
   { arbitrary: fc.record({ t: fc.constant('gatewayEcho' as const), at: fc.nat() }), weight: 1 },
+  // gw-missing comes and goes; gw-b selects route namespaces by label; namespace other's labels;
+  // a ListenerSet no Gateway admits, under one parent or another.
+  { arbitrary: fc.record({ t: fc.constant('newGateway' as const), on: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant('selector' as const), on: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant('nsLabel' as const), on: fc.boolean() }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('listenerSet' as const),
+      parent: fc.constantFrom(undefined, 'gw-a', 'gw-missing'),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ t: fc.constant('grant' as const), on: fc.boolean() }), weight: 1 },
   {
     arbitrary: fc.record({ t: fc.constant('servicePort' as const), port: fc.constantFrom(8090, 8091) }),
@@ -94,8 +107,9 @@ class Cluster {
   readonly services = new Map<string, unknown>();
   readonly slices = new Map<string, unknown>();
   grants: unknown[] = [];
+  listenerSets: unknown[] = [];
   private readonly lab = seedLab();
-  private readonly namespaces = [namespace('default'), namespace('other')];
+  private namespaces = [namespace('default'), namespace('other')];
 
   constructor() {
     const ours = [
@@ -132,6 +146,7 @@ class Cluster {
       endpointSlices: [...this.slices.values()] as Snapshot['endpointSlices'],
       referenceGrants: this.grants as Snapshot['referenceGrants'],
       namespaces: this.namespaces,
+      listenerSets: this.listenerSets as Snapshot['listenerSets'],
     };
   }
 
@@ -183,6 +198,51 @@ class Cluster {
                 from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
                 to: [{ group: '', kind: 'Service' }],
               }),
+            ]
+          : [];
+        break;
+      case 'newGateway':
+        if (op.on)
+          this.gateways.set(
+            'gw-missing',
+            gateway('gw-missing', [
+              { name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'All' } } },
+            ]),
+          );
+        else this.gateways.delete('gw-missing');
+        break;
+      case 'selector':
+        this.gateways.set(
+          'gw-b',
+          gateway('gw-b', [
+            {
+              name: 'http',
+              protocol: 'HTTP',
+              port: 80,
+              allowedRoutes: {
+                namespaces: op.on
+                  ? { from: 'Selector', selector: { matchLabels: { team: 'a' } } }
+                  : { from: 'All' },
+              },
+            },
+          ]),
+        );
+        break;
+      case 'nsLabel':
+        this.namespaces = [namespace('default'), namespace('other', op.on ? { team: 'a' } : {})];
+        break;
+      case 'listenerSet':
+        this.listenerSets = op.parent
+          ? [
+              {
+                apiVersion: 'gateway.networking.k8s.io/v1',
+                kind: 'ListenerSet',
+                metadata: { name: 'ls-1', namespace: 'default', generation: 1 },
+                spec: {
+                  parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: op.parent },
+                  listeners: [{ name: 'ls-http', protocol: 'HTTP', port: 80 }],
+                },
+              },
             ]
           : [];
         break;

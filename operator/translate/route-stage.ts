@@ -1,7 +1,8 @@
 // The routes stage kept across passes: route models in id order, their attachments, per Gateway
 // and per listener. A pass that changes a few route objects updates it from those alone instead of
 // walking, sorting and re-attaching all 10,000 routes. When the references (Services, grants) or the
-// Gateway models change, or many routes do, the stage is rebuilt whole: the same result either way.
+// Gateway models change, each route is checked and only those whose model or attachment changed are
+// spliced; when many do, the stage is rebuilt whole: the same result either way.
 import type { Attachment } from './attach.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
 import { translationCounts } from './memo.ts';
@@ -53,7 +54,8 @@ export const NO_ATTACHMENTS: readonly Attachment[] = [];
 
 interface State extends RouteStage {
   readonly inputs: readonly (readonly unknown[])[];
-  readonly deps: readonly object[];
+  /** What the attachments were last checked against (the Gateway models, the Namespaces). */
+  readonly parents: readonly object[];
   /** The references token (Services' ports, grants) the route models were last checked under. */
   readonly refs?: object;
   /** False when the inputs held a duplicated id or object: such passes always rebuild. */
@@ -64,15 +66,16 @@ let last: State | undefined;
 keptAcrossPasses(() => (last = undefined));
 
 /**
- * The stage for this pass. `deps` are the identities every attachment depends on besides its route
- * model (the Gateway models): when one differs, rebuild. When `refs` (Services' ports, grants)
- * differs, each route model is checked against what it read (memo.ts cachedRoute): only the routes
- * that read what changed are spliced.
+ * The stage for this pass. When `refs` (Services' ports, grants) differs, each route model is
+ * checked against what it read (memo.ts cachedRoute); when `parents` (the Gateway models, the
+ * Namespaces) differ,
+ * each attachment is asked again (memo.ts cachedAttach answers the same object while what it read
+ * holds). Only the routes whose model or attachment changed are spliced.
  */
 export function routeStage(
   s: Snapshot,
   refs: object,
-  deps: readonly object[],
+  parents: readonly object[],
   d: RouteStageDeps,
 ): RouteStage {
   const inputs = KINDS.map(([, field]) => arr(s[field]));
@@ -80,18 +83,21 @@ export function routeStage(
   const next =
     (prev &&
       prev.incremental &&
-      sameDeps(prev.deps, deps) &&
-      update(prev, inputs, deps, d, prev.refs !== refs)) ||
-    rebuild(inputs, deps, d);
+      update(prev, inputs, parents, d, prev.refs !== refs, !sameElements(prev.parents, parents))) ||
+    rebuild(inputs, parents, d);
   last = { ...next, refs };
   return next;
 }
 
-function sameDeps(a: readonly object[], b: readonly object[]): boolean {
+function sameElements(a: readonly object[], b: readonly object[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function rebuild(inputs: readonly (readonly unknown[])[], deps: readonly object[], d: RouteStageDeps): State {
+function rebuild(
+  inputs: readonly (readonly unknown[])[],
+  parents: readonly object[],
+  d: RouteStageDeps,
+): State {
   translationCounts.routeStageRebuilds++;
   const routes: RouteModel[] = [];
   const seen = new Set<string>();
@@ -117,7 +123,7 @@ function rebuild(inputs: readonly (readonly unknown[])[], deps: readonly object[
       else byGateway.set(a.gateway, [a]);
     }
   }
-  return { inputs: inputs.map((x) => [...x]), deps, incremental, entries, byGateway, attached };
+  return { inputs: inputs.map((x) => [...x]), parents, incremental, entries, byGateway, attached };
 }
 
 function count(attached: Map<ListenerModel, number>, result: AttachResult, sign: 1 | -1): void {
@@ -173,9 +179,10 @@ function withoutEchoes(
 function update(
   prev: State,
   inputs: readonly (readonly unknown[])[],
-  deps: readonly object[],
+  parents: readonly object[],
   d: RouteStageDeps,
   recheck: boolean,
+  reattach: boolean,
 ): State | undefined {
   const gone: Entry[] = [];
   const come: RouteModel[] = [];
@@ -202,20 +209,21 @@ function update(
       if (r.meta.name) come.push(r);
     }
   }
-  if (recheck) {
-    // The references changed: a route whose model no longer holds is spliced like a changed one.
+  if (recheck || reattach) {
+    // The references or the Gateways changed: a route whose model or attachment no longer holds is
+    // spliced like a changed one.
     const leaving = new Set(gone);
     for (const e of prev.entries) {
       if (leaving.has(e)) continue;
-      const r = d.model(e.route.kind, e.route.raw);
-      if (r === e.route) continue;
+      const r = recheck ? d.model(e.route.kind, e.route.raw) : e.route;
+      if (r === e.route && (!reattach || d.attach(r) === e.result)) continue;
       budget -= 2;
       if (budget < 0) return undefined;
       gone.push(e);
       come.push(r);
     }
   }
-  if (gone.length === 0 && come.length === 0) return { ...prev, inputs: inputs.map((x) => [...x]), deps };
+  if (gone.length === 0 && come.length === 0) return { ...prev, inputs: inputs.map((x) => [...x]), parents };
 
   const entries = [...prev.entries];
   for (const e of gone) entries.splice(lowerBound(entries, e.route.id, entryId), 1);
@@ -245,7 +253,7 @@ function update(
     if (list.length > 0) byGateway.set(gw, list);
     else byGateway.delete(gw);
   }
-  return { inputs: inputs.map((x) => [...x]), deps, incremental: true, entries, byGateway, attached };
+  return { inputs: inputs.map((x) => [...x]), parents, incremental: true, entries, byGateway, attached };
 }
 
 /** Every attachment, in route order. */

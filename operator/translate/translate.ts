@@ -5,8 +5,17 @@ import { buildGateways, ourClasses } from './gateways.ts';
 import type { GatewayModel } from './gateways.ts';
 import { listenerSetStatuses, takesListenerSets } from './listener-set-status.ts';
 import { setParents } from './listener-sets.ts';
-import { arr, byString, key, meta } from './read.ts';
-import { cachedAttach, cachedGateways, cachedLookup, cachedRoute, carryRoute, refsToken } from './memo.ts';
+import { arr, byString, key, meta, obj, str } from './read.ts';
+import type { RouteModel } from './routes.ts';
+import {
+  cachedAttach,
+  cachedGateways,
+  cachedLookup,
+  cachedRoute,
+  carryRoute,
+  namespacesToken,
+  refsToken,
+} from './memo.ts';
 import { allAttachments, routeStage, routeStatuses } from './route-stage.ts';
 import { gatewayClassStatuses, gatewayStatus, ownedService } from './status.ts';
 import { backendTlsPolicyStatuses, buildBackendTls } from './backend-tls.ts';
@@ -25,11 +34,12 @@ export function translate(snapshot: Snapshot): TranslateResult {
   const sets = setParents(byKey, arr(s.listenerSets));
 
   const backendTls = buildBackendTls(s, l);
-  const stage = routeStage(s, token, [gateways], {
+  const namespaces = namespacesToken(s);
+  const stage = routeStage(s, token, [gateways, namespaces], {
     model: (kind, raw) => cachedRoute(l, token, kind, raw),
     carry: (kind, before, after) => carryRoute(l, token, kind, before, after),
     attach: (r) =>
-      cachedAttach(r, gateways, (out) => {
+      cachedAttach(r, attachDeps(r, byKey, gateways, namespaces), (out) => {
         // None for a route that names no Portico Gateway: the status writer clears the entries
         // Portico wrote before from the live object, so the result never depends on live status.
         const parents = attachRoute(l, r, byKey, now, out, sets);
@@ -68,4 +78,28 @@ export function translate(snapshot: Snapshot): TranslateResult {
     ownedServices,
     ir: buildIR(l, gateways, stage.byGateway, backendTls),
   };
+}
+
+/**
+ * What attaching `r` reads besides the route: the model of each Gateway its parentRefs name (none
+ * yet: null), and the Namespaces when one of them selects routes by namespace labels. A ListenerSet
+ * parentRef reads the sets of every Gateway: then all the models.
+ */
+function attachDeps(
+  r: RouteModel,
+  byKey: ReadonlyMap<string, GatewayModel>,
+  gateways: readonly GatewayModel[],
+  namespaces: object,
+): unknown[] {
+  const deps: unknown[] = [];
+  let selects = false;
+  for (const pr of arr(obj(obj(r.raw).spec).parentRefs)) {
+    const p = obj(pr);
+    if ((str(p.kind) ?? 'Gateway') !== 'Gateway') return [gateways, namespaces];
+    const gw = byKey.get(key(str(p.namespace) ?? r.meta.namespace, str(p.name) ?? ''));
+    deps.push(gw ?? null);
+    selects ||= gw?.listeners.some((li) => li.from === 'Selector') ?? false;
+  }
+  if (selects) deps.push(namespaces);
+  return deps;
 }
