@@ -188,6 +188,32 @@ function main(): void {
   }
   emit('translate_service_added_ms', median(added.map((x) => x.wall)), 'ms');
   emit('translate_service_port_added_ms', median(ported.map((x) => x.wall)), 'ms');
-  if (result.routeStatuses.length !== ROUTES)
+
+  // A Gateway joins with one route, then its address arrives: only that route attaches again.
+  const joined: { wall: number; cpu: number }[] = [];
+  const addressed: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < 9; i++) {
+    const name = `gw-new-${i}`;
+    const gw = {
+      ...cur.gateways[0]!,
+      metadata: { name, namespace: 'default', uid: `g-new-${i}`, generation: 1 },
+    };
+    const r = route(ROUTES + i);
+    r.spec.parentRefs = [{ name }];
+    cur = { ...cur, gateways: [...cur.gateways, gw], httpRoutes: [...cur.httpRoutes, r] };
+    const input = cur;
+    joined.push(cpuMs(() => (result = translate(input))));
+    const svc: V1Service = {
+      metadata: { name: `portico-${name}`, namespace: 'default' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+      status: { loadBalancer: { ingress: [{ ip: `172.18.254.${i + 1}` }] } },
+    };
+    cur = { ...cur, services: [...cur.services, svc] };
+    const input2 = cur;
+    addressed.push(cpuMs(() => (result = translate(input2))));
+  }
+  emit('translate_gateway_added_ms', median(joined.map((x) => x.wall)), 'ms');
+  emit('translate_gateway_address_ms', median(addressed.map((x) => x.wall)), 'ms');
+  if (result.routeStatuses.length !== ROUTES + 9)
     throw new Error('benchmark snapshot did not attach every route');
 }
