@@ -298,6 +298,25 @@ it('a ReferenceGrant to Services re-models only the routes that reach into its n
   expect(translate(next)).toEqual(cold(next));
 });
 
+it('a ReferenceGrant to Secrets that no Gateway uses re-attaches no route', () => {
+  // Gateway models read grants to Secrets (certificates): they are built again, come out the same
+  // and are kept, so no attachment is asked again.
+  const s = manyRoutes(600);
+  const grant = referenceGrant('to-certs', 'other', {
+    from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default' }],
+    to: [{ group: '', kind: 'Secret' }],
+  });
+  const next = { ...s, referenceGrants: [grant] };
+  expect(countsOf(s, next)).toEqual({
+    gatewayModels: 1,
+    routeModels: 0,
+    routeAttachments: 0,
+    portGroups: 0,
+    routeStageRebuilds: 0,
+  });
+  expect(translate(next)).toEqual(cold(next));
+});
+
 it('a route naming no Portico Gateway gets no status result, whatever its live status holds', () => {
   // The status writer clears Portico's old entries from the live object; the result must not
   // depend on live status, or a status echo could not keep a route's model.
