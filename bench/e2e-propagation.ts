@@ -3,8 +3,12 @@
 // existing ones. Also Envoy's memory and the operator's RSS at that scale.
 //   node --import tsx bench/e2e-propagation.ts [existing=1000] [added=200]
 import http from 'node:http';
+import { writeLogsTo } from '../local/common/process.ts';
 import { applyRoute, emit, log, metric, rssMiB, startBench, status } from './e2e-setup.ts';
 import { quantile } from './measure.ts';
+
+// A directory: every process's whole log (the operator's, at LOG_LEVEL=debug, times each pass).
+if (process.env.E2E_LOG_DIR) writeLogsTo(process.env.E2E_LOG_DIR);
 
 const existing = Number(process.argv[2] ?? 1000);
 const added = Number(process.argv[3] ?? 200);
