@@ -101,6 +101,15 @@ const gw = (i: number) => `gw-${i}`;
 const svc = (i: number) => `svc-${i}`;
 const routeName = (i: number) => `r-${i}`;
 
+function gateway(i: number): Record<string, unknown> {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: gw(i), namespace: NS },
+    spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+  };
+}
+
 function route(name: string, gateway: number, service: number): Record<string, unknown> {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
@@ -141,14 +150,7 @@ try {
   const docs: string[] = [];
   for (let i = 0; i < GATEWAYS; i++) {
     docs.push(serviceYaml(svc(i), BACKEND_PORT, BACKEND_PORT, [a.ip], NS));
-    docs.push(
-      stringify({
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'Gateway',
-        metadata: { name: gw(i), namespace: NS },
-        spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
-      }),
-    );
+    docs.push(stringify(gateway(i)));
   }
   await cp.applyYaml(docs.join('\n---\n'));
   const vips: string[] = [];
@@ -471,46 +473,21 @@ try {
     // its address in status -> first 200 on it. What a team adding its Gateway to a busy cluster waits.
     const gwLat: number[] = [];
     for (let s = 0; s < GATEWAY_SAMPLES; s++) {
-      const name = `gw-new-${s}`;
-      const path = `/new-${s}`;
+      // Gateways and routes numbered after those of the earlier steps.
+      const g = GATEWAYS + s;
+      const name = gw(g);
+      const r = routeName(ROUTES + SAMPLES + s);
       const start = performance.now();
-      await cp.applyYaml(
-        [
-          {
-            apiVersion: 'gateway.networking.k8s.io/v1',
-            kind: 'Gateway',
-            metadata: { name, namespace: NS },
-            spec: { gatewayClassName: 'portico', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
-          },
-          {
-            ...route(`new-${s}`, 0, 0),
-            spec: {
-              parentRefs: [{ name }],
-              rules: [
-                {
-                  matches: [{ path: { type: 'PathPrefix', value: path } }],
-                  backendRefs: [{ name: svc(0), port: BACKEND_PORT }],
-                },
-              ],
-            },
-          },
-        ]
-          .map((o) => stringify(o))
-          .join('---\n'),
-      );
+      await cp.applyYaml([gateway(g), route(r, g, 0)].map((o) => stringify(o)).join('---\n'));
       let vip: string | undefined;
       for (const deadline = start + 30000; !vip; await sleep(2)) {
         if (performance.now() > deadline) throw new Error(`${name}: no address within 30 s`);
-        const g = await client.request<{ status?: { addresses?: { value: string }[] } }>(
+        const live = await client.request<{ status?: { addresses?: { value: string }[] } }>(
           `${resourcePath(RESOURCES.gateways, NS)}/${name}`,
         );
-        vip = g.status?.addresses?.[0]?.value;
+        vip = live.status?.addresses?.[0]?.value;
       }
-      for (
-        const deadline = start + 30000;
-        (await status(agent, vip, 80, `${path}/x`)) !== 200;
-        await sleep(1)
-      )
+      for (const deadline = start + 30000; (await status(agent, vip, 80, `/${r}/x`)) !== 200; await sleep(1))
         if (performance.now() > deadline) throw new Error(`${name}: no 200 within 30 s`);
       gwLat.push(performance.now() - start);
       await sleep(500);

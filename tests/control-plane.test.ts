@@ -4,7 +4,7 @@ import {
   Watch,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
+import { etcdCall, startControlPlane, type ControlPlane } from '../local/control-plane/control-plane.ts';
 
 const GW = { group: 'gateway.networking.k8s.io', version: 'v1' };
 const ns = 'default';
@@ -180,12 +180,11 @@ spec:
     // kubernetes/kubernetes#136288, where admission not yet ready fails it); the restart hook
     // removes it, so the apiserver started next passes.
     const range = Buffer.from('/registry/ranges/servicenodeports').toString('base64');
-    const etcd = (call: string, body: object) =>
-      fetch(`${cp.etcdUrl}/v3/${call}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => {
-        if (!r.ok) throw new Error(`etcd ${call}: ${r.status}`);
-      });
-    await etcd('kv/put', { key: range, value: Buffer.from('not a range').toString('base64') });
-    onRestart = () => etcd('kv/deleterange', { key: range });
+    await etcdCall(cp.etcdUrl, 'kv/put', {
+      key: range,
+      value: Buffer.from('not a range').toString('base64'),
+    });
+    onRestart = async () => void (await etcdCall(cp.etcdUrl, 'kv/deleterange', { key: range }));
     await cp.restartApiserver();
     expect(restarts).toEqual([expect.stringContaining('unable to refresh the port allocations')]);
     const routes = await api.listNamespacedCustomObject({ ...GW, namespace: ns, plural: 'httproutes' });

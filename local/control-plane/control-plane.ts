@@ -251,7 +251,8 @@ export async function startEtcd(
 }
 
 /** POST to etcd's JSON gateway (v3 API). */
-async function etcdCall<T>(url: string, api: string, body: unknown): Promise<T> {
+/** One call of etcd's JSON gateway (`api` under /v3/), e.g. `kv/put`. */
+export async function etcdCall<T>(url: string, api: string, body: unknown): Promise<T> {
   const res = await fetch(`${url}/v3/${api}`, { method: 'POST', body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`etcd ${api}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;

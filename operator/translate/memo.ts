@@ -11,7 +11,8 @@ import { buildRoute } from './routes.ts';
 import type { RouteModel } from './routes.ts';
 import { gatewayServiceName, type RouteStatusResult, type Snapshot } from './types.ts';
 
-function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
+/** The same objects in the same order. */
+export function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -190,6 +191,8 @@ export const translationCounts = {
   routeStageRebuilds: 0,
 };
 
+const GATEWAYS = 1;
+const LISTENER_SETS = 2;
 let lastGateways: { inputs: (readonly unknown[])[]; models: GatewayModel[] } | undefined;
 
 const contents = new WeakMap<object, string>();
@@ -259,6 +262,7 @@ function gatewayGrants(s: Snapshot): unknown[] {
  * A model's `raw` may then be an older version of its Gateway: read live status elsewhere.
  */
 export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): GatewayModel[] {
+  // In this order: GATEWAYS and LISTENER_SETS index it.
   const inputs = [
     s.gatewayClasses,
     s.gateways,
@@ -270,7 +274,10 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
     gatewayGrants(s),
   ].map((x) => [...arr(x)]);
   const last = lastGateways;
-  if (last && inputs.every((x, i) => (i === 1 ? sameGateways : sameElements)(x, last.inputs[i] ?? []))) {
+  if (
+    last &&
+    inputs.every((x, i) => (i === GATEWAYS ? sameGateways : sameElements)(x, last.inputs[i] ?? []))
+  ) {
     return last.models;
   }
   translationCounts.gatewayModels++;
@@ -283,7 +290,9 @@ export function cachedGateways(s: Snapshot, build: () => GatewayModel[]): Gatewa
   });
   // A ListenerSet no Gateway admits is in no model, but routes that name it read it (setParents).
   const unchanged =
-    last && sameElements(models, last.models) && sameElements(inputs[2]!, last.inputs[2] ?? []);
+    last &&
+    sameElements(models, last.models) &&
+    sameElements(inputs[LISTENER_SETS]!, last.inputs[LISTENER_SETS] ?? []);
   lastGateways = { inputs, models: unchanged ? last.models : models };
   return lastGateways.models;
 }

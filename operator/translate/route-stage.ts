@@ -5,7 +5,7 @@
 // spliced; when many do, the stage is rebuilt whole: the same result either way.
 import type { Attachment } from './attach.ts';
 import type { GatewayModel, ListenerModel, RouteKind } from './gateways.ts';
-import { translationCounts } from './memo.ts';
+import { sameElements, translationCounts } from './memo.ts';
 import { keptAcrossPasses } from './pass-memos.ts';
 import { changes } from './list-changes.ts';
 import { arr, byString, objectKey } from './read.ts';
@@ -68,9 +68,8 @@ keptAcrossPasses(() => (last = undefined));
 /**
  * The stage for this pass. When `refs` (Services' ports, grants) differs, each route model is
  * checked against what it read (memo.ts cachedRoute); when `parents` (the Gateway models, the
- * Namespaces) differ,
- * each attachment is asked again (memo.ts cachedAttach answers the same object while what it read
- * holds). Only the routes whose model or attachment changed are spliced.
+ * Namespaces) differ, each attachment is asked again (memo.ts cachedAttach answers the same object
+ * while what it read holds). Only the routes whose model or attachment changed are spliced.
  */
 export function routeStage(
   s: Snapshot,
@@ -87,10 +86,6 @@ export function routeStage(
     rebuild(inputs, parents, d);
   last = { ...next, refs };
   return next;
-}
-
-function sameElements(a: readonly object[], b: readonly object[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function rebuild(

@@ -95,7 +95,9 @@ function attachDeps(
   let selects = false;
   for (const pr of arr(obj(obj(r.raw).spec).parentRefs)) {
     const p = obj(pr);
-    if ((str(p.kind) ?? 'Gateway') !== 'Gateway') return [gateways, namespaces];
+    const kind = str(p.kind) ?? 'Gateway';
+    if (kind === 'ListenerSet') return [gateways, namespaces];
+    if (kind !== 'Gateway') continue; // attachRoute skips it
     const gw = byKey.get(key(str(p.namespace) ?? r.meta.namespace, str(p.name) ?? ''));
     deps.push(gw ?? null);
     selects ||= gw?.listeners.some((li) => li.from === 'Selector') ?? false;
