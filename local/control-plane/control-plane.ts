@@ -477,7 +477,7 @@ export function failingChecks(body: string): string[] {
 const REPAIR_HOOK = 'poststarthook/start-service-ip-repair-controllers';
 /**
  * How long that check may be the only one failing before the apiserver counts as stuck. Healthy, it
- * never is: not once in 41 starts polled every 50 ms, 8 of them at once beside 6 busy CPU loops.
+ * never is: not once in 38 starts polled every 50 ms, 8 of them at once beside 6 busy CPU loops.
  */
 const REPAIR_STUCK_MS = 15000;
 
