@@ -7,6 +7,8 @@ import type { Cluster } from './generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from './generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { Listener } from './generated/envoy/config/listener/v3/Listener.ts';
 import type { RouteConfiguration } from './generated/envoy/config/route/v3/RouteConfiguration.ts';
+import type { Route } from './generated/envoy/config/route/v3/Route.ts';
+import type { VirtualHost } from './generated/envoy/config/route/v3/VirtualHost.ts';
 import type { Secret } from './generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import type { HttpConnectionManager } from './generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.ts';
 import type { Router } from './generated/envoy/extensions/filters/http/router/v3/Router.ts';
@@ -25,6 +27,8 @@ export interface EnvoyMessages {
   'envoy.config.endpoint.v3.ClusterLoadAssignment': ClusterLoadAssignment;
   'envoy.config.listener.v3.Listener': Listener;
   'envoy.config.route.v3.RouteConfiguration': RouteConfiguration;
+  'envoy.config.route.v3.VirtualHost': VirtualHost;
+  'envoy.config.route.v3.Route': Route;
   'envoy.extensions.transport_sockets.tls.v3.Secret': Secret;
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': HttpConnectionManager;
   'envoy.extensions.filters.http.router.v3.Router': Router;
@@ -79,6 +83,37 @@ function lookup(name: string): protobuf.Type {
 export function encodeMessage<N extends EnvoyMessageName>(name: N, message: EnvoyMessages[N]): Uint8Array {
   const t = lookup(name);
   return t.encode(t.fromObject(message as Record<string, unknown>)).finish();
+}
+
+// Field numbers of the repeated messages a RouteConfiguration is made of (route_components.proto).
+const VIRTUAL_HOSTS = 2;
+const ROUTES = 3;
+const routeBytes = new WeakMap<Route, Uint8Array>();
+
+/**
+ * Encodes a RouteConfiguration with each Route's bytes cached by object: one changed route of
+ * 1,000 costs one route's encoding. Virtual hosts and routes come after the other fields, which
+ * protobuf parsers accept in any order; equal content gives equal bytes.
+ */
+export function encodeRouteConfiguration(config: RouteConfiguration): Uint8Array {
+  const { virtual_hosts: hosts = [], ...head } = config;
+  const out: Uint8Array[] = [encodeMessage('envoy.config.route.v3.RouteConfiguration', head)];
+  for (const { routes = [], ...vh } of hosts) {
+    const tail = protobuf.Writer.create();
+    for (const r of routes) {
+      let bytes = routeBytes.get(r);
+      if (!bytes) routeBytes.set(r, (bytes = encodeMessage('envoy.config.route.v3.Route', r)));
+      tail.uint32((ROUTES << 3) | 2).bytes(bytes);
+    }
+    const host = Buffer.concat([encodeMessage('envoy.config.route.v3.VirtualHost', vh), tail.finish()]);
+    out.push(
+      protobuf.Writer.create()
+        .uint32((VIRTUAL_HOSTS << 3) | 2)
+        .bytes(host)
+        .finish(),
+    );
+  }
+  return Buffer.concat(out);
 }
 
 /** A packed `google.protobuf.Any` (assignable to the generated `Any`). */

@@ -2,7 +2,7 @@
 // while a Gateway's routes are unchanged, so a push at 10,000 routes serializes only what changed,
 // and memo keys stay a few bytes instead of the whole route table.
 import { createHash } from 'node:crypto';
-import type { HttpListener, L4Listener, TlsPassthroughListener } from '../ir/types.ts';
+import type { HttpListener, L4Listener, TlsPassthroughListener, VirtualHost } from '../ir/types.ts';
 
 const digests = new WeakMap<object, string>();
 
@@ -12,6 +12,24 @@ export function digest(value: object): string {
   if (d === undefined) {
     d = hash(JSON.stringify(value));
     digests.set(value, d);
+  }
+  return d;
+}
+
+const hostsDigests = new WeakMap<object, string>();
+
+/**
+ * Digest of a listener's virtual hosts from their routes' digests: a change to one route of 1,000
+ * serializes that route, not the whole table. Cached per array, like `digest`.
+ */
+export function hostsDigest(hosts: readonly VirtualHost[]): string {
+  let d = hostsDigests.get(hosts);
+  if (d === undefined) {
+    const parts = hosts.map(
+      (h) => `${JSON.stringify([h.name, h.domains])}\0${h.routes.map(digest).join(',')}`,
+    );
+    d = hash(parts.join('\0\0'));
+    hostsDigests.set(hosts, d);
   }
   return d;
 }
@@ -30,8 +48,9 @@ export function listenerDigest(l: HttpListener | TlsPassthroughListener | L4List
 
 function computeListenerDigest(l: HttpListener | TlsPassthroughListener | L4Listener): string {
   if ('virtualHosts' in l) {
-    const { virtualHosts, ...rest } = l;
-    return hash(`${JSON.stringify(rest)}\0${digest(virtualHosts)}`);
+    const { virtualHosts, chains, ...rest } = l;
+    const perChain = chains?.map(({ virtualHosts: hosts, ...c }) => [c, hostsDigest(hosts)]);
+    return hash(`${JSON.stringify([rest, perChain])}\0${hostsDigest(virtualHosts)}`);
   }
   if ('routes' in l) {
     const { routes, ...rest } = l;

@@ -191,7 +191,23 @@ export function routeConfiguration(l: HttpListener, chain?: HttpsChain): RouteCo
     virtual_hosts: (chain ?? l).virtualHosts.map((vh) => ({
       name: vh.name,
       domains: [...vh.domains],
-      routes: vh.routes.flatMap((r) => (r.cors ? withCors(envoyRoute(r, l), r.cors) : [envoyRoute(r, l)])),
+      routes: vh.routes.flatMap((r) => envoyRoutesOf(r, l)),
     })),
   };
+}
+
+// The IR keeps an unchanged route's object, so a table of 1,000 routes rebuilds (and, with the
+// codec's cache, encodes) only the routes that changed. Keyed by what `envoyRoute` reads of `on`.
+const built = new WeakMap<Route, Map<string, readonly EnvoyRoute[]>>();
+
+function envoyRoutesOf(r: Route, on: ServedOn): readonly EnvoyRoute[] {
+  const key = `${on.port}/${on.protocol}`;
+  let byListener = built.get(r);
+  if (!byListener) built.set(r, (byListener = new Map()));
+  let out = byListener.get(key);
+  if (!out) {
+    out = r.cors ? withCors(envoyRoute(r, on), r.cors) : [envoyRoute(r, on)];
+    byListener.set(key, out);
+  }
+  return out;
 }

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { pack, TYPE_URL_PREFIX, type EnvoyMessageName, type PackedAny } from '../envoy/codec.ts';
+import {
+  encodeRouteConfiguration,
+  pack,
+  TYPE_URL_PREFIX,
+  type EnvoyMessageName,
+  type PackedAny,
+} from '../envoy/codec.ts';
 import type { Cluster } from '../envoy/generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from '../envoy/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Listener.ts';
@@ -75,7 +81,13 @@ function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<stri
     const msg = items[name]!;
     let enc = cache.get(msg);
     if (!enc) {
-      const any = pack(MESSAGE[kind], msg as never);
+      const any =
+        kind === 'routes'
+          ? {
+              type_url: TYPE_URL.routes,
+              value: Buffer.from(encodeRouteConfiguration(msg as RouteConfiguration)),
+            }
+          : pack(MESSAGE[kind], msg as never);
       enc = {
         any,
         hash: hashBytes(any.value),

@@ -21,7 +21,7 @@ import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Liste
 import type { ListenerFilter } from '../envoy/generated/envoy/config/listener/v3/ListenerFilter.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
 import { caSecret, clientValidationContext } from './client-validation.ts';
-import { digest } from './digest.ts';
+import { digest, hostsDigest } from './digest.ts';
 import { l4Resources, udpClusterName } from './l4.ts';
 import { upstreamTlsSocket } from './upstream-tls.ts';
 import { chainRouteName, routeConfiguration } from './routes.ts';
@@ -325,14 +325,14 @@ function httpResources(next: Map<string, object>, l: HttpListener): Made[] {
     for (const c of l.chains) {
       const name = chainRouteName(l, c);
       out.push(
-        made(next, 'routes', name, `r\0${name}\0${l.port}\0${digest(c.virtualHosts)}`, () =>
+        made(next, 'routes', name, `r\0${name}\0${l.port}\0${hostsDigest(c.virtualHosts)}`, () =>
           routeConfiguration(l, c),
         ),
       );
     }
   else
     out.push(
-      made(next, 'routes', l.name, `r\0${l.name}\0${l.protocol}\0${digest(l.virtualHosts)}`, () =>
+      made(next, 'routes', l.name, `r\0${l.name}\0${l.protocol}\0${hostsDigest(l.virtualHosts)}`, () =>
         routeConfiguration(l),
       ),
     );
