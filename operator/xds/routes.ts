@@ -197,17 +197,16 @@ export function routeConfiguration(l: HttpListener, chain?: HttpsChain): RouteCo
 }
 
 // The IR keeps an unchanged route's object, so a table of 1,000 routes rebuilds (and, with the
-// codec's cache, encodes) only the routes that changed. Keyed by what `envoyRoute` reads of `on`.
-const built = new WeakMap<Route, Map<string, readonly EnvoyRoute[]>>();
+// codec's cache, encodes) only the routes that changed. Keyed by what `envoyRoute` reads of `on`;
+// one entry per route, as a route is on listeners of one port and protocol almost always.
+const built = new WeakMap<Route, { key: string; routes: readonly EnvoyRoute[] }>();
 
 function envoyRoutesOf(r: Route, on: ServedOn): readonly EnvoyRoute[] {
   const key = `${on.port}/${on.protocol}`;
-  let byListener = built.get(r);
-  if (!byListener) built.set(r, (byListener = new Map()));
-  let out = byListener.get(key);
-  if (!out) {
-    out = r.cors ? withCors(envoyRoute(r, on), r.cors) : [envoyRoute(r, on)];
-    byListener.set(key, out);
+  let entry = built.get(r);
+  if (entry?.key !== key) {
+    entry = { key, routes: r.cors ? withCors(envoyRoute(r, on), r.cors) : [envoyRoute(r, on)] };
+    built.set(r, entry);
   }
-  return out;
+  return entry.routes;
 }

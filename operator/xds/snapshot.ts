@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import {
   encodeRouteConfiguration,
   pack,
@@ -65,7 +65,7 @@ export interface EncodedSnapshot {
 }
 
 function hashBytes(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('base64url').slice(0, 22);
+  return crypto.hash('sha256', b, 'base64url').slice(0, 22);
 }
 
 // Reuse encodings of identical objects across snapshots (translators often keep unchanged objects).
