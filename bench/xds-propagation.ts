@@ -28,15 +28,30 @@ await new Promise<void>((r) => moved.listen(0, '127.0.0.1', r));
 const movedPort = (moved.address() as AddressInfo).port;
 const listenPort = await freePort();
 
-// One HTTPRoute per route: its own path and its own Service (cluster), as at scale.
+// One HTTPRoute per route: its own path and its own Service (cluster), as at scale. An unchanged
+// route or cluster keeps its object from one IR to the next, as the operator's translator hands it.
+const routeObjects: Route[] = [];
+const clusterObjects: IR['clusters'][number][] = [];
 function ir(n: number, svc0Port = backendPort): IR {
   const routes: Route[] = [];
+  const clusters: IR['clusters'][number][] = [];
   for (let i = 0; i < n; i++) {
-    routes.push({
-      name: `bench/route-${i}/rule/0/match/0`,
-      match: { path: { type: 'PathPrefix', value: `/r${i}` }, headers: [], queryParams: [] },
-      action: { type: 'Forward', backends: [{ cluster: `bench/svc-${i}/80`, weight: 1 }] },
-    });
+    routes.push(
+      (routeObjects[i] ??= {
+        name: `bench/route-${i}/rule/0/match/0`,
+        match: { path: { type: 'PathPrefix', value: `/r${i}` }, headers: [], queryParams: [] },
+        action: { type: 'Forward', backends: [{ cluster: `bench/svc-${i}/80`, weight: 1 }] },
+      }),
+    );
+    const port = i === 0 ? svc0Port : backendPort;
+    let c = clusterObjects[i];
+    if (c?.endpoints[0]?.port !== port)
+      clusterObjects[i] = c = {
+        name: `bench/svc-${i}/80`,
+        service: { namespace: 'bench', name: `svc-${i}`, port: 80 },
+        endpoints: [{ address: '127.0.0.1', port }],
+      };
+    clusters.push(c);
   }
   return {
     httpListeners: [
@@ -50,11 +65,7 @@ function ir(n: number, svc0Port = backendPort): IR {
       },
     ],
     tlsPassthroughListeners: [],
-    clusters: routes.map((_, i) => ({
-      name: `bench/svc-${i}/80`,
-      service: { namespace: 'bench', name: `svc-${i}`, port: 80 },
-      endpoints: [{ address: '127.0.0.1', port: i === 0 ? svc0Port : backendPort }],
-    })),
+    clusters,
   };
 }
 
