@@ -8,6 +8,8 @@
 // drifts over all of them alike. Besides requests/s, each Envoy's CPU time per request (its
 // threads' schedstat): on a loaded machine, the steadier figure.
 //   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...|all] [connections=1,16,64]
+// Besides the edits below, `minimal_on_pool_address` and `minimal_info_log` add copies of the
+// minimal config (not part of `all`).
 import os from 'node:os';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { freePort } from '../local/common/process.ts';
@@ -135,14 +137,30 @@ try {
   const targets = new Map<string, { url: string; pid: number }>([
     ['envoy_portico_ads', { url: `http://${bench.vip}:80/`, pid: bench.cluster.envoy!.process.child.pid! }],
   ]);
-  const start = async (name: string, bootstrap: Json, port: number) => {
-    const e = await startEnvoy(bootstrap, { logLevel: 'warn' });
+  const start = async (
+    name: string,
+    bootstrap: Json,
+    port: number,
+    address = '127.0.0.1',
+    logLevel = 'warn',
+  ) => {
+    const e = await startEnvoy(bootstrap, { logLevel });
     envoys.push(e);
-    targets.set(name, { url: `http://127.0.0.1:${port}/`, pid: e.process.child.pid! });
+    targets.set(name, { url: `http://${address}:${port}/`, pid: e.process.child.pid! });
   };
   const minimalPort = await freePort();
   const minimal = staticProxyBootstrap({ address: '127.0.0.1', port: minimalPort }, backend);
   await start('envoy_minimal', minimal, minimalPort);
+  // Copies of the minimal config that differ from it as the ADS-fed Envoy does, outside its config:
+  // an address of the pool's range (the VIP's), and the cluster Envoy's log level.
+  for (const [name, address, level] of [
+    ['minimal_on_pool_address', '127.0.210.250', 'warn'],
+    ['minimal_info_log', '127.0.0.1', 'info'],
+  ] as const) {
+    if (!only?.includes(name)) continue;
+    const port = await freePort();
+    await start(`envoy_${name}`, staticProxyBootstrap({ address, port }, backend), port, address, level);
+  }
   for (const [name, edit] of Object.entries(edits)) {
     if (only?.length && !only.includes(name)) continue;
     const port = await freePort();
