@@ -102,7 +102,7 @@ export function encodeRouteConfiguration(config: RouteConfiguration): Uint8Array
     const tail = protobuf.Writer.create();
     for (const r of routes) {
       let bytes = routeBytes.get(r);
-      if (!bytes) routeBytes.set(r, (bytes = encodeMessage('envoy.config.route.v3.Route', r)));
+      if (!bytes) routeBytes.set(r, (bytes = ownCopy(encodeMessage('envoy.config.route.v3.Route', r))));
       tail.uint32((ROUTES << 3) | 2).bytes(bytes);
     }
     const host = Buffer.concat([encodeMessage('envoy.config.route.v3.VirtualHost', vh), tail.finish()]);
@@ -114,6 +114,16 @@ export function encodeRouteConfiguration(config: RouteConfiguration): Uint8Array
     );
   }
   return Buffer.concat(out);
+}
+
+/**
+ * The bytes in an ArrayBuffer of their own. A small Buffer is a slice of an 8 KiB pool, which it
+ * keeps alive: 10,000 cached routes kept 70 MiB of pools (external memory).
+ */
+function ownCopy(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
 }
 
 /** A packed `google.protobuf.Any` (assignable to the generated `Any`). */
