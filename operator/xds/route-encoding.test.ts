@@ -177,6 +177,24 @@ it('an edited route changes the bytes; the cache holds per route object and list
   );
 });
 
+it('a route on an HTTP and an HTTPS listener keeps one Envoy form unless it redirects', () => {
+  fc.assert(
+    fc.property(route, (r) => {
+      const one = (port: number, protocol: 'HTTP' | 'HTTPS') =>
+        routeConfiguration({ ...listener([{ name: '*', domains: ['*'], routes: [r] }], port), protocol })
+          .virtual_hosts![0]!.routes!;
+      const first = one(80, 'HTTP');
+      const https = one(8443, 'HTTPS');
+      const again = one(80, 'HTTP');
+      expect(again).toEqual(first);
+      if (r.action.type === 'Redirect') return;
+      again.forEach((x, i) => expect(x).toBe(first[i]));
+      https.forEach((x, i) => expect(x).toBe(first[i]));
+    }),
+    { numRuns: 500 },
+  );
+});
+
 it('hostsDigest is equal exactly when the virtual hosts are equal', () => {
   fc.assert(
     fc.property(hosts, hosts, (a, b) => {

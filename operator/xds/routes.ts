@@ -197,12 +197,13 @@ export function routeConfiguration(l: HttpListener, chain?: HttpsChain): RouteCo
 }
 
 // The IR keeps an unchanged route's object, so a table of 1,000 routes rebuilds (and, with the
-// codec's cache, encodes) only the routes that changed. Keyed by what `envoyRoute` reads of `on`;
-// one entry per route, as a route is on listeners of one port and protocol almost always.
+// codec's cache, encodes) only the routes that changed. One entry per route, keyed by what
+// `envoyRoute` reads of `on`: only a redirect reads it, so a route on both an HTTP and an HTTPS
+// listener keeps one entry.
 const built = new WeakMap<Route, { key: string; routes: readonly EnvoyRoute[] }>();
 
 function envoyRoutesOf(r: Route, on: ServedOn): readonly EnvoyRoute[] {
-  const key = `${on.port}/${on.protocol}`;
+  const key = r.action.type === 'Redirect' ? `${on.port}/${on.protocol}` : '';
   let entry = built.get(r);
   if (entry?.key !== key) {
     entry = { key, routes: r.cors ? withCors(envoyRoute(r, on), r.cors) : [envoyRoute(r, on)] };
