@@ -9,12 +9,15 @@
 // threads' schedstat): on a loaded machine, the steadier figure.
 //   node --import tsx bench/envoy-settings.ts [seconds=5] [runs=3] [variant,...|all] [connections=1,16,64]
 // Besides the edits below, `minimal_on_pool_address` and `minimal_info_log` add copies of the
-// minimal config (not part of `all`).
+// minimal config, and `ads_standalone` an Envoy fed over ADS by this process (not part of `all`).
 import os from 'node:os';
 import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { freePort } from '../local/common/process.ts';
 import { renderBootstrap, XDS_CLUSTER } from '../operator/xds/bootstrap.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
+import { pino } from 'pino';
+import { AdsServer } from '../operator/xds/server.ts';
+import { translateIr } from '../operator/xds/translate.ts';
 import { BACKEND_PORT, emit, log, serveAll, startBench } from './e2e-setup.ts';
 import { cpuNs, load, quantile } from './measure.ts';
 
@@ -128,6 +131,7 @@ const edits: Record<string, (b: Json, minimal: Json) => void> = {
 
 const bench = await startBench('hello');
 const envoys: EnvoyHandle[] = [];
+let adsServer: AdsServer | undefined;
 try {
   await serveAll(bench);
   const dump = JSON.parse(await bench.cluster.envoy!.admin('/config_dump?include_eds')) as Json;
@@ -160,6 +164,57 @@ try {
     if (!only?.includes(name)) continue;
     const port = await freePort();
     await start(`envoy_${name}`, staticProxyBootstrap({ address, port }, backend), port, address, level);
+  }
+  // Portico's translator and ADS server in this process feeding a fresh Envoy: dynamic resources
+  // as the cluster's Envoy has them, outside the cluster.
+  if (only?.includes('ads_standalone')) {
+    const port = await freePort();
+    adsServer = new AdsServer({ logger: pino({ level: 'warn' }) });
+    const xdsPort = await adsServer.listenPlaintextLoopback('127.0.0.1');
+    const cluster = `bench/backend/${BACKEND_PORT}`;
+    adsServer.setSnapshot(
+      translateIr(
+        {
+          httpListeners: [
+            {
+              name: `bench/standalone/127.0.0.1/${port}`,
+              gateway: { namespace: 'bench', name: 'standalone' },
+              address: '127.0.0.1',
+              port,
+              protocol: 'HTTP',
+              virtualHosts: [
+                {
+                  name: '*',
+                  domains: ['*'],
+                  routes: [
+                    {
+                      name: `bench/all/rule/0/match/0`,
+                      match: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
+                      action: { type: 'Forward', backends: [{ cluster, weight: 1 }] },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+          tlsPassthroughListeners: [],
+          clusters: [
+            {
+              name: cluster,
+              service: { namespace: 'bench', name: 'backend', port: BACKEND_PORT },
+              endpoints: [{ address: backend.address, port: backend.port }],
+            },
+          ],
+        },
+        'standalone',
+      ),
+    );
+    await start(
+      'envoy_ads_standalone',
+      renderBootstrap({ nodeId: 'standalone', xdsAddress: '127.0.0.1', xdsPort }),
+      port,
+    );
+    await adsServer.waitForAck('standalone', { timeoutMs: 30000 });
   }
   for (const [name, edit] of Object.entries(edits)) {
     if (only?.length && !only.includes(name)) continue;
@@ -257,5 +312,6 @@ try {
   );
 } finally {
   for (const e of envoys) await e.stop().catch(() => undefined);
+  await adsServer?.stop();
   await bench.stop();
 }
