@@ -15,6 +15,7 @@ import { startEnvoy, type EnvoyHandle } from '../local/light/envoy.ts';
 import { freePort } from '../local/common/process.ts';
 import { renderBootstrap, XDS_CLUSTER } from '../operator/xds/bootstrap.ts';
 import { staticProxyBootstrap } from '../test-support/static-proxy.ts';
+import { forwardAll, loopbackHttpListener } from '../test-support/xds-ir.ts';
 import { pino } from 'pino';
 import { AdsServer } from '../operator/xds/server.ts';
 import { translateIr } from '../operator/xds/translate.ts';
@@ -176,26 +177,7 @@ try {
       translateIr(
         {
           httpListeners: [
-            {
-              name: `bench/standalone/127.0.0.1/${port}`,
-              gateway: { namespace: 'bench', name: 'standalone' },
-              address: '127.0.0.1',
-              port,
-              protocol: 'HTTP',
-              virtualHosts: [
-                {
-                  name: '*',
-                  domains: ['*'],
-                  routes: [
-                    {
-                      name: `bench/all/rule/0/match/0`,
-                      match: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
-                      action: { type: 'Forward', backends: [{ cluster, weight: 1 }] },
-                    },
-                  ],
-                },
-              ],
-            },
+            loopbackHttpListener('standalone', port, [forwardAll('ns/all/rule/0/match/0', cluster)]),
           ],
           tlsPassthroughListeners: [],
           clusters: [
