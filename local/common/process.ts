@@ -97,17 +97,43 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (the caller binds it soon after; callers retry on a lost race). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for our listeners come from below the kernel's ephemeral range: a port the kernel hands
+// out and takes back can become any process's next outgoing source port before our child binds it
+// (seen as an Envoy listener's "Address already in use" in CI).
+const PORT_FLOOR = 20000;
+const ephemeralLow = (() => {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return 32768;
+  }
+})();
+
+/** Whether `port` on `host` can be listened on now; binds and closes it. */
+function canListen(host: string, port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, host, () => {
+      const bound = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (the caller binds it soon after; callers retry on a lost race). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  if (ephemeralLow > PORT_FLOOR + 1000)
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const port = PORT_FLOOR + Math.floor(Math.random() * (ephemeralLow - PORT_FLOOR));
+      const bound = await canListen(host, port);
+      if (bound) return bound;
+    }
+  // The kernel's choice, from its ephemeral range.
+  const bound = await canListen(host, 0);
+  if (!bound) throw new Error(`no free port on ${host}`);
+  return bound;
 }
 
 /** Polls `check` until it returns true; rejects with `what` and the process logs if `m` dies or time runs out. */
