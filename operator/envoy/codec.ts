@@ -134,7 +134,11 @@ export interface PackedAny {
 
 /** Packs an Envoy message into `google.protobuf.Any`, as typed_config and xDS resources need. */
 export function pack<N extends EnvoyMessageName>(name: N, message: EnvoyMessages[N]): PackedAny {
-  return { type_url: TYPE_URL_PREFIX + name, value: Buffer.from(encodeMessage(name, message)) };
+  const bytes =
+    name === 'envoy.config.route.v3.RouteConfiguration'
+      ? encodeRouteConfiguration(message as RouteConfiguration)
+      : encodeMessage(name, message);
+  return { type_url: TYPE_URL_PREFIX + name, value: Buffer.from(bytes) };
 }
 
 /** Decodes bytes of any loaded message type to a plain object (enums and 64-bit ints as strings). */

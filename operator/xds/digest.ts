@@ -61,6 +61,7 @@ function computeListenerDigest(l: HttpListener | TlsPassthroughListener | L4List
 }
 
 // One-shot hashing: half the cost of createHash per call, which counts at one call per route.
-function hash(s: string): string {
-  return crypto.hash('sha256', s, 'base64url').slice(0, 22);
+/** A 132-bit content hash (SHA-256, base64url): of digested JSON here, of encoded resources in snapshot.ts. */
+export function hash(data: string | Uint8Array): string {
+  return crypto.hash('sha256', data, 'base64url').slice(0, 22);
 }

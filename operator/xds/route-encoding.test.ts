@@ -3,7 +3,7 @@
 // to what protobufjs's encoding of the whole message decodes to, and the digest changes exactly
 // when the hosts' content does.
 import fc from 'fast-check';
-import { decodeMessage, encodeMessage, encodeRouteConfiguration } from '../envoy/codec.ts';
+import { decodeMessage, encodeMessage, encodeRouteConfiguration, pack } from '../envoy/codec.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { HeaderModifier, HttpListener, Route, VirtualHost } from '../ir/index.ts';
 import { seedLab } from '../../test-support/translate/fixtures.ts';
@@ -127,6 +127,8 @@ function checkEncoding(rc: RouteConfiguration): void {
   expect(decodeMessage(NAME, composed)).toEqual(decodeMessage(NAME, encodeMessage(NAME, rc)));
   // The same objects again come from the caches: byte for byte what was sent before.
   expect(Buffer.from(encodeRouteConfiguration(rc)).equals(Buffer.from(composed))).toBe(true);
+  // Snapshots pack through the composed encoding.
+  expect(pack(NAME, rc).value.equals(Buffer.from(composed))).toBe(true);
 }
 
 it('composed RouteConfiguration bytes decode like the whole message, for the seed lab', () => {

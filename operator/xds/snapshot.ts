@@ -1,16 +1,11 @@
-import crypto, { createHash } from 'node:crypto';
-import {
-  encodeRouteConfiguration,
-  pack,
-  TYPE_URL_PREFIX,
-  type EnvoyMessageName,
-  type PackedAny,
-} from '../envoy/codec.ts';
+import { createHash } from 'node:crypto';
+import { pack, TYPE_URL_PREFIX, type EnvoyMessageName, type PackedAny } from '../envoy/codec.ts';
 import type { Cluster } from '../envoy/generated/envoy/config/cluster/v3/Cluster.ts';
 import type { ClusterLoadAssignment } from '../envoy/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.ts';
 import type { Listener } from '../envoy/generated/envoy/config/listener/v3/Listener.ts';
 import type { RouteConfiguration } from '../envoy/generated/envoy/config/route/v3/RouteConfiguration.ts';
 import type { Secret } from '../envoy/generated/envoy/extensions/transport_sockets/tls/v3/Secret.ts';
+import { hash } from './digest.ts';
 
 /** A complete desired Envoy configuration; each map is keyed by resource name. */
 export interface Snapshot {
@@ -64,10 +59,6 @@ export interface EncodedSnapshot {
   readonly kinds: Readonly<Record<ResourceKind, EncodedSet>>;
 }
 
-function hashBytes(b: Uint8Array): string {
-  return crypto.hash('sha256', b, 'base64url').slice(0, 22);
-}
-
 // Reuse encodings of identical objects across snapshots (translators often keep unchanged objects).
 const cache = new WeakMap<object, EncodedResource>();
 // And whole sets: the translator hands back the very record while none of a kind's resources changed.
@@ -81,16 +72,10 @@ function encodeKind<K extends ResourceKind>(kind: K, items: Readonly<Record<stri
     const msg = items[name]!;
     let enc = cache.get(msg);
     if (!enc) {
-      const any =
-        kind === 'routes'
-          ? {
-              type_url: TYPE_URL.routes,
-              value: Buffer.from(encodeRouteConfiguration(msg as RouteConfiguration)),
-            }
-          : pack(MESSAGE[kind], msg as never);
+      const any = pack(MESSAGE[kind], msg as never);
       enc = {
         any,
-        hash: hashBytes(any.value),
+        hash: hash(any.value),
         edsName: kind === 'clusters' ? edsName(name, msg as Cluster) : undefined,
       };
       cache.set(msg, enc);
