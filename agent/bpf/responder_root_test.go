@@ -3,7 +3,6 @@ package bpf
 import (
 	"net"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -79,8 +78,24 @@ func TestResponderAnswersARPAndNDPRoot(t *testing.T) {
 	if err := r.Stamp(); err != nil {
 		t.Fatal(err)
 	}
-	_ = exec.Command("ip", "netns", "exec", client, "ping", "-6", "-c1", "-W1", "fd09::100").Run()
-	neigh := lab.Run("ip", "-n", client, "-6", "neigh", "show", "fd09::100")
+	// A datagram to the VIP makes the client's kernel solicit it (no ping: not on every machine).
+	if err := netnstest.In(client, func() error {
+		c, err := net.Dial("udp6", "[fd09::100]:9")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte{0})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var neigh string
+	for deadline := time.Now().Add(250 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if neigh = lab.Run("ip", "-n", client, "-6", "neigh", "show", "fd09::100"); strings.Contains(neigh, "lladdr") {
+			break
+		}
+	}
 	if !strings.Contains(neigh, nodeMAC.String()) {
 		t.Errorf("client neighbour entry %q, want lladdr %v", neigh, nodeMAC)
 	}
