@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runConformance, type ConformanceResult } from '../local/conformance/run.ts';
+import { testLog } from '../local/conformance/suite.ts';
 
 // The upstream Gateway API conformance suite (GATEWAY-HTTP, -TLS, -GRPC, -TCP and -UDP, the features
 // the GatewayClass claims) on a real-node cluster: several minutes warm, plus building the suite once.
@@ -21,6 +22,9 @@ describe('Gateway API conformance', () => {
 
   it('passes every test it runs', () => {
     const failed = result.tests.filter((t) => t.result === 'FAIL').map((t) => t.name);
+    // The suite's log goes with the run's folder: show why here, where CI keeps it.
+    const output = failed.length ? fs.readFileSync(result.suiteLog, 'utf8') : '';
+    for (const name of failed) console.error(`${name}:\n${testLog(output, name).slice(-120).join('\n')}`);
     expect(failed).toEqual([]);
     expect(result.exitCode).toBe(0);
   });

@@ -7,6 +7,7 @@ import {
   suiteArgs,
   summarizeReport,
   summaryTable,
+  testLog,
   testResults,
 } from './suite.ts';
 
@@ -140,5 +141,42 @@ it('reads top-level test results from go test -v output', () => {
     { name: 'HTTPRouteSimpleSameNamespace', result: 'PASS' },
     { name: 'TLSRouteSimple', result: 'FAIL' },
     { name: 'GRPCRouteExactMatch', result: 'SKIP' },
+  ]);
+});
+
+it("testLog picks one test's interleaved sections and its summary", () => {
+  const out = [
+    '=== RUN   TestConformance/A',
+    '=== PAUSE TestConformance/A',
+    '=== CONT  TestConformance/AB',
+    '    x.go:1: AB starts',
+    '=== NAME  TestConformance/A',
+    '    a.go:10: A applies',
+    '=== RUN   TestConformance/A/sub',
+    '    a.go:20: expected 200, got 404',
+    '=== NAME  TestConformance/AB',
+    '    x.go:2: AB ends',
+    '--- FAIL: TestConformance (9.0s)',
+    '    --- FAIL: TestConformance/A (2.0s)',
+    '        --- FAIL: TestConformance/A/sub (1.0s)',
+    '    --- PASS: TestConformance/AB (1.0s)',
+    'FAIL',
+  ].join('\n');
+  expect(testLog(out, 'A')).toEqual([
+    '=== RUN   TestConformance/A',
+    '=== PAUSE TestConformance/A',
+    '=== NAME  TestConformance/A',
+    '    a.go:10: A applies',
+    '=== RUN   TestConformance/A/sub',
+    '    a.go:20: expected 200, got 404',
+    '    --- FAIL: TestConformance/A (2.0s)',
+    '        --- FAIL: TestConformance/A/sub (1.0s)',
+  ]);
+  expect(testLog(out, 'AB')).toEqual([
+    '=== CONT  TestConformance/AB',
+    '    x.go:1: AB starts',
+    '=== NAME  TestConformance/AB',
+    '    x.go:2: AB ends',
+    '    --- PASS: TestConformance/AB (1.0s)',
   ]);
 });

@@ -147,3 +147,24 @@ export function testResults(output: string): { name: string; result: 'PASS' | 'F
     out.push({ name: m[2]!, result: m[1] as 'PASS' | 'FAIL' | 'SKIP' });
   return out;
 }
+
+/**
+ * The lines of `go test -v` output that belong to one test and its subtests: parallel tests
+ * interleave, each section headed by `=== RUN|CONT|NAME|PAUSE  TestConformance/Name[/sub]`, and the
+ * `--- FAIL` summary lines. What a failed CI run needs to show why.
+ */
+export function testLog(output: string, name: string): string[] {
+  const own = (test: string) =>
+    test === `TestConformance/${name}` || test.startsWith(`TestConformance/${name}/`);
+  const out: string[] = [];
+  let inside = false;
+  for (const line of output.split('\n')) {
+    const header = /^=== (?:RUN|CONT|NAME|PAUSE)\s+(\S+)/.exec(line);
+    const summary = /^\s*--- (?:PASS|FAIL|SKIP): (\S+) /.exec(line);
+    if (header) inside = own(header[1]!);
+    else if (summary) inside = own(summary[1]!);
+    else if (!/^\s/.test(line)) inside = false;
+    if (inside) out.push(line);
+  }
+  return out;
+}
